@@ -1,0 +1,29 @@
+"""Every check of the suite, registered in `registry.REGISTRY` with its requirement IDs."""
+
+from __future__ import annotations
+
+import importlib
+
+BUILTIN_MODULES = (
+    "conformance.checks.builtin",
+    "conformance.checks.protocol",
+    "conformance.classes.semantic",
+    "conformance.classes.auth",
+    "conformance.classes.health",
+    "conformance.classes.telemetry",
+)
+
+
+def load_checks(extra_modules: tuple[str, ...] = ()) -> None:
+    """Import every module that registers checks (built-in ones, then the user's)."""
+    for module in (*BUILTIN_MODULES, *extra_modules):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            if module in BUILTIN_MODULES:
+                continue  # a class not built yet
+            from conformance.errors import ConfigError
+
+            raise ConfigError(f"cannot import check module {module!r}") from None

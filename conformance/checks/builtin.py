@@ -1,0 +1,128 @@
+"""Schemathesis' built-in checks, each traced to the requirement it verifies.
+
+They run on every Schemathesis-generated response. A wrapper tags each failure with the check
+that raised it and reports a pass only where the check actually applies to the case, so a
+requirement is never "passed" by a check that had nothing to judge.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from schemathesis.checks import load_all_checks
+from schemathesis.generation.meta import CoveragePhaseData, CoverageScenario
+
+from conformance.checks.registry import REGISTRY, CheckSpec
+
+load_all_checks()
+from schemathesis.specs.openapi import checks as st_checks  # noqa: E402 - needs load_all_checks first
+
+ORIGIN_TAG = "_phase2_check"
+
+
+def _negative(case: Any, response: Any) -> bool:
+    return case.meta is not None and case.meta.generation.mode.is_negative
+
+
+def _positive(case: Any, response: Any) -> bool:
+    return case.meta is not None and not case.meta.generation.mode.is_negative
+
+
+def _coverage(scenario: CoverageScenario) -> Callable[[Any, Any], bool]:
+    def applies(case: Any, response: Any) -> bool:
+        data = case.meta.phase.data if case.meta is not None else None
+        return isinstance(data, CoveragePhaseData) and data.scenario == scenario
+
+    return applies
+
+
+def _always(case: Any, response: Any) -> bool:
+    return True
+
+
+def _protected_success(case: Any, response: Any) -> bool:
+    return 200 <= response.status_code < 300 and bool(case.operation.security.iter_parameters())
+
+
+def _stateful(case: Any, response: Any) -> bool:
+    return case.meta is not None and case.meta.phase.name.value == "stateful"
+
+
+@dataclass(frozen=True)
+class Builtin:
+    func: Callable[..., Any]
+    requirement_id: str
+    applies: Callable[[Any, Any], bool]
+
+
+BUILTINS: tuple[Builtin, ...] = (
+    Builtin(st_checks.status_code_conformance, "P2-CON-001", _always),
+    Builtin(st_checks.content_type_conformance, "P2-CON-002", _always),
+    Builtin(st_checks.response_schema_conformance, "P2-CON-003", _always),
+    Builtin(st_checks.response_headers_conformance, "P2-CON-004", _always),
+    Builtin(st_checks.positive_data_acceptance, "P2-CON-005", _positive),
+    Builtin(st_checks.negative_data_rejection, "P2-CON-006", _negative),
+    Builtin(st_checks.missing_required_header, "P2-CON-007", _coverage(CoverageScenario.MISSING_PARAMETER)),
+    Builtin(st_checks.ensure_resource_availability, "P2-CON-009", _stateful),
+    Builtin(st_checks.use_after_free, "P2-CON-010", _stateful),
+    Builtin(st_checks.unsupported_method, "P2-PRO-006", _coverage(CoverageScenario.UNSPECIFIED_HTTP_METHOD)),
+    Builtin(st_checks.ignored_auth, "P2-AUTH-001", _protected_success),
+)
+
+
+def _not_a_server_error(ctx: Any, response: Any, case: Any) -> Any:
+    from schemathesis.checks import not_a_server_error
+
+    return not_a_server_error(ctx, response, case)
+
+
+BUILTINS = (Builtin(_not_a_server_error, "P2-CON-008", _always), *BUILTINS)
+
+Reporter = Callable[[str, str, Any, Any], None]  # (requirement_id, check name, case, response)
+
+
+def wrapped_builtins(on_pass: Reporter) -> list[Callable[..., Any]]:
+    """The built-in checks, each tagging its failures and reporting applicable passes."""
+    wrapped = []
+    for builtin in BUILTINS:
+
+        def run(ctx: Any, response: Any, case: Any, _b: Builtin = builtin) -> Any:
+            try:
+                result = _b.func(ctx, response, case)
+            except BaseException as exc:
+                for failure in getattr(exc, "exceptions", (exc,)):
+                    try:
+                        setattr(failure, ORIGIN_TAG, (_b.requirement_id, _b.func.__name__))
+                    except AttributeError:
+                        pass
+                raise
+            if result is not False and _b.applies(case, response):
+                on_pass(_b.requirement_id, _b.func.__name__.lstrip("_"), case, response)
+            return result
+
+        wrapped.append(functools.wraps(builtin.func)(run))
+    return wrapped
+
+
+def _register() -> None:
+    # The registry lists the built-ins too, so requirement coverage is checked in one place.
+    for builtin in BUILTINS:
+        name = "schemathesis." + builtin.func.__name__.lstrip("_")
+        try:
+            REGISTRY.get(name)
+        except KeyError:
+            REGISTRY.add(
+                CheckSpec(
+                    name=name,
+                    func=builtin.func,
+                    requirements=(builtin.requirement_id,),
+                    kind="builtin",
+                    description=f"Schemathesis built-in check {builtin.func.__name__.lstrip('_')}",
+                )
+            )
+
+
+_register()

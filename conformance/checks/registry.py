@@ -1,0 +1,121 @@
+"""The one place checks are registered, each traced to the requirement IDs it verifies.
+
+Two kinds share one decorator:
+
+- a **response** check runs on every response the run receives and judges it alone:
+  `def check_x(ctx: ResponseContext) -> bool | None` — `None` when the rule does not apply to this
+  response, `True` when it holds; it raises `CheckFailed` when it is broken.
+- a **scenario** check drives its own calls to verify a rule that spans several:
+  `def check_y(ctx: ScenarioContext) -> None` — it reports through `ctx.check(...)`,
+  `ctx.not_applicable(...)`; `ctx.blocked(...)` when the target broke a precondition.
+
+Built-in and user-added checks use the same decorator:
+
+    @check("P2-PRO-003", kind="response")
+    def check_location_on_create(ctx): ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from conformance.contract.catalog import RequirementCatalog
+
+Kind = Literal["response", "scenario", "builtin"]  # builtin: a Schemathesis check, run by Schemathesis
+# What a scenario needs from the run; it is reported not-applicable (with the reason) when absent.
+NEEDS = frozenset({"other-tenant", "read-only", "test-issuer", "otlp", "controls"})
+
+
+class CheckFailed(AssertionError):  # noqa: N818 - reads as a verdict: raise CheckFailed(...)
+    """A response broke the rule its check verifies."""
+
+    def __init__(self, title: str, message: str = "", requirement_id: str | None = None) -> None:
+        super().__init__(title)
+        self.title = title
+        self.message = message or title
+        self.requirement_id = requirement_id
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    name: str
+    func: Callable[[Any], Any]
+    requirements: tuple[str, ...]
+    kind: Kind
+    needs: frozenset[str] = field(default_factory=frozenset)
+    description: str = ""
+
+    def __call__(self, ctx: Any) -> Any:
+        return self.func(ctx)
+
+
+class Registry:
+    def __init__(self) -> None:
+        self._checks: dict[str, CheckSpec] = {}
+
+    def add(self, spec: CheckSpec) -> None:
+        existing = self._checks.get(spec.name)
+        if existing is not None and existing.func is not spec.func:
+            raise ValueError(f"a check named {spec.name!r} is already registered")
+        self._checks[spec.name] = spec
+
+    def __iter__(self) -> Iterator[CheckSpec]:
+        return iter(self._checks.values())
+
+    def __len__(self) -> int:
+        return len(self._checks)
+
+    def get(self, name: str) -> CheckSpec:
+        return self._checks[name]
+
+    def of_kind(self, kind: Kind) -> tuple[CheckSpec, ...]:
+        return tuple(spec for spec in self._checks.values() if spec.kind == kind)
+
+    def requirement_ids(self) -> frozenset[str]:
+        return frozenset(rid for spec in self._checks.values() for rid in spec.requirements)
+
+    def validate(self, catalog: RequirementCatalog) -> list[str]:
+        """Problems with the registry against the catalog: unknown IDs, MUSTs without a check."""
+        problems = []
+        for spec in self._checks.values():
+            for requirement_id in spec.requirements:
+                if requirement_id not in catalog:
+                    problems.append(f"check {spec.name} names unknown requirement {requirement_id}")
+        covered = self.requirement_ids()
+        for requirement in catalog:
+            if requirement.id not in covered:
+                problems.append(f"{requirement.level} requirement {requirement.id} has no check")
+        return problems
+
+
+REGISTRY = Registry()
+
+
+def check(
+    *requirements: str,
+    kind: Kind,
+    needs: tuple[str, ...] = (),
+    registry: Registry = REGISTRY,
+) -> Callable[[Callable[[Any], Any]], CheckSpec]:
+    """Register a check verifying `requirements` (IDs of the requirement catalog)."""
+    if not requirements:
+        raise ValueError("a check must name at least one requirement ID")
+    unknown_needs = set(needs) - NEEDS
+    if unknown_needs:
+        raise ValueError(f"unknown needs {sorted(unknown_needs)}; known: {sorted(NEEDS)}")
+
+    def decorate(func: Callable[[Any], Any]) -> CheckSpec:
+        spec = CheckSpec(
+            name=func.__name__,
+            func=func,
+            requirements=tuple(requirements),
+            kind=kind,
+            needs=frozenset(needs),
+            description=(func.__doc__ or "").strip().split("\n")[0],
+        )
+        registry.add(spec)
+        return spec
+
+    return decorate

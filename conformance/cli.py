@@ -1,0 +1,209 @@
+"""`phase2-conformance`: run the suite, serve the reference, list requirements.
+
+Exit codes: 0 conforms, 1 nonconformance, 2 usage or configuration error, 3 target unreachable
+or authentication impossible. Errors are one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+from conformance import __version__
+from conformance.errors import ExitCode, Phase2Error
+
+PROG = "phase2-conformance"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line, exit 2: the usage block is for --help, not for a CI log.
+        self.exit(int(ExitCode.USAGE), f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _run_arguments(parser: argparse.ArgumentParser) -> None:
+    target = parser.add_argument_group("target")
+    where = target.add_mutually_exclusive_group()
+    where.add_argument("--base-url", help="the deployment under test, e.g. https://api.example/v2 (PHASE2_BASE_URL)")
+    where.add_argument(
+        "--reference", action="store_true", default=None, help="start the embedded reference server (default)"
+    )
+    target.add_argument("--flags", dest="feature_flags", help="feature flags enabled on the target (PHASE2_FEATURE_FLAGS)")
+    target.add_argument("--auth-provider", help="OAuth2 issuer for discovery (PHASE2_AUTH_PROVIDER)")
+    target.add_argument("--client-id", help="client id (PHASE2_CLIENT_ID); the secret only from PHASE2_CLIENT_SECRET")
+    target.add_argument("--tls-cert", dest="tls_cert_path", help="client certificate for mutual TLS (PHASE2_TLS_CERT_PATH)")
+    target.add_argument("--tls-key", dest="tls_key_path", help="its private key, if not in the certificate file")
+    target.add_argument("--tls-ca", dest="tls_ca_path", help="CA bundle that signs the target's certificate")
+    target.add_argument("--request-timeout", type=float, help="seconds per request, first byte to last")
+    target.add_argument(
+        "--test-issuer-trusted",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="the target trusts the suite's test issuer (on for the reference)",
+    )
+    target.add_argument("--test-issuer-port", type=int, help="port for the test issuer's JWKS (default: any free)")
+    target.add_argument("--otlp-receiver-port", type=int, help="port of the suite's OTLP/HTTP receiver (default: any)")
+    target.add_argument(
+        "--reference-fault",
+        dest="reference_faults",
+        action="append",
+        help="start the reference with this deliberate fault (test-only; repeatable)",
+    )
+
+    run = parser.add_argument_group("run")
+    run.add_argument("--config", help="a TOML file of settings (lowest precedence after profile defaults)")
+    run.add_argument("--profile", help="quick, standard (default) or nightly")
+    run.add_argument("--seed", type=int, help="seed for generated data; the same seed replays the same run")
+    run.add_argument("--classes", help="comma-separated: contract,protocol,semantic,auth,health,telemetry")
+    run.add_argument("--requirement", dest="requirements", action="append", help="only this requirement ID (repeatable)")
+    run.add_argument("--operation", dest="operations", action="append", help="only this operationId (repeatable)")
+    run.add_argument("--time-budget", type=float, help="seconds the whole run may take")
+    run.add_argument("--max-examples", type=int, help="fuzzing examples per operation")
+    run.add_argument("--liveness-budget-ms", type=float, help="p95 budget for /healthz (default 200)")
+    run.add_argument("--rerun-failed", metavar="DIR", help="replay only what failed in an earlier run's report dir")
+    run.add_argument("--log-level", help="debug, info, warning (default), error")
+
+    report = parser.add_argument_group("report")
+    report.add_argument("--report-dir", help="where reports go (default reports/<run-id>)")
+    report.add_argument("--history-dir", help="earlier runs' summaries, for trends")
+    report.add_argument("--waivers", help="YAML file of accepted failures")
+    report.add_argument("--fail-on", choices=("must", "should"), help="which failures fail the gate (default must)")
+    report.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+
+
+SETTING_KEYS = (
+    "base_url",
+    "reference",
+    "feature_flags",
+    "auth_provider",
+    "client_id",
+    "tls_cert_path",
+    "tls_key_path",
+    "tls_ca_path",
+    "request_timeout",
+    "test_issuer_trusted",
+    "test_issuer_port",
+    "otlp_receiver_port",
+    "reference_faults",
+    "config",
+    "profile",
+    "seed",
+    "classes",
+    "requirements",
+    "operations",
+    "time_budget",
+    "max_examples",
+    "liveness_budget_ms",
+    "rerun_failed",
+    "log_level",
+    "report_dir",
+    "history_dir",
+    "waivers",
+    "fail_on",
+)
+
+
+def command_run(args: argparse.Namespace) -> int:
+    from conformance.reporting.console import ConsoleProgress, render_summary
+    from conformance.runner.engine import run
+    from conformance.runner.rerun import rerun_values
+    from conformance.settings import configure_logging, load_settings
+
+    values: dict[str, Any] = {key: getattr(args, key, None) for key in SETTING_KEYS}
+    if values.get("rerun_failed"):
+        values = rerun_values(values)
+    settings = load_settings(values)
+    configure_logging(settings)
+    progress = ConsoleProgress(quiet=args.quiet)
+    where = "the embedded reference server" if settings.reference else settings.base_url
+    print(f"{PROG} {__version__}: profile {settings.profile.name}, seed {settings.seed}, target {where}", flush=True)
+    result = run(settings, progress=progress)
+    sys.stdout.write(render_summary(result, str(settings.report_dir)))
+    return result.exit_code
+
+
+def command_serve(args: argparse.Namespace, rest: Sequence[str]) -> int:
+    # The reference is its own package: exec it rather than import it.
+    command = [sys.executable, "-m", "phase2_reference", "serve", *rest]
+    try:
+        os.execv(sys.executable, command)
+    except OSError as exc:
+        print(f"{PROG}: error: cannot start the reference server: {exc.strerror}", file=sys.stderr)
+    return int(ExitCode.USAGE)
+
+
+def command_requirements(args: argparse.Namespace) -> int:
+    from conformance.checks import load_checks
+    from conformance.checks.registry import REGISTRY
+    from conformance.contract import load_catalog
+
+    load_checks()
+    checks_of: dict[str, list[str]] = {}
+    for spec in REGISTRY:
+        for requirement_id in spec.requirements:
+            checks_of.setdefault(requirement_id, []).append(spec.name)
+    rows = [
+        {
+            "id": r.id,
+            "level": r.level.value,
+            "class": r.cls,
+            "statement": r.statement,
+            "operations": list(r.operations),
+            "checks": sorted(checks_of.get(r.id, [])),
+        }
+        for r in load_catalog()
+        if not args.cls or r.cls == args.cls
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for row in rows:
+            print(f"{row['id']:<12} {row['level']:<6} {row['class']:<9} {row['statement']}")
+            print(f"{'':<29}checks: {', '.join(row['checks']) or '(none)'}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="Conformance suite for the Phase 2 API.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    run = commands.add_parser("run", help="run the suite against a deployment or the embedded reference")
+    _run_arguments(run)
+    commands.add_parser(
+        "serve",
+        help="run the reference server in the foreground (arguments go to it; see `serve --help`)",
+        add_help=False,
+    )
+    listing = commands.add_parser("requirements", help="list the requirement catalog and the checks of each")
+    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--class", dest="cls", help="only this class")
+    return parser
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "run": command_run,
+    "requirements": command_requirements,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "serve":
+        return command_serve(argparse.Namespace(), argv[1:])
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except Phase2Error as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return int(error.exit_code)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

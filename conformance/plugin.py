@@ -1,0 +1,186 @@
+"""The pytest plugin: `--phase2-*` options, the suite's fixtures, and a verdict for every item.
+
+Inert unless a test asks for a `phase2_*` fixture: installing the package changes nothing for
+other pytest runs. State lives in `config.stash`; reports are written once, by the controller
+(never on an xdist worker).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from conformance.runner.session import RunSession
+
+SESSION = pytest.StashKey["RunSession"]()
+
+# option dest → settings name; secrets are read from the environment or a config file only.
+OPTIONS: dict[str, tuple[str, str]] = {
+    "base_url": ("--phase2-base-url", "base URL of the deployment under test (PHASE2_BASE_URL)"),
+    "profile": ("--phase2-profile", "quick, standard or nightly (default standard)"),
+    "seed": ("--phase2-seed", "seed for generated data; the same seed replays the same run"),
+    "classes": ("--phase2-classes", "comma-separated conformance classes to run"),
+    "requirements": ("--phase2-requirements", "comma-separated requirement IDs to run"),
+    "operations": ("--phase2-operations", "comma-separated operationIds to cover"),
+    "feature_flags": ("--phase2-flags", "feature flags enabled on the target (PHASE2_FEATURE_FLAGS)"),
+    "auth_provider": ("--phase2-auth-provider", "OAuth2 issuer URL (PHASE2_AUTH_PROVIDER)"),
+    "client_id": ("--phase2-client-id", "client id (PHASE2_CLIENT_ID); the secret comes from PHASE2_CLIENT_SECRET"),
+    "report_dir": ("--phase2-report-dir", "where reports go (default reports/<run-id>)"),
+    "config": ("--phase2-config", "a TOML config file"),
+    "time_budget": ("--phase2-time-budget", "seconds the whole run may take"),
+    "fail_on": ("--phase2-fail-on", "must (default) or should"),
+    "waivers": ("--phase2-waivers", "a YAML file of accepted failures"),
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("phase2", "Phase 2 conformance")
+    for dest, (flag, help_text) in OPTIONS.items():
+        group.addoption(flag, dest=f"phase2_{dest}", default=None, help=help_text)
+    group.addoption(
+        "--phase2-reference",
+        dest="phase2_reference",
+        action="store_true",
+        default=None,
+        help="run against the embedded reference server (the default without a base URL)",
+    )
+
+
+class PreparedSession:
+    """Registered by the CLI: a session whose target is already up, probed and authenticated."""
+
+    def __init__(self, session: RunSession) -> None:
+        self.session = session
+
+
+def _session(config: pytest.Config) -> RunSession | None:
+    return config.stash.get(SESSION, None)
+
+
+def _build_session(config: pytest.Config) -> RunSession:
+    from conformance.errors import Phase2Error
+    from conformance.runner.session import RunSession
+    from conformance.settings import load_settings
+
+    prepared = _prepared(config)
+    if prepared is not None:
+        return prepared.session
+    values = {dest: config.getoption(f"phase2_{dest}") for dest in (*OPTIONS, "reference")}
+    try:
+        return RunSession(load_settings(values)).prepare()
+    except Phase2Error as error:
+        pytest.exit(f"phase2: {error}", returncode=int(error.exit_code))
+
+
+@pytest.fixture(scope="session")
+def phase2_session(pytestconfig: pytest.Config) -> RunSession:
+    session = _session(pytestconfig)
+    if session is None:
+        session = _build_session(pytestconfig)
+        pytestconfig.stash[SESSION] = session
+    return session
+
+
+@pytest.fixture(scope="session")
+def phase2_schema(phase2_session: RunSession) -> Any:
+    import schemathesis
+    from schemathesis.config import SchemathesisConfig
+
+    from conformance.runner.st_config import enabled_operations, schemathesis_config
+
+    settings = phase2_session.settings
+    assert settings.base_url is not None
+    config = SchemathesisConfig.from_dict(schemathesis_config(settings, phase2_session.contract, settings.base_url))
+    schema = schemathesis.openapi.from_path(phase2_session.contract.path, config=config)
+    wanted = {op.operation_id for op in enabled_operations(settings, phase2_session.contract)}
+    if "contract" not in settings.classes and "protocol" not in settings.classes:
+        wanted = set()
+    return schema.include(operation_id=sorted(wanted)) if wanted else schema.include(operation_id=["(none)"])
+
+
+def _prepared(config: pytest.Config) -> PreparedSession | None:
+    return next((p for p in config.pluginmanager.get_plugins() if isinstance(p, PreparedSession)), None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    prepared = _prepared(config)
+    if prepared is not None:
+        config.stash[SESSION] = prepared.session
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    session = _session(item.config)
+    if session is None:
+        return (yield)
+    session.recorder.current_test = item.nodeid
+    contract_item = item.nodeid.split("::")[0].endswith("test_contract.py")
+    if session.exerciser is not None:
+        session.exerciser.soft_deadline = _soft_deadline(item, session) if contract_item else None
+    try:
+        result = yield
+    finally:
+        session.recorder.current_test = None
+    failures = session.recorder.failures_for_test(item.nodeid)
+    if failures:
+        lines = [f"{f.requirement_id} {f.operation or ''}: {f.title}" for f in failures[:20]]
+        raise AssertionError("nonconformance:\n  " + "\n  ".join(lines))
+    return result
+
+
+def _soft_deadline(item: pytest.Item, session: RunSession) -> float:
+    """Each contract item gets a fair share of what is left of the budget."""
+    remaining_items = max(len(item.session.items) - item.session.items.index(item), 1)
+    share = max(session.time_left * 0.8 / remaining_items, 2.0)
+    return time.monotonic() + share
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    session = _session(item.config)
+    if session is not None and session.time_left <= 0:
+        session.recorder.error(f"time budget of {session.settings.time_budget:g}s exhausted before {item.name}")
+        pytest.skip("time budget exhausted")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    report = yield
+    session = _session(item.config)
+    if session is not None and (report.when == "call" or (report.when == "setup" and not report.passed)):
+        from conformance.results import TestOutcome
+
+        message = None
+        if report.skipped and isinstance(report.longrepr, tuple):
+            message = str(report.longrepr[2])
+        elif report.failed:
+            message = session.redactor.text(report.longreprtext[-2000:])
+        session.add_test(
+            TestOutcome(
+                test_id=report.nodeid,
+                name=item.name,
+                outcome="error" if report.when == "setup" and report.failed else report.outcome,
+                duration=round(report.duration, 3),
+                message=message,
+            )
+        )
+    return report
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    run_session = _session(session.config)
+    if run_session is None or hasattr(session.config, "workerinput"):
+        return
+    from conformance.reporting import write_reports
+
+    result = run_session.finish()
+    try:
+        write_reports(result, run_session.settings)
+    finally:
+        if _prepared(session.config) is None:
+            run_session.close()
+    session.exitstatus = result.exit_code

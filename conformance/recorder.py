@@ -1,0 +1,119 @@
+"""Collects every verdict of a run while it happens; `results` turns it into a `RunResult`.
+
+Checks report here, never to a reporter. All request and response data is masked on the way in.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from conformance.contract.catalog import RequirementCatalog
+from conformance.results import Failure, Severity
+from conformance.target.exchange import ObservedResponse
+from conformance.target.secrets import Redactor
+
+MAX_FAILURES_PER_KEY = 3  # distinct failures kept per requirement × operation × check
+
+
+@dataclass
+class _Tally:
+    evaluations: Counter[str]
+    failures: dict[tuple[str, str | None, str, str], Failure]
+    occurrences: Counter[tuple[str, str | None, str, str]]
+
+
+class Recorder:
+    def __init__(self, catalog: RequirementCatalog, redactor: Redactor) -> None:
+        self.catalog = catalog
+        self.redactor = redactor
+        self._lock = threading.RLock()
+        self._tallies: dict[str, _Tally] = defaultdict(lambda: _Tally(Counter(), {}, Counter()))
+        self.not_applicable: dict[str, str] = {}
+        self.blocked: dict[str, str] = {}
+        self.requests: Counter[str] = Counter()
+        self.errors: list[str] = []
+        self.current_test: str | None = None
+        self._failures_by_test: dict[str, list[Failure]] = defaultdict(list)
+
+    # --- what checks report -------------------------------------------------------------------
+    def passed(self, requirement_id: str, operation: str | None = None) -> None:
+        with self._lock:
+            self._tallies[requirement_id].evaluations[operation or ""] += 1
+
+    def failed(
+        self,
+        requirement_id: str,
+        title: str,
+        message: str,
+        *,
+        check: str,
+        observed: ObservedResponse | None = None,
+        operation: str | None = None,
+    ) -> Failure:
+        requirement = self.catalog.get(requirement_id)
+        if operation is None and observed is not None and observed.operation is not None:
+            operation = observed.operation.label
+        failure = Failure(
+            requirement_id=requirement_id,
+            title=self.redactor.text(title),
+            message=self.redactor.text(message),
+            severity=Severity.of(requirement),
+            check=check,
+            operation=operation,
+            exchange=observed.to_exchange(self.redactor) if observed is not None else None,
+            curl=observed.curl(self.redactor) if observed is not None else None,
+            test_id=self.current_test,
+        )
+        with self._lock:
+            tally = self._tallies[requirement_id]
+            tally.evaluations[operation or ""] += 1
+            key = failure.fingerprint
+            tally.occurrences[key] += 1
+            same_kind = sum(1 for k in tally.failures if k[:3] == key[:3])
+            if key not in tally.failures and same_kind < MAX_FAILURES_PER_KEY:
+                tally.failures[key] = failure
+                if self.current_test:
+                    self._failures_by_test[self.current_test].append(failure)
+        return failure
+
+    def mark_not_applicable(self, requirement_id: str, reason: str) -> None:
+        with self._lock:
+            self.not_applicable.setdefault(requirement_id, reason)
+
+    def mark_blocked(self, requirement_id: str, reason: str) -> None:
+        with self._lock:
+            self.blocked.setdefault(requirement_id, self.redactor.text(reason))
+
+    def count_request(self, operation: str | None) -> None:
+        with self._lock:
+            self.requests[operation or "<outside the contract>"] += 1
+
+    def error(self, message: str) -> None:
+        with self._lock:
+            text = self.redactor.text(message)
+            if text not in self.errors:
+                self.errors.append(text)
+
+    # --- what the runner reads ----------------------------------------------------------------
+    def evaluations(self, requirement_id: str) -> Counter[str]:
+        with self._lock:
+            return Counter(self._tallies[requirement_id].evaluations) if requirement_id in self._tallies else Counter()
+
+    def failures_of(self, requirement_id: str) -> list[Failure]:
+        with self._lock:
+            tally = self._tallies.get(requirement_id)
+            return list(tally.failures.values()) if tally else []
+
+    def occurrences(self, failure: Failure) -> int:
+        with self._lock:
+            return self._tallies[failure.requirement_id].occurrences[failure.fingerprint]
+
+    def failures_for_test(self, test_id: str) -> list[Failure]:
+        with self._lock:
+            return list(self._failures_by_test.get(test_id, ()))
+
+    @property
+    def requests_sent(self) -> int:
+        return sum(self.requests.values())

@@ -1,0 +1,70 @@
+"""The console: progress while the run goes, and a verdict table at the end."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from typing import Any, TextIO
+
+from conformance.contract.catalog import CLASSES
+from conformance.results import RunResult, Status, Verdict
+
+SYMBOL = {"passed": "ok", "failed": "FAIL", "skipped": "skip", "error": "ERROR"}
+
+
+class ConsoleProgress:
+    """A pytest plugin printing one line per finished item (the CLI's replacement for pytest's output)."""
+
+    def __init__(self, stream: TextIO | None = None, *, quiet: bool = False) -> None:
+        self.stream = stream or sys.stdout
+        self.quiet = quiet
+        self.done = 0
+
+    def pytest_collection_finish(self, session: Any) -> None:
+        self.total = len(session.items)
+        if not self.quiet:
+            self.stream.write(f"collected {self.total} tests\n")
+
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        if self.quiet or not (report.when == "call" or (report.when == "setup" and not report.passed)):
+            return
+        self.done += 1
+        outcome = "error" if report.when == "setup" and report.failed else report.outcome
+        name = report.nodeid.split("::")[-1]
+        self.stream.write(f"  [{self.done:>3}/{self.total}] {SYMBOL.get(outcome, outcome):<5} {name} ({report.duration:.1f}s)\n")
+        self.stream.flush()
+
+
+def render_summary(result: RunResult, report_dir: str) -> str:
+    lines = ["", f"Phase 2 conformance · {result.target} · profile {result.profile} · seed {result.seed}"]
+    by_class: dict[str, Counter[str]] = {cls: Counter() for cls in CLASSES}
+    for requirement in result.requirements:
+        by_class[requirement.requirement.cls][requirement.status.value] += 1
+    statuses = [s.value for s in Status]
+    header = f"  {'class':<10}" + "".join(f"{s:>16}" for s in statuses)
+    lines += ["", header, "  " + "-" * (len(header) - 2)]
+    for cls, counts in by_class.items():
+        lines.append(f"  {cls:<10}" + "".join(f"{counts.get(s, 0):>16}" for s in statuses))
+    failures = [r for r in result.requirements if r.status in (Status.FAILED, Status.WAIVED)]
+    if failures:
+        lines += ["", "Failed requirements:"]
+        for requirement in failures:
+            lines.append(
+                f"  {requirement.status.value.upper():<6} {requirement.id} {requirement.requirement.level.value:<6} "
+                f"{requirement.requirement.statement}"
+            )
+            for failure in requirement.failures[:3]:
+                lines.append(f"         - {failure.operation or '(run)'}: {failure.title}")
+                if failure.curl:
+                    lines.append(f"           reproduce: {failure.curl[:400]}")
+    if result.errors:
+        lines += ["", "Errors:"] + [f"  - {error}" for error in result.errors[:20]]
+    for stale in result.stale_waivers:
+        lines.append(f"  waiver for {stale.waiver.requirement_id} is stale: {stale.reason}")
+    verdict = {Verdict.PASS: "PASS", Verdict.FAIL: "FAIL", Verdict.ERROR: "ERROR"}[result.verdict]
+    lines += [
+        "",
+        f"Verdict: {verdict} (exit {result.exit_code}) · {result.requests_sent} requests in "
+        f"{result.duration_seconds:.1f}s · reports in {report_dir}",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,164 @@
+"""Results are data: everything a reporter may know about a run, and nothing else.
+
+`RunResult` is built once, at the end of a run, from what the recorder collected. Reporters read
+it; they never talk to the target. Every string in here has passed through the run's `Redactor`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from conformance.contract.catalog import Level, Requirement
+
+SUMMARY_SCHEMA_VERSION = 1
+
+
+class Status(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    NOT_APPLICABLE = "not-applicable"
+    WAIVED = "waived"
+
+
+class Verdict(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"  # a MUST of the auth class: a security hole
+    MAJOR = "major"  # any other MUST
+    MINOR = "minor"  # a SHOULD
+
+    @classmethod
+    def of(cls, requirement: Requirement) -> Severity:
+        if requirement.level is Level.SHOULD:
+            return cls.MINOR
+        return cls.CRITICAL if requirement.cls == "auth" else cls.MAJOR
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request and its response, masked and cut to size."""
+
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: str | None
+    status: int | None
+    response_headers: dict[str, str]
+    response_body: str | None
+    elapsed_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class Failure:
+    """The target broke a requirement."""
+
+    requirement_id: str
+    title: str
+    message: str
+    severity: Severity
+    check: str
+    operation: str | None = None  # "GET /worlds/{world_id}"
+    exchange: Exchange | None = None
+    curl: str | None = None
+    test_id: str | None = None  # the pytest node that saw it, for --rerun-failed
+
+    @property
+    def fingerprint(self) -> tuple[str, str | None, str, str]:
+        return (self.requirement_id, self.operation, self.check, self.title)
+
+
+@dataclass(frozen=True)
+class Waiver:
+    requirement_id: str
+    operation: str | None
+    reason: str
+    owner: str
+    expires: str  # ISO date
+
+
+@dataclass(frozen=True)
+class RequirementResult:
+    requirement: Requirement
+    status: Status
+    evaluations: int = 0
+    failures: tuple[Failure, ...] = ()
+    reason: str | None = None  # why skipped, not applicable or waived
+    operations: tuple[str, ...] = ()
+    waiver: Waiver | None = None
+
+    @property
+    def id(self) -> str:
+        return self.requirement.id
+
+
+@dataclass(frozen=True)
+class OperationResult:
+    operation_id: str
+    label: str
+    requests: int
+    status: Status
+    requirements: dict[str, Status]
+    failures: tuple[Failure, ...] = ()
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    """One pytest item of the run."""
+
+    test_id: str
+    name: str
+    outcome: str  # passed, failed, skipped, error
+    duration: float
+    requirements: tuple[str, ...] = ()
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class StaleWaiver:
+    waiver: Waiver
+    reason: str  # "expired" or "matches nothing"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: str
+    suite_version: str
+    contract_sha256: str
+    catalog_version: int
+    target: str
+    reference: bool
+    profile: str
+    seed: int
+    feature_flags: tuple[str, ...]
+    classes: tuple[str, ...]
+    fail_on: str
+    started_at: str
+    finished_at: str
+    duration_seconds: float
+    verdict: Verdict
+    exit_code: int
+    requirements: tuple[RequirementResult, ...]
+    operations: tuple[OperationResult, ...]
+    tests: tuple[TestOutcome, ...]
+    errors: tuple[str, ...] = ()
+    requests_sent: int = 0
+    stale_waivers: tuple[StaleWaiver, ...] = ()
+    settings_sources: dict[str, str] = field(default_factory=dict)
+
+    def failures(self) -> Iterator[Failure]:
+        for requirement in self.requirements:
+            yield from requirement.failures
+
+    def count(self, status: Status) -> int:
+        return sum(1 for r in self.requirements if r.status is status)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {status.value: self.count(status) for status in Status}

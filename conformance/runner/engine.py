@@ -1,0 +1,52 @@
+"""A run from the CLI: prepare the target, then one pytest session over `conformance.suite`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance import plugin
+from conformance.reporting import write_reports
+from conformance.results import RunResult
+from conformance.runner.session import RunSession
+from conformance.settings import Settings
+
+SUITE_DIR = Path(__file__).resolve().parent.parent / "suite"
+
+
+def pytest_arguments(extra: tuple[str, ...] = ()) -> list[str]:
+    return [
+        "-c",
+        str(SUITE_DIR / "pytest.ini"),
+        "--rootdir",
+        str(SUITE_DIR),
+        # The entry-point copy of the plugin is blocked so the module is registered exactly once.
+        "-p",
+        "no:phase2_conformance",
+        "-p",
+        "no:terminal",
+        "-p",
+        "no:cacheprovider",
+        *extra,
+        str(SUITE_DIR),
+    ]
+
+
+def run(settings: Settings, extra_pytest_args: tuple[str, ...] = (), progress: Any = None) -> RunResult:
+    """Run the suite; raises `Phase2Error` when the target cannot be prepared."""
+    session = RunSession(settings).prepare()
+    try:
+        plugins: list[Any] = [plugin, plugin.PreparedSession(session)]
+        if progress is not None:
+            plugins.append(progress)
+        pytest.main(pytest_arguments(extra_pytest_args), plugins=plugins)
+        if session.result is None:
+            # pytest stopped before its session finished (an internal error): still give a verdict.
+            session.recorder.error("the test session ended early")
+            write_reports(session.finish(), session.settings)
+        assert session.result is not None
+        return session.result
+    finally:
+        session.close()

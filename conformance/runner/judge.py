@@ -1,0 +1,145 @@
+"""Judging responses: every response check on every response, and Schemathesis cases end to end.
+
+Failures are recorded, not raised, so one broken rule does not stop the exploration of an
+operation; the pytest item fails afterwards if anything was recorded while it ran.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import requests
+from schemathesis.core.failures import Failure as StFailure
+from schemathesis.core.failures import FailureGroup
+
+from conformance.checks.builtin import ORIGIN_TAG, wrapped_builtins
+from conformance.checks.context import ResponseContext
+from conformance.checks.registry import REGISTRY, CheckFailed, CheckSpec
+from conformance.contract.spec import Contract, Operation
+from conformance.recorder import Recorder
+from conformance.target.auth import TokenManager
+from conformance.target.exchange import ObservedResponse, from_schemathesis
+from conformance.target.transport import LimitedSession
+
+log = logging.getLogger("conformance.judge")
+
+# Operations that revoke the credentials they are called with get a token of their own.
+REVOKING_OPERATIONS = frozenset({"logout"})
+
+
+class Judge:
+    """Runs the response checks on one observed response and records the verdicts."""
+
+    def __init__(self, contract: Contract, recorder: Recorder, state: dict[str, Any]) -> None:
+        self.contract = contract
+        self.recorder = recorder
+        self.state = state
+        self.checks: tuple[CheckSpec, ...] = REGISTRY.of_kind("response")
+
+    def observe(self, observed: ObservedResponse) -> None:
+        label = observed.operation.label if observed.operation else None
+        self.recorder.count_request(label)
+        context = ResponseContext(observed, self.contract, self.state)
+        for spec in self.checks:
+            try:
+                result = spec(context)
+            except CheckFailed as failure:
+                self.recorder.failed(
+                    failure.requirement_id or spec.requirements[0],
+                    failure.title,
+                    failure.message,
+                    check=spec.name,
+                    observed=observed,
+                )
+            except Exception as exc:  # noqa: BLE001 - a crashing check is our bug, never the target's
+                self.recorder.error(f"check {spec.name} crashed on {observed.method} {observed.path}: {exc!r}")
+            else:
+                if result:
+                    for requirement_id in spec.requirements:
+                        self.recorder.passed(requirement_id, label)
+
+
+class ContractExerciser:
+    """Sends Schemathesis cases with the run's credentials and limits, and judges the answers."""
+
+    def __init__(
+        self,
+        contract: Contract,
+        judge: Judge,
+        recorder: Recorder,
+        tokens: TokenManager,
+        session: LimitedSession,
+    ) -> None:
+        self.contract = contract
+        self.judge = judge
+        self.recorder = recorder
+        self.tokens = tokens
+        self.session = session
+        self.builtins = wrapped_builtins(self._builtin_passed)
+        self.soft_deadline: float | None = None
+        self.skipped_for_time = 0
+
+    def _builtin_passed(self, requirement_id: str, check: str, case: Any, response: Any) -> None:
+        self.recorder.passed(requirement_id, case.operation.label)
+
+    def auth_headers(self, operation: Operation | None) -> dict[str, str]:
+        if operation is None or not operation.protected:
+            return {}
+        if operation.operation_id in REVOKING_OPERATIONS:
+            return {"Authorization": f"Bearer {self.tokens.disposable_token()}"}
+        return {"Authorization": f"Bearer {self.tokens.token()}"}
+
+    def out_of_time(self) -> bool:
+        if self.soft_deadline is not None and time.monotonic() > self.soft_deadline:
+            self.skipped_for_time += 1
+            return True
+        return False
+
+    def exercise(self, case: Any) -> None:
+        """One generated case: send it, then run the built-in and the project checks."""
+        if self.out_of_time():
+            return
+        operation = self.contract.by_label(case.operation.label)
+        headers = self.auth_headers(operation)
+        try:
+            response = case.call(session=self.session, headers=headers)
+        except requests.RequestException as exc:
+            self.recorder.count_request(case.operation.label)
+            self.recorder.failed(
+                "P2-CON-008",
+                "No usable HTTP response",
+                f"{case.method} {case.formatted_path}: {' '.join(str(exc).split())[:300]}",
+                check="transport",
+                operation=case.operation.label,
+            )
+            return
+        negative = case.meta is not None and case.meta.generation.mode.is_negative
+        observed = from_schemathesis(response, operation, negative=negative)
+        self.judge.observe(observed)
+        self.validate(case, response, headers, observed)
+
+    def validate(
+        self, case: Any, response: Any, headers: dict[str, str], observed: ObservedResponse, recorder: Any = None
+    ) -> None:
+        """Run the built-in checks; `recorder` is the state machine's, for the stateful checks."""
+        try:
+            case.validate_response(
+                response, checks=self.builtins, headers=headers, transport_kwargs={"headers": headers}, recorder=recorder
+            )
+        except FailureGroup as group:
+            for failure in group.exceptions:
+                self.record_builtin_failure(failure, observed)
+        except StFailure as failure:
+            self.record_builtin_failure(failure, observed)
+
+    def record_builtin_failure(self, failure: StFailure, observed: ObservedResponse) -> None:
+        requirement_id, check = getattr(failure, ORIGIN_TAG, ("P2-CON-003", "schemathesis"))
+        self.recorder.failed(
+            requirement_id,
+            failure.title,
+            failure.message or failure.title,
+            check=f"schemathesis.{check.lstrip('_')}",
+            observed=observed,
+        )

@@ -1,0 +1,68 @@
+"""Running one scenario check: its needs, its context, and what a broken precondition means."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from conformance.checks.context import Blocked, ScenarioContext
+from conformance.checks.registry import CheckSpec
+from conformance.errors import AuthError, TargetUnreachable
+from conformance.runner.outcome import _unselected_reason
+from conformance.runner.session import RunSession
+from conformance.target.transport import ResponseLimitExceeded
+
+ROLE_NEEDS = {"other-tenant": "other-tenant", "read-only": "read-only"}
+SCENARIO_BUDGET = 120.0  # seconds one scenario may take at most, whatever the run's budget
+
+
+def selected_requirements(session: RunSession, spec: CheckSpec) -> list[str]:
+    return [
+        rid for rid in spec.requirements if _unselected_reason(session.catalog.get(rid), session.settings) is None
+    ]
+
+
+def missing_need(session: RunSession, spec: CheckSpec) -> str | None:
+    for need in sorted(spec.needs):
+        if need in ROLE_NEEDS:
+            if session.settings.identity(ROLE_NEEDS[need]) is None:
+                return f"needs a {need} client (set PHASE2_{need.upper().replace('-', '_')}_CLIENT_ID/_SECRET)"
+        elif not session.resources.has(need):
+            return {
+                "test-issuer": "the deployment does not trust the suite's test issuer "
+                "(configure it to trust the JWKS the suite serves, then pass --test-issuer-trusted)",
+                "otlp": "the suite's OTLP receiver is not running",
+                "controls": "the target offers no test controls (only the embedded reference does)",
+            }[need]
+    return None
+
+
+def run_scenario(session: RunSession, spec: CheckSpec) -> None:
+    assert session.api is not None
+    recorder = session.recorder
+    reason = missing_need(session, spec)
+    if reason is not None:
+        for requirement_id in spec.requirements:
+            recorder.mark_not_applicable(requirement_id, reason)
+        return
+    deadline = min(session.deadline, time.monotonic() + SCENARIO_BUDGET)
+    ctx = ScenarioContext(spec, session.api, session.settings, session.contract, recorder, session.resources, deadline)
+    try:
+        spec(ctx)
+    except Blocked as blocked:
+        for requirement_id in spec.requirements:
+            recorder.mark_blocked(requirement_id, f"{spec.name} could not run: {blocked.reason}")
+    except (httpx.HTTPError, ResponseLimitExceeded) as exc:
+        detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+        for requirement_id in spec.requirements:
+            recorder.mark_blocked(requirement_id, f"{spec.name}: the target did not answer properly: {detail}")
+    except AuthError as exc:
+        session.lose_target(exc)
+        for requirement_id in spec.requirements:
+            recorder.mark_blocked(requirement_id, f"{spec.name}: {exc}")
+    except TargetUnreachable as exc:
+        session.lose_target(exc)
+        raise
+    finally:
+        ctx.run_cleanups()

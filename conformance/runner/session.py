@@ -1,0 +1,151 @@
+"""One run's lifetime: prepare the target and its helpers, hand out the parts, finish into results.
+
+Both faces use it: the CLI prepares a session before calling pytest (so a bad target ends in one
+line and exit code 3), and the pytest plugin prepares one itself when pytest is run directly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from conformance.checks import load_checks
+from conformance.checks.context import RunResources
+from conformance.contract import load_catalog, load_contract
+from conformance.errors import AuthError, Phase2Error, TargetUnreachable
+from conformance.recorder import Recorder
+from conformance.results import RunResult, TestOutcome, Waiver
+from conformance.runner.judge import ContractExerciser, Judge
+from conformance.runner.outcome import RunFacts, build_result
+from conformance.settings import Settings
+from conformance.target.api import ApiClient
+from conformance.target.auth import TokenManager
+from conformance.target.probe import preflight
+from conformance.target.reference import ReferenceProcess
+from conformance.target.secrets import Redactor
+from conformance.target.transport import Limits, LimitedClient, LimitedSession, make_client
+from conformance.waivers import load_waivers
+
+log = logging.getLogger("conformance.session")
+
+
+class RunSession:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.contract = load_contract()
+        self.catalog = load_catalog()
+        self.redactor = Redactor(settings.secrets())
+        self.recorder = Recorder(self.catalog, self.redactor)
+        self.resources = RunResources()
+        self.started_at = datetime.now(UTC)
+        self.started = time.monotonic()
+        self.deadline = self.started + settings.time_budget
+        self.tests: list[TestOutcome] = []
+        self.target_lost = False
+        self.waivers: tuple[Waiver, ...] = ()
+        self._reference: ReferenceProcess | None = None
+        self._stack = contextlib.ExitStack()
+        self.client: LimitedClient | None = None
+        self.tokens: TokenManager | None = None
+        self.api: ApiClient | None = None
+        self.judge: Judge | None = None
+        self.exerciser: ContractExerciser | None = None
+        self.result: RunResult | None = None
+        self.prepared = False
+
+    # --- preparing ----------------------------------------------------------------------------
+    def prepare(self) -> RunSession:
+        """Start what the run needs and prove the target answers; raises `Phase2Error` if not."""
+        if self.prepared:
+            return self
+        load_checks()
+        if self.settings.waivers_path is not None:
+            self.waivers = load_waivers(self.settings.waivers_path, self.catalog)
+        try:
+            self._start_helpers()
+            if self.settings.reference:
+                self._start_reference()
+            base_url = self.settings.base_url
+            assert base_url is not None
+            self.client = self._stack.enter_context(make_client(self.settings))
+            preflight(self.client, base_url)
+            self.tokens = TokenManager(self.settings, self.client, self.redactor)
+            self.tokens.token("primary")
+        except BaseException:
+            self.close()
+            raise
+        self.judge = Judge(self.contract, self.recorder, self.resources.state)
+        self.api = ApiClient(self.client, self.contract, self.tokens, base_url, self.judge.observe)
+        session = LimitedSession(Limits.from_settings(self.settings), self.settings.tls)
+        self._stack.callback(session.close)
+        self.exerciser = ContractExerciser(self.contract, self.judge, self.recorder, self.tokens, session)
+        self.prepared = True
+        return self
+
+    def _start_helpers(self) -> None:
+        classes = self.settings.classes
+        if "auth" in classes and self.settings.test_issuer_trusted:
+            from conformance.classes.issuer import TestIssuer
+
+            self.resources.test_issuer = self._stack.enter_context(TestIssuer(port=self.settings.test_issuer_port))
+        if "telemetry" in classes:
+            from conformance.classes.otlp import OtlpReceiver
+
+            self.resources.otlp = self._stack.enter_context(OtlpReceiver(port=self.settings.otlp_receiver_port))
+
+    def _start_reference(self) -> None:
+        issuer = self.resources.test_issuer
+        otlp = self.resources.otlp
+        self._reference = ReferenceProcess(
+            flags=sorted(self.settings.feature_flags),
+            faults=self.settings.reference_faults,
+            trust_issuer=f"{issuer.issuer}={issuer.jwks_url}" if issuer is not None else None,
+            otlp_endpoint=otlp.endpoint if otlp is not None else None,
+            test_controls=self.settings.reference_controls,
+            log_path=self.settings.report_dir / "reference.log",
+        )
+        self._stack.callback(self._reference.stop)
+        self._reference.start()
+        self.settings = self.settings.with_base_url(self._reference.base_url)
+        if self.settings.reference_controls:
+            self.resources.controls_url = self._reference.url + "/_reference"
+
+    # --- during the run -----------------------------------------------------------------------
+    def lose_target(self, error: Phase2Error) -> None:
+        """The target or its auth provider stopped answering mid-run: the run cannot pass."""
+        self.target_lost = isinstance(error, TargetUnreachable | AuthError)
+        self.recorder.error(str(error))
+
+    @property
+    def time_left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def add_test(self, outcome: TestOutcome) -> None:
+        self.tests.append(outcome)
+
+    # --- finishing ----------------------------------------------------------------------------
+    def finish(self) -> RunResult:
+        if self.result is None:
+            if self.tokens is not None and self.tokens.refreshes:
+                log.info("tokens refreshed %d times during the run", self.tokens.refreshes)
+            self.result = build_result(
+                self.settings,
+                self.contract,
+                self.catalog,
+                self.recorder,
+                RunFacts(self.started_at, datetime.now(UTC), tuple(self.tests), self.target_lost),
+                self.waivers,
+            )
+        return self.result
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def __enter__(self) -> RunSession:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

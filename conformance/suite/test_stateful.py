@@ -1,0 +1,45 @@
+"""Stateful sequences over the contract's links (create → get → update → delete, start → stop)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import hypothesis
+import pytest
+
+from conformance.runner.session import RunSession
+from conformance.target.exchange import from_schemathesis
+
+
+def test_stateful(phase2_schema: Any, phase2_session: RunSession) -> None:
+    profile = phase2_session.settings.profile
+    if "stateful" not in profile.phases or profile.stateful_examples == 0:
+        pytest.skip(f"the {profile.name} profile has no stateful phase")
+    exerciser = phase2_session.exerciser
+    assert exerciser is not None and exerciser.judge is not None
+    contract = phase2_session.contract
+
+    class Machine(phase2_schema.as_state_machine()):  # type: ignore[misc]
+        def call(self, case: Any, **kwargs: Any) -> Any:
+            operation = contract.by_label(case.operation.label)
+            return case.call(session=exerciser.session, headers=exerciser.auth_headers(operation))
+
+        def validate_response(self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any) -> None:
+            operation = contract.by_label(case.operation.label)
+            negative = case.meta is not None and case.meta.generation.mode.is_negative
+            observed = from_schemathesis(response, operation, negative=negative)
+            exerciser.judge.observe(observed)
+            headers = {"Authorization": observed.sent_header("Authorization") or ""} if operation and operation.protected else {}
+            exerciser.validate(case, response, headers, observed, recorder=getattr(self, "recorder", None))
+
+    Machine._hypothesis_internal_use_seed = phase2_session.settings.seed  # type: ignore[attr-defined]
+    Machine.run(
+        settings=hypothesis.settings(
+            max_examples=profile.stateful_examples,
+            stateful_step_count=profile.stateful_steps,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(hypothesis.HealthCheck),
+            phases=[hypothesis.Phase.generate],
+        )
+    )

@@ -1,0 +1,1 @@
+"""The target: how the suite reaches a deployment (HTTP, TLS, tokens) and nothing else."""

@@ -444,7 +444,7 @@ def _identities(value: Any, source: Any, reference: bool) -> tuple[Identity, ...
             elif role == "primary":
                 raise ConfigError(
                     "missing credentials: set PHASE2_CLIENT_ID and PHASE2_CLIENT_SECRET "
-                    "(or --client-id / --client-secret) for the target"
+                    "(or --client-id with PHASE2_CLIENT_SECRET) for the target"
                 )
             continue
         if not client_id or not client_secret:

@@ -7,6 +7,7 @@ import importlib
 BUILTIN_MODULES = (
     "conformance.checks.builtin",
     "conformance.checks.protocol",
+    "conformance.classes.protocol",
     "conformance.classes.semantic",
     "conformance.classes.auth",
     "conformance.classes.health",

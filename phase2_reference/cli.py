@@ -1,0 +1,168 @@
+"""`python -m phase2_reference serve`: runs the reference under uvicorn in the foreground.
+
+The socket is bound here, before uvicorn starts, so `--port 0` can report the port it got: the
+first stdout line is one JSON object (`{"event": "listening", "url": ..., "base_url": ...}`).
+Bad arguments print one line on stderr and exit 2; SIGINT/SIGTERM shut down gracefully.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+import uvicorn
+
+from phase2_reference.app import create_app
+from phase2_reference.clients import ClientRegistry
+from phase2_reference.config import (
+    DEFAULT_DATA_DIR,
+    LOG_LEVELS,
+    Config,
+    ConfigError,
+    TrustedIssuer,
+    default_clients_file,
+    parse_flags,
+)
+from phase2_reference.contract import load_contract
+from phase2_reference.faults import REGISTRY
+from phase2_reference.jsonlog import configure_logging
+
+EXIT_USAGE = 2
+EXIT_RUNTIME = 1
+GRACEFUL_SHUTDOWN_SECONDS = 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One clear line instead of argparse's usage block.
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="phase2_reference", description="The Phase 2 reference server.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    serve = commands.add_parser("serve", help="serve the Phase 2 API in the foreground")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+    storage = serve.add_mutually_exclusive_group()
+    storage.add_argument("--data-dir", type=Path, help=f"SQLite and signing key (default {DEFAULT_DATA_DIR})")
+    storage.add_argument("--in-memory", action="store_true", help="keep everything in memory")
+    serve.add_argument("--flags", help="feature flags, comma separated (env PHASE2_FEATURE_FLAGS)")
+    serve.add_argument("--clients", type=Path, help="clients.yaml (default fixtures/clients.yaml)")
+    serve.add_argument("--seed", type=Path, help="seed.yaml with worlds to create at start")
+    serve.add_argument("--issuer", help="token issuer (default: the server's own origin)")
+    serve.add_argument(
+        "--trust-issuer",
+        action="append",
+        default=[],
+        metavar="ISSUER=JWKS_URL_OR_FILE",
+        help="also accept tokens of this issuer (repeatable)",
+    )
+    serve.add_argument("--token-ttl", type=int, default=900, help="access token lifetime in seconds")
+    serve.add_argument("--runtime-step-ms", type=int, default=100, help="time between runtime transitions")
+    serve.add_argument("--rate-limit", type=float, help="requests per second per client")
+    serve.add_argument("--log-level", choices=LOG_LEVELS, help="(env PHASE2_LOG_LEVEL, default info)")
+    serve.add_argument("--test-controls", action="store_true", help="expose /_reference test controls")
+    serve.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="break one rule on purpose (repeatable; test-only)",
+    )
+    return parser
+
+
+def config_from_args(args: argparse.Namespace, port: int) -> Config:
+    contract = load_contract()
+    flags_text = args.flags if args.flags is not None else os.environ.get("PHASE2_FEATURE_FLAGS")
+    unknown_faults = sorted(set(args.fault) - REGISTRY.keys())
+    if unknown_faults:
+        raise ConfigError(f"unknown fault {', '.join(unknown_faults)}; see phase2_reference/faults.py")
+    log_level = args.log_level or os.environ.get("PHASE2_LOG_LEVEL", "info").lower()
+    data_dir = None if args.in_memory else args.data_dir if args.data_dir is not None else DEFAULT_DATA_DIR
+    return Config(
+        host=args.host,
+        port=port,
+        data_dir=data_dir,
+        feature_flags=parse_flags(flags_text, contract.feature_flags),
+        seed_file=args.seed,
+        issuer=args.issuer,
+        trusted_issuers=tuple(TrustedIssuer.parse(spec) for spec in args.trust_issuer),
+        token_ttl=args.token_ttl,
+        runtime_step_ms=args.runtime_step_ms,
+        rate_limit=args.rate_limit,
+        log_level=log_level,
+        test_controls=args.test_controls,
+        faults=frozenset(args.fault),
+        otlp_endpoint=os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
+        clients_file=args.clients if args.clients is not None else default_clients_file(),
+    )
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    # Listen now: connections made before uvicorn starts wait in the backlog instead of failing.
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(args: argparse.Namespace) -> int:
+    # Validate everything that needs no socket first, so bad arguments never bind a port.
+    checked = config_from_args(args, port=args.port)
+    ClientRegistry.load(checked.clients_file, frozenset(load_contract().scopes))
+    if checked.seed_file is not None and not checked.seed_file.is_file():
+        raise ConfigError(f"cannot read seed file {checked.seed_file}")
+    try:
+        sock = bind(args.host, args.port)
+    except OSError as exc:
+        print(
+            f"phase2_reference: error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return EXIT_RUNTIME
+    config = config_from_args(args, port=sock.getsockname()[1])
+    configure_logging(config.log_level)
+    app = create_app(config)
+    print(
+        json.dumps({"event": "listening", "url": config.origin, "base_url": f"{config.origin}/v2"}),
+        flush=True,
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            lifespan="on",
+            log_config=None,
+            log_level=config.log_level,
+            access_log=False,
+            loop="uvloop",
+            http="httptools",
+            server_header=False,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        )
+    )
+    try:
+        server.run(sockets=[sock])
+    finally:
+        app.close()
+        sock.close()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return serve(args)
+    except ConfigError as exc:
+        print(f"phase2_reference: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE

@@ -71,7 +71,8 @@ def check_no_internals(ctx: ResponseContext) -> bool | None:
     """Error bodies do not expose stack traces, exception names, source paths or SQL."""
     if not _is_error(ctx) or not ctx.response.body:
         return None
-    text = ctx.response.text()
+    # Scan the raw body and, for JSON, its decoded strings (JSON escapes the quotes of a traceback).
+    text = ctx.response.text() + "\n" + "\n".join(_strings(ctx.response.json_or_none()))
     for pattern in INTERNALS:
         match = pattern.search(text)
         if match:
@@ -81,6 +82,21 @@ def check_no_internals(ctx: ResponseContext) -> bool | None:
                 f"{ctx.response.status} body contains {match.group(0)!r} near {text[start : match.end() + 40]!r}",
             )
     return True
+
+
+def _strings(document: Any) -> list[str]:
+    found: list[str] = []
+    stack = [document]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
 
 
 @check("P2-PRO-003", kind="response")

@@ -41,7 +41,7 @@ class Operation:
         return self.method in {"POST", "PUT", "PATCH", "DELETE"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: one loaded contract, usable as a cache key
 class Contract:
     raw: Mapping[str, Any]
     path: Path

@@ -78,10 +78,7 @@ class Contract:
     paths: tuple[PathItem, ...]
     feature_flags: tuple[str, ...]
     scopes: tuple[str, ...]
-
-    @functools.cached_property
-    def operations(self) -> dict[str, Operation]:
-        return {op.operation_id: op for item in self.paths for op in item.operations.values()}
+    operations: Mapping[str, Operation]  # by operationId
 
 
 def locate_contract() -> Path:
@@ -204,6 +201,7 @@ def build_contract(raw: Mapping[str, Any]) -> Contract:
         paths=tuple(paths),
         feature_flags=tuple(document["components"]["schemas"]["FeatureFlag"]["enum"]),
         scopes=scopes,
+        operations={op.operation_id: op for item in paths for op in item.operations.values()},
     )
 
 

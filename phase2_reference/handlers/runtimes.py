@@ -10,7 +10,9 @@ from phase2_reference.state import AppState
 @operation("listRuntimes")
 async def list_runtimes(state: AppState, call: Call) -> Reply:
     after = cursor_position(state, "runtimes", call)
-    filters: dict[str, str] = {name: str(call.query[name]) for name in ("world_id", "status", "plugin") if name in call.query}
+    filters: dict[str, str] = {
+        name: str(call.query[name]) for name in ("world_id", "status", "plugin") if name in call.query
+    }
     if "world_id" in filters:
         filters["world_id"] = filters["world_id"].lower()
     page = state.runtimes.list(call.tenant, call.query.get("limit", 20), after, filters)

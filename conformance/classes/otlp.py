@@ -1,0 +1,230 @@
+"""The suite's OTLP/HTTP trace receiver: where a deployment under test exports its spans.
+
+It accepts `POST /v1/traces` as protobuf (`application/x-protobuf`, the OTLP/HTTP exporters'
+default), optionally gzip-compressed, and keeps the spans so the telemetry class can look for the
+server span of a request it sent with its own `traceparent`.
+
+    with OtlpReceiver(port=0) as receiver:   # OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint
+        spans = receiver.wait_for(lambda span: span.trace_id == trace_id, timeout=5)
+"""
+
+from __future__ import annotations
+
+import gzip
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+TRACES_PATH = "/v1/traces"
+# Other signals an exporter configured with one endpoint may send; accepted and dropped.
+IGNORED_PATHS = ("/v1/metrics", "/v1/logs")
+MAX_BODY_BYTES = 16 * 1024 * 1024
+MAX_SPANS = 50_000  # a chatty deployment must not grow the run's memory without bound
+PROTOBUF = "application/x-protobuf"
+POLL_INTERVAL = 0.05  # seconds; how fast close() is answered by the serving thread
+SPAN_KIND_SERVER = 2  # opentelemetry.proto.trace.v1.Span.SpanKind.SPAN_KIND_SERVER
+
+
+@dataclass(frozen=True)
+class ReceivedSpan:
+    """One span as received, ids in lower-case hex (the traceparent spelling)."""
+
+    trace_id: str
+    span_id: str
+    parent_span_id: str
+    name: str
+    kind: int
+    attributes: dict[str, Any] = field(default_factory=dict)
+    resource: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_server(self) -> bool:
+        return self.kind == SPAN_KIND_SERVER
+
+
+def _value(value: AnyValue) -> Any:
+    which = value.WhichOneof("value")
+    if which is None:
+        return None
+    if which == "array_value":
+        return [_value(item) for item in value.array_value.values]
+    if which == "kvlist_value":
+        return _attributes(value.kvlist_value.values)
+    if which == "bytes_value":
+        return value.bytes_value.hex()
+    return getattr(value, which)
+
+
+def _attributes(items: Any) -> dict[str, Any]:
+    pairs: list[KeyValue] = list(items)
+    return {pair.key: _value(pair.value) for pair in pairs}
+
+
+def spans_of(request: ExportTraceServiceRequest) -> list[ReceivedSpan]:
+    """Flatten an export request into its spans, each with its resource's attributes."""
+    spans = []
+    for resource_spans in request.resource_spans:
+        resource = _attributes(resource_spans.resource.attributes)
+        for scope_spans in resource_spans.scope_spans:
+            for span in scope_spans.spans:
+                spans.append(
+                    ReceivedSpan(
+                        trace_id=span.trace_id.hex(),
+                        span_id=span.span_id.hex(),
+                        parent_span_id=span.parent_span_id.hex(),
+                        name=span.name,
+                        kind=int(span.kind),
+                        attributes=_attributes(span.attributes),
+                        resource=resource,
+                    )
+                )
+    return spans
+
+
+def decode_export(body: bytes, content_type: str, content_encoding: str) -> ExportTraceServiceRequest:
+    """Decode one `POST /v1/traces` body; raises ValueError when it is not an export request."""
+    encoding = content_encoding.strip().lower()
+    if encoding == "gzip":
+        try:
+            body = gzip.decompress(body)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise ValueError(f"body is not gzip: {exc}") from None
+    elif encoding not in ("", "identity"):
+        raise ValueError(f"unsupported Content-Encoding {content_encoding!r}")
+    media_type = content_type.split(";")[0].strip().lower()
+    if media_type not in (PROTOBUF, ""):
+        raise ValueError(f"unsupported Content-Type {content_type!r}; OTLP/HTTP protobuf is expected")
+    request = ExportTraceServiceRequest()
+    try:
+        request.ParseFromString(body)
+    except Exception as exc:  # protobuf's DecodeError, whose module ships no type stubs
+        raise ValueError(f"not an ExportTraceServiceRequest: {exc}") from None
+    return request
+
+
+class OtlpReceiver:
+    """An OTLP/HTTP receiver on loopback with a thread-safe store of the spans it received."""
+
+    def __init__(self, port: int = 0, host: str = "127.0.0.1") -> None:
+        self._host = host
+        self._port = port
+        self._spans: list[ReceivedSpan] = []
+        self._changed = threading.Condition()
+        self.exports = 0  # export requests accepted
+        self.rejected = 0  # requests that were not valid exports
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Self:
+        if self._server is not None:
+            return self
+        server = ThreadingHTTPServer((self._host, self._port), _handler_for(self))
+        server.daemon_threads = True
+        self._server = server
+        self._port = int(server.server_address[1])
+        self._thread = threading.Thread(
+            target=server.serve_forever, args=(POLL_INTERVAL,), name="otlp-receiver", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if self._thread is not None:
+            self._thread.join(5)
+            self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def endpoint(self) -> str:
+        """The base URL for OTEL_EXPORTER_OTLP_ENDPOINT (exporters append /v1/traces)."""
+        return f"http://{self._host}:{self._port}"
+
+    def add(self, spans: list[ReceivedSpan]) -> None:
+        with self._changed:
+            self.exports += 1
+            self._spans.extend(spans)
+            if len(self._spans) > MAX_SPANS:
+                del self._spans[: len(self._spans) - MAX_SPANS]
+            self._changed.notify_all()
+
+    @property
+    def spans(self) -> list[ReceivedSpan]:
+        with self._changed:
+            return list(self._spans)
+
+    def wait_for(
+        self, predicate: Callable[[ReceivedSpan], bool], timeout: float, count: int = 1
+    ) -> list[ReceivedSpan]:
+        """The spans matching `predicate` once at least `count` arrived, or those there are at `timeout`."""
+        deadline = time.monotonic() + max(timeout, 0.0)
+        with self._changed:
+            while True:
+                matching = [span for span in self._spans if predicate(span)]
+                remaining = deadline - time.monotonic()
+                if len(matching) >= count or remaining <= 0:
+                    return matching
+                self._changed.wait(remaining)
+
+
+def _handler_for(receiver: OtlpReceiver) -> type[BaseHTTPRequestHandler]:
+    class OtlpHandler(BaseHTTPRequestHandler):
+        server_version = "phase2-conformance-otlp-receiver"
+
+        def do_POST(self) -> None:
+            path = self.path.split("?", 1)[0]
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_BODY_BYTES:
+                self._reply(413, b"")
+                return
+            body = self.rfile.read(length) if length > 0 else b""
+            if path in IGNORED_PATHS:
+                self._reply(200, b"")
+                return
+            if path != TRACES_PATH:
+                self._reply(404, b"")
+                return
+            content_type = self.headers.get("Content-Type", "")
+            try:
+                request = decode_export(body, content_type, self.headers.get("Content-Encoding", ""))
+            except ValueError:
+                receiver.rejected += 1
+                self._reply(400, b"")
+                return
+            receiver.add(spans_of(request))
+            self._reply(200, ExportTraceServiceResponse().SerializeToString())
+
+        def _reply(self, status: int, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", PROTOBUF)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            # Exports arrive every few hundred milliseconds; logging each would drown a run's output.
+            return
+
+    return OtlpHandler

@@ -14,6 +14,7 @@ from referencing.jsonschema import DRAFT202012
 from conformance.checks.context import ResponseContext
 from conformance.checks.registry import CheckFailed, check
 from conformance.contract.spec import Contract
+from conformance.target.exchange import ObservedResponse
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -268,6 +269,25 @@ def _schema_errors(ctx: ResponseContext, keywords: set[str]) -> list[str] | None
         f"{'/'.join(map(str, error.absolute_path)) or '(root)'}: {error.message}"
         for error in validator.iter_errors(document)
         if error.validator in keywords
+    ]
+
+
+def response_schema_errors(contract: Contract, response: ObservedResponse) -> list[str] | None:
+    """How a response's JSON body breaks the schema the contract declares for it (for scenario checks).
+
+    None when the contract declares no JSON schema for this operation, status and media type, or
+    when the body is not JSON at all; an empty list when the body validates.
+    """
+    if response.operation is None or response.method == "HEAD":
+        return None
+    operation_id = response.operation.operation_id
+    validator = _response_validator(contract, operation_id, response.status, response.media_type)
+    document = response.json_or_none() if validator is not None and response.body else None
+    if validator is None or document is None:
+        return None
+    return [
+        f"{'/'.join(map(str, error.absolute_path)) or '(root)'}: {error.message}"
+        for error in validator.iter_errors(document)
     ]
 
 

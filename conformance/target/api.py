@@ -7,13 +7,17 @@ traffic exactly as they judge Schemathesis traffic.
 from __future__ import annotations
 
 import json as jsonlib
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
+
+import httpx
 
 from conformance.contract.spec import Contract, Operation
 from conformance.target.auth import TokenManager
 from conformance.target.exchange import ObservedResponse, from_httpx
-from conformance.target.transport import LimitedClient
+from conformance.target.transport import LimitedClient, Limits, ResponseLimitExceeded
 
 Observer = Callable[[ObservedResponse], None]
 NO_TOKEN = ""
@@ -78,6 +82,43 @@ class ApiClient:
         self._observe(observed)
         return observed
 
+    @contextmanager
+    def stream(
+        self,
+        operation_id: str,
+        *,
+        path: Mapping[str, str] | None = None,
+        query: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        role: str = "primary",
+    ) -> Iterator[OpenStream]:
+        """Call an operation whose answer is read while it arrives (an event stream kept open).
+
+        The caller may send other requests between reads. When the block ends, the response with
+        the bytes read so far goes to the response checks like any other.
+        """
+        operation = self.contract.operation(operation_id)
+        sent = dict(headers or {})
+        if operation.protected:
+            sent["Authorization"] = f"Bearer {self.tokens.token(role)}"
+        request = self.client.build_request(
+            operation.method, self.url_for(operation, path), params=_query(query), headers=sent
+        )
+        # LimitedClient.send reads the whole body before it returns; an open stream needs the plain send.
+        response = httpx.Client.send(self.client, request, stream=True)
+        opened = OpenStream(response, self.client.limits)
+        try:
+            yield opened
+        finally:
+            response.close()
+            loaded = httpx.Response(
+                status_code=response.status_code,
+                headers=response.headers,
+                content=bytes(opened.received),
+                request=request,
+            )
+            self._observe(from_httpx(loaded, operation))
+
     def raw(
         self,
         method: str,
@@ -99,3 +140,30 @@ def _query(query: Mapping[str, Any] | None) -> dict[str, str] | None:
     if not query:
         return None
     return {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in query.items() if v is not None}
+
+
+class OpenStream:
+    """A response whose body is read chunk by chunk, under the run's size cap and a deadline."""
+
+    def __init__(self, response: httpx.Response, limits: Limits) -> None:
+        self.response = response
+        self.limits = limits
+        self.received = bytearray()
+        self._chunks = response.iter_bytes()
+
+    @property
+    def status(self) -> int:
+        return self.response.status_code
+
+    def header(self, name: str) -> str:
+        return str(self.response.headers.get(name, ""))
+
+    def chunks(self, deadline: float) -> Iterator[bytes]:
+        """The body's chunks until it ends or `deadline` (monotonic seconds) passes."""
+        for chunk in self._chunks:
+            self.received.extend(chunk)
+            if len(self.received) > self.limits.max_body_bytes:
+                raise ResponseLimitExceeded(f"response body exceeded {self.limits.max_body_bytes} bytes")
+            yield chunk
+            if time.monotonic() > deadline:
+                return

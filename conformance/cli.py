@@ -1,4 +1,4 @@
-"""`phase2-conformance`: run the suite, serve the reference, list requirements.
+"""`phase2-conformance`: run the suite, serve the reference, list requirements, bundle and diff reports.
 
 Exit codes: 0 conforms, 1 nonconformance, 2 usage or configuration error, 3 target unreachable
 or authentication impossible. Errors are one line on stderr, never a traceback.
@@ -167,6 +167,42 @@ def command_requirements(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_bundle(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from conformance.errors import ConfigError
+    from conformance.reporting.bundle import create_bundle, verify_bundle
+
+    if args.verify:
+        verification = verify_bundle(Path(args.verify))
+        if verification.ok:
+            print(f"{args.verify}: OK, {verification.files} files match SHA256SUMS and the manifest")
+            return 0
+        print(f"{args.verify}: verification FAILED", file=sys.stderr)
+        for problem in verification.problems[:50]:
+            print(f"  - {problem}", file=sys.stderr)
+        return int(ExitCode.NONCONFORMANCE)
+    if not args.report_dir:
+        raise ConfigError("give a report dir to bundle, or --verify FILE")
+    output = create_bundle(
+        Path(args.report_dir),
+        Path(args.output) if args.output else None,
+        Path(args.contract_dir) if args.contract_dir else None,
+    )
+    print(output)
+    return 0
+
+
+def command_diff(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from conformance.reporting.diff import diff_summaries, load_summary, render_markdown, render_text
+
+    diff = diff_summaries(load_summary(Path(args.old)), load_summary(Path(args.new)))
+    sys.stdout.write(render_markdown(diff) if args.format == "markdown" else render_text(diff))
+    return int(ExitCode.NONCONFORMANCE) if diff.regressed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Conformance suite for the Phase 2 API.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
@@ -181,12 +217,27 @@ def build_parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("requirements", help="list the requirement catalog and the checks of each")
     listing.add_argument("--json", action="store_true")
     listing.add_argument("--class", dest="cls", help="only this class")
+    bundle = commands.add_parser(
+        "bundle", help="pack a report dir with the contract, catalog and SHA256SUMS in one tar.gz, or verify one"
+    )
+    bundle.add_argument("report_dir", nargs="?", metavar="REPORT_DIR", help="the report dir of a run")
+    bundle.add_argument("-o", "--output", metavar="FILE", help="archive to write (default REPORT_DIR.tar.gz)")
+    bundle.add_argument("--verify", metavar="FILE", help="check an archive instead (exit 0 intact, 1 not)")
+    bundle.add_argument("--contract-dir", help="the run's phase2.yaml and requirements.yaml (default: ours)")
+    diff = commands.add_parser(
+        "diff", help="compare two runs: new failures, fixed, still failing, newly skipped (1 on a regression)"
+    )
+    diff.add_argument("old", metavar="OLD", help="the earlier run: its report dir or summary.json")
+    diff.add_argument("new", metavar="NEW", help="the later run: its report dir or summary.json")
+    diff.add_argument("--format", choices=("text", "markdown"), default="text")
     return parser
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": command_run,
     "requirements": command_requirements,
+    "bundle": command_bundle,
+    "diff": command_diff,
 }
 
 

@@ -1,13 +1,25 @@
 """Known failures a team has accepted for now: each with a reason, an owner and an expiry date.
 
-A waived failure is reported as waived, never hidden. An expired waiver fails the gate; a waiver
-that matches no failure is reported as stale so the file does not rot.
+A waived failure is reported as waived, never hidden. An expired waiver no longer covers
+anything: the failures it named count again and the gate fails. A waiver that matches no
+failure of a requirement the run judged is reported as stale so the file does not rot.
+
+The file:
+
+    waivers:
+      - requirement: P2-PRO-004
+        operation: getEngineInfo          # optional: an operationId or a label ("GET /engine")
+        reason: upstream proxy strips the header, fix in 2.3
+        owner: platform-team
+        expires: 2026-03-31               # the last day the waiver holds
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
@@ -15,41 +27,79 @@ from conformance.contract.catalog import RequirementCatalog
 from conformance.errors import ConfigError
 from conformance.results import Failure, Waiver
 
+if TYPE_CHECKING:
+    from conformance.contract.spec import Contract
+
 REQUIRED = ("requirement", "reason", "owner", "expires")
+OPTIONAL = ("operation",)
 
 
-def load_waivers(path: Path, catalog: RequirementCatalog) -> tuple[Waiver, ...]:
+def load_waivers(
+    path: Path, catalog: RequirementCatalog, contract: Contract | None = None
+) -> tuple[Waiver, ...]:
+    """Parse and validate a waivers file; any mistake is one `ConfigError` naming the entry."""
+    if contract is None:
+        from conformance.contract import load_contract
+
+        contract = load_contract()
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read waivers file {path}: {exc}") from None
     entries = document.get("waivers", []) if isinstance(document, dict) else None
     if not isinstance(entries, list):
         raise ConfigError(f"waivers file {path} must hold a list under 'waivers'")
     waivers = []
     for index, entry in enumerate(entries, 1):
+        where = f"waivers file {path}: entry {index}"
         if not isinstance(entry, dict) or any(key not in entry for key in REQUIRED):
-            raise ConfigError(f"waivers file {path}: entry {index} needs {', '.join(REQUIRED)}")
+            raise ConfigError(f"{where} needs {', '.join(REQUIRED)}")
+        unknown = sorted(str(key) for key in entry if key not in REQUIRED + OPTIONAL)
+        if unknown:
+            # A misspelt `operation` would silently widen the waiver to every operation.
+            raise ConfigError(
+                f"{where} has unknown key {unknown[0]!r} (known: {', '.join(REQUIRED + OPTIONAL)})"
+            )
         if entry["requirement"] not in catalog:
-            raise ConfigError(f"waivers file {path}: entry {index} names unknown requirement {entry['requirement']}")
+            raise ConfigError(f"{where} names unknown requirement {entry['requirement']}")
+        for key in ("reason", "owner"):
+            if not str(entry[key] or "").strip():
+                raise ConfigError(f"{where} has an empty {key}")
         expires = entry["expires"]
         try:
             expires_on = expires if isinstance(expires, date) else date.fromisoformat(str(expires))
         except ValueError:
-            raise ConfigError(f"waivers file {path}: entry {index} has a bad expiry date {expires!r}") from None
+            raise ConfigError(f"{where} has a bad expiry date {expires!r} (use YYYY-MM-DD)") from None
+        operation = entry.get("operation")
+        label = _operation_label(str(operation), contract) if operation else None
+        if operation and label is None:
+            raise ConfigError(
+                f"{where} names unknown operation {operation!r} (use an operationId or 'GET /path')"
+            )
         waivers.append(
             Waiver(
                 requirement_id=str(entry["requirement"]),
-                operation=str(entry["operation"]) if entry.get("operation") else None,
-                reason=str(entry["reason"]),
-                owner=str(entry["owner"]),
+                operation=label,
+                reason=" ".join(str(entry["reason"]).split()),
+                owner=str(entry["owner"]).strip(),
                 expires=expires_on.isoformat(),
             )
         )
     return tuple(waivers)
 
 
+def _operation_label(value: str, contract: Contract) -> str | None:
+    """Failures name operations by label; a waiver may name one by operationId or label."""
+    for operation in contract.operations:
+        if value == operation.operation_id:
+            return operation.label
+    method, _, template = value.strip().partition(" ")
+    by_label = contract.by_label(f"{method.upper()} {template.strip()}")
+    return by_label.label if by_label else None
+
+
 def is_expired(waiver: Waiver, today: date | None = None) -> bool:
+    """Expired once its expiry day is over: a waiver expiring today still holds today."""
     return date.fromisoformat(waiver.expires) < (today or date.today())
 
 
@@ -57,3 +107,14 @@ def matches(waiver: Waiver, failure: Failure) -> bool:
     return waiver.requirement_id == failure.requirement_id and (
         waiver.operation is None or waiver.operation == failure.operation
     )
+
+
+def covering(failure: Failure, waivers: Iterable[Waiver], today: date | None = None) -> Waiver | None:
+    """The first waiver still in force that covers this failure."""
+    return next((w for w in waivers if matches(w, failure) and not is_expired(w, today)), None)
+
+
+def describe(waiver: Waiver) -> str:
+    """One line for every report: what was accepted, by whom, until when."""
+    scope = f" on {waiver.operation}" if waiver.operation else ""
+    return f"waived{scope} until {waiver.expires} by {waiver.owner}: {waiver.reason}"

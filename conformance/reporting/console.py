@@ -31,7 +31,8 @@ class ConsoleProgress:
         self.done += 1
         outcome = "error" if report.when == "setup" and report.failed else report.outcome
         name = report.nodeid.split("::")[-1]
-        self.stream.write(f"  [{self.done:>3}/{self.total}] {SYMBOL.get(outcome, outcome):<5} {name} ({report.duration:.1f}s)\n")
+        symbol = SYMBOL.get(outcome, outcome)
+        self.stream.write(f"  [{self.done:>3}/{self.total}] {symbol:<5} {name} ({report.duration:.1f}s)\n")
         self.stream.flush()
 
 
@@ -50,7 +51,8 @@ def render_summary(result: RunResult, report_dir: str) -> str:
         lines += ["", "Failed requirements:"]
         for requirement in failures:
             lines.append(
-                f"  {requirement.status.value.upper():<6} {requirement.id} {requirement.requirement.level.value:<6} "
+                f"  {requirement.status.value.upper():<6} {requirement.id} "
+                f"{requirement.requirement.level.value:<6} "
                 f"{requirement.requirement.statement}"
             )
             for failure in requirement.failures[:3]:

@@ -7,8 +7,8 @@ requirement unevaluated is never a pass.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 
 from conformance import __version__
 from conformance.contract.catalog import Level, Requirement, RequirementCatalog
@@ -27,7 +27,7 @@ from conformance.results import (
     Waiver,
 )
 from conformance.settings import Settings
-from conformance.waivers import is_expired, matches
+from conformance.waivers import covering, describe, is_expired, matches
 
 
 @dataclass(frozen=True)
@@ -52,11 +52,23 @@ def _unselected_reason(requirement: Requirement, settings: Settings) -> str | No
     return None
 
 
+@dataclass
+class WaiverUse:
+    """Which waivers covered failures, and which expired ones the failures still needed."""
+
+    used: set[Waiver] = field(default_factory=set)
+    expired_needed: set[Waiver] = field(default_factory=set)
+
+
 def requirement_results(
-    settings: Settings, catalog: RequirementCatalog, recorder: Recorder, waivers: Sequence[Waiver]
-) -> tuple[tuple[RequirementResult, ...], set[Waiver]]:
+    settings: Settings,
+    catalog: RequirementCatalog,
+    recorder: Recorder,
+    waivers: Sequence[Waiver],
+    today: date | None = None,
+) -> tuple[tuple[RequirementResult, ...], WaiverUse]:
     results = []
-    used: set[Waiver] = set()
+    use = WaiverUse()
     for requirement in catalog:
         reason = _unselected_reason(requirement, settings)
         evaluations = recorder.evaluations(requirement.id)
@@ -67,41 +79,60 @@ def requirement_results(
         failures = tuple(recorder.failures_of(requirement.id))
         count = sum(evaluations.values())
         if failures:
-            waiver = _waiver_for(failures, waivers)
-            if waiver is not None:
-                used.add(waiver)
-                results.append(
-                    RequirementResult(
-                        requirement, Status.WAIVED, count, failures, f"waived: {waiver.reason}", operations, waiver
-                    )
-                )
-            else:
-                results.append(RequirementResult(requirement, Status.FAILED, count, failures, None, operations))
+            results.append(_judge_failures(requirement, count, failures, operations, waivers, use, today))
         elif count:
             results.append(RequirementResult(requirement, Status.PASSED, count, (), None, operations))
         elif requirement.id in recorder.not_applicable:
-            results.append(
-                RequirementResult(requirement, Status.NOT_APPLICABLE, reason=recorder.not_applicable[requirement.id])
-            )
+            reason = recorder.not_applicable[requirement.id]
+            results.append(RequirementResult(requirement, Status.NOT_APPLICABLE, reason=reason))
         elif requirement.id in recorder.blocked:
-            results.append(RequirementResult(requirement, Status.SKIPPED, reason=recorder.blocked[requirement.id]))
+            reason = recorder.blocked[requirement.id]
+            results.append(RequirementResult(requirement, Status.SKIPPED, reason=reason))
         else:
-            results.append(
-                RequirementResult(requirement, Status.SKIPPED, reason="not evaluated: no check reached it in this run")
-            )
-    return tuple(results), used
+            reason = "not evaluated: no check reached it in this run"
+            results.append(RequirementResult(requirement, Status.SKIPPED, reason=reason))
+    return tuple(results), use
 
 
-def _waiver_for(failures: Sequence[Failure], waivers: Sequence[Waiver]) -> Waiver | None:
-    """The waiver covering every failure of a requirement, if one does."""
-    for waiver in waivers:
-        if all(matches(waiver, failure) for failure in failures):
-            return waiver
-    return None
+def _judge_failures(
+    requirement: Requirement,
+    count: int,
+    failures: tuple[Failure, ...],
+    operations: tuple[str, ...],
+    waivers: Sequence[Waiver],
+    use: WaiverUse,
+    today: date | None,
+) -> RequirementResult:
+    """Waived only when every failure is covered by a waiver still in force.
+
+    Each failure is judged alone, so two waivers for two operations together waive a requirement
+    that failed on both; a failure only an expired waiver matches counts as a failure again.
+    """
+    covers = [covering(failure, waivers, today) for failure in failures]
+    in_force = [w for w in covers if w is not None]
+    use.used.update(in_force)
+    uncovered = [f for f, w in zip(failures, covers, strict=True) if w is None]
+    expired = [w for f in uncovered for w in waivers if matches(w, f) and is_expired(w, today)]
+    use.expired_needed.update(expired)
+    if not uncovered:
+        unique = list(dict.fromkeys(in_force))
+        reason = "; ".join(describe(w) for w in unique)
+        return RequirementResult(requirement, Status.WAIVED, count, failures, reason, operations, unique[0])
+    if expired:
+        reason = f"waiver expired on {expired[0].expires} (owner {expired[0].owner}): {expired[0].reason}"
+        return RequirementResult(requirement, Status.FAILED, count, failures, reason, operations, expired[0])
+    partly = None
+    if in_force:
+        partly = f"{len(failures) - len(uncovered)} of {len(failures)} failures waived; the others are not"
+    return RequirementResult(requirement, Status.FAILED, count, failures, partly, operations)
 
 
 def operation_results(
-    contract: Contract, requirements: Sequence[RequirementResult], recorder: Recorder
+    contract: Contract,
+    requirements: Sequence[RequirementResult],
+    recorder: Recorder,
+    waivers: Sequence[Waiver] = (),
+    today: date | None = None,
 ) -> tuple[OperationResult, ...]:
     results = []
     for operation in contract.operations:
@@ -112,24 +143,50 @@ def operation_results(
                 continue
             own = [f for f in result.failures if f.operation == operation.label]
             failures.extend(own)
-            if result.status in (Status.FAILED, Status.WAIVED):
-                statuses[result.id] = result.status if own else Status.PASSED
+            if own:
+                # Judged per operation: a requirement waived on one operation may fail on another.
+                waived = all(covering(f, waivers, today) is not None for f in own)
+                statuses[result.id] = Status.WAIVED if waived else Status.FAILED
+            elif result.status in (Status.PASSED, Status.FAILED, Status.WAIVED):
+                statuses[result.id] = Status.PASSED
+                if operation.label not in result.operations and "*" in result.requirement.operations:
+                    # The requirement was judged elsewhere; this operation gave it nothing to judge.
+                    statuses[result.id] = Status.NOT_APPLICABLE
             else:
                 statuses[result.id] = result.status
-            if result.status is Status.PASSED and operation.label not in result.operations:
-                # The requirement held elsewhere; this operation gave it nothing to judge.
-                statuses[result.id] = Status.NOT_APPLICABLE if "*" in result.requirement.operations else Status.PASSED
         requests = recorder.requests.get(operation.label, 0)
         if any(s is Status.FAILED for s in statuses.values()):
             status = Status.FAILED
+        elif any(s is Status.WAIVED for s in statuses.values()):
+            status = Status.WAIVED
         elif requests or any(s is Status.PASSED for s in statuses.values()):
             status = Status.PASSED
         else:
             status = Status.SKIPPED
-        results.append(
-            OperationResult(operation.operation_id, operation.label, requests, status, statuses, tuple(failures))
-        )
+        label, failed = operation.label, tuple(failures)
+        results.append(OperationResult(operation.operation_id, label, requests, status, statuses, failed))
     return tuple(results)
+
+
+def stale_waivers(
+    waivers: Sequence[Waiver],
+    requirements: Sequence[RequirementResult],
+    use: WaiverUse,
+    today: date | None = None,
+) -> tuple[StaleWaiver, ...]:
+    """Expired waivers, and waivers in force that matched nothing the run judged.
+
+    A waiver for a requirement this run did not judge (class not selected, not evaluated) is not
+    stale: a narrower run says nothing about whether it is still needed.
+    """
+    judged = {r.id for r in requirements if r.status is not Status.SKIPPED}
+    stale = [StaleWaiver(w, "expired") for w in waivers if is_expired(w, today)]
+    stale += [
+        StaleWaiver(w, "matches nothing")
+        for w in waivers
+        if not is_expired(w, today) and w not in use.used and w.requirement_id in judged
+    ]
+    return tuple(stale)
 
 
 def build_result(
@@ -139,16 +196,15 @@ def build_result(
     recorder: Recorder,
     facts: RunFacts,
     waivers: Sequence[Waiver] = (),
+    today: date | None = None,
 ) -> RunResult:
-    requirements, used = requirement_results(settings, catalog, recorder, waivers)
-    stale = tuple(StaleWaiver(w, "expired") for w in waivers if is_expired(w)) + tuple(
-        StaleWaiver(w, "matches nothing") for w in waivers if w not in used and not is_expired(w)
-    )
+    requirements, use = requirement_results(settings, catalog, recorder, waivers, today)
+    stale = stale_waivers(waivers, requirements, use, today)
     gate_levels = {Level.MUST} if settings.fail_on is Level.MUST else {Level.MUST, Level.SHOULD}
     failing = [r for r in requirements if r.status is Status.FAILED and r.requirement.level in gate_levels]
-    expired_in_use = [s for s in stale if s.reason == "expired" and s.waiver in used]
-    # An expired waiver no longer covers its failures.
-    failing += [r for r in requirements if r.waiver is not None and is_expired(r.waiver)]
+    # An expired waiver a failure still needed fails the gate whatever the level: the acceptance
+    # ran out and someone has to decide again.
+    expired_in_use = sorted(use.expired_needed, key=lambda w: (w.requirement_id, w.operation or ""))
     unevaluated = [
         r
         for r in requirements
@@ -163,7 +219,11 @@ def build_result(
     for result in unevaluated:
         errors.append(f"{result.id} ({result.requirement.level}) was not verified: {result.reason}")
     if expired_in_use:
-        errors.extend(f"waiver for {s.waiver.requirement_id} expired on {s.waiver.expires}" for s in expired_in_use)
+        errors.extend(
+            f"waiver for {w.requirement_id}{' on ' + w.operation if w.operation else ''} "
+            f"expired on {w.expires}"
+            for w in expired_in_use
+        )
 
     if failing or expired_in_use:
         verdict, exit_code = Verdict.FAIL, ExitCode.NONCONFORMANCE
@@ -191,7 +251,7 @@ def build_result(
         verdict=verdict,
         exit_code=int(exit_code),
         requirements=requirements,
-        operations=operation_results(contract, requirements, recorder),
+        operations=operation_results(contract, requirements, recorder, waivers, today),
         tests=facts.tests,
         errors=tuple(recorder.redactor.text(e) for e in errors),
         requests_sent=recorder.requests_sent,

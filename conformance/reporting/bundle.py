@@ -1,0 +1,190 @@
+"""One archive for a vendor's submission: the report dir, the contract and catalog it ran with, checksums.
+
+    phase2-conformance-<run-id>/
+      report/...                  the report dir, manifest.json included
+      contract/phase2.yaml        the contract whose SHA-256 the manifest names
+      contract/requirements.yaml  the requirement catalog
+      SHA256SUMS                  `sha256sum -c SHA256SUMS` format, paths relative to this folder
+
+`verify_bundle` reads the archive without extracting it: every file listed and matching, nothing
+unlisted, no links or paths escaping the folder, the report files matching the manifest, and the
+contract being the one the run used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import tarfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from conformance.contract.files import contract_dir
+from conformance.errors import ConfigError
+from conformance.reporting.manifest import FILENAME as MANIFEST
+from conformance.reporting.manifest import report_files, sha256_file
+
+SUMS = "SHA256SUMS"
+CONTRACT_FILES = ("phase2.yaml", "requirements.yaml")
+_SUM_LINE = re.compile(r"^([0-9a-f]{64}) [ *](.+)$")
+
+
+def _read_manifest(report_dir: Path) -> dict[str, Any]:
+    path = report_dir / MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest["files"], manifest["contract_sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ConfigError(
+            f"{report_dir} is not a report directory of a run (no readable {MANIFEST})"
+        ) from None
+    if not isinstance(manifest, dict):
+        raise ConfigError(f"{path} is not a manifest")
+    return manifest
+
+
+def create_bundle(report_dir: Path, output: Path | None = None, contract_files: Path | None = None) -> Path:
+    """Pack a report dir; raises `ConfigError` if it is not one, or the contract is not the run's."""
+    report_dir = report_dir.resolve()
+    if not report_dir.is_dir():
+        raise ConfigError(f"{report_dir} is not a directory")
+    manifest = _read_manifest(report_dir)
+    source = contract_files or contract_dir()
+    contract_sha = (
+        hashlib.sha256((source / CONTRACT_FILES[0]).read_bytes()).hexdigest()
+        if (source / CONTRACT_FILES[0]).is_file()
+        else None
+    )
+    if contract_sha != manifest["contract_sha256"]:
+        raise ConfigError(
+            f"the contract in {source} (sha256 {contract_sha}) is not the one the run used "
+            f"({manifest['contract_sha256']}); give the right one with --contract-dir"
+        )
+    changed = [
+        name
+        for name, entry in manifest["files"].items()
+        if not (report_dir / name).is_file() or sha256_file(report_dir / name) != entry["sha256"]
+    ]
+    if changed:
+        raise ConfigError(
+            f"{report_dir} changed since the run wrote its manifest: {', '.join(sorted(changed)[:5])}"
+        )
+    top = f"phase2-conformance-{manifest.get('run_id') or report_dir.name}"
+    output = output or report_dir.parent / f"{report_dir.name}.tar.gz"
+    entries: list[tuple[str, Path]] = [(f"report/{MANIFEST}", report_dir / MANIFEST)]
+    entries += [(f"report/{p.as_posix()}", report_dir / p) for p in report_files(report_dir)]
+    entries += [(f"contract/{name}", source / name) for name in CONTRACT_FILES]
+    sums = "".join(f"{sha256_file(path)}  {name}\n" for name, path in sorted(entries))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(output.name + ".partial")
+    with tarfile.open(partial, "w:gz") as archive:
+        for name, path in sorted(entries):
+            archive.add(path, arcname=f"{top}/{name}", recursive=False, filter=_normalised)
+        data = sums.encode("utf-8")
+        info = tarfile.TarInfo(f"{top}/{SUMS}")
+        info.size, info.mode = len(data), 0o644
+        archive.addfile(info, io.BytesIO(data))
+    partial.replace(output)
+    return output
+
+
+def _normalised(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    return info
+
+
+@dataclass
+class Verification:
+    files: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and self.files > 0
+
+
+def verify_bundle(path: Path) -> Verification:
+    """Check an archive made by `create_bundle`; `ConfigError` only if there is no file to read."""
+    if not path.is_file():
+        raise ConfigError(f"no such bundle: {path}")
+    result = Verification()
+    try:
+        with tarfile.open(path, "r:gz") as archive:
+            contents = _contents(archive, result)
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        result.problems.append(f"not a readable tar.gz archive: {exc}")
+        return result
+    if result.problems:
+        return result
+    tops = {name.split("/", 1)[0] for name in contents}
+    if len(tops) != 1:
+        result.problems.append(f"expected one top folder, found {len(tops)}")
+        return result
+    top = tops.pop()
+    files = {name[len(top) + 1 :]: data for name, data in contents.items()}
+    if SUMS not in files:
+        result.problems.append(f"no {SUMS} in the archive")
+        return result
+    listed: dict[str, str] = {}
+    for line in files[SUMS].decode("utf-8", errors="replace").splitlines():
+        match = _SUM_LINE.match(line)
+        if not match:
+            result.problems.append(f"malformed line in {SUMS}: {line[:80]!r}")
+            continue
+        listed[match.group(2)] = match.group(1)
+    for name, digest in sorted(listed.items()):
+        if name not in files:
+            result.problems.append(f"listed but missing: {name}")
+        elif hashlib.sha256(files[name]).hexdigest() != digest:
+            result.problems.append(f"checksum mismatch: {name}")
+        else:
+            result.files += 1
+    for name in sorted(set(files) - set(listed) - {SUMS}):
+        result.problems.append(f"not listed in {SUMS}: {name}")
+    _check_manifest(files, result)
+    return result
+
+
+def _contents(archive: tarfile.TarFile, result: Verification) -> dict[str, bytes]:
+    contents: dict[str, bytes] = {}
+    for member in archive.getmembers():
+        name = PurePosixPath(member.name)
+        if name.is_absolute() or ".." in name.parts:
+            result.problems.append(f"unsafe path in the archive: {member.name}")
+            continue
+        if member.isdir():
+            continue
+        if not member.isfile():
+            result.problems.append(f"not a regular file: {member.name}")
+            continue
+        stream = archive.extractfile(member)
+        if stream is not None:
+            contents[name.as_posix()] = stream.read()
+    return contents
+
+
+def _check_manifest(files: dict[str, bytes], result: Verification) -> None:
+    manifest_name = f"report/{MANIFEST}"
+    if manifest_name not in files:
+        result.problems.append(f"no {manifest_name} in the archive")
+        return
+    try:
+        manifest = json.loads(files[manifest_name])
+        entries = manifest["files"]
+        contract_sha = manifest["contract_sha256"]
+    except (ValueError, KeyError, TypeError):
+        result.problems.append(f"{manifest_name} is not a manifest")
+        return
+    for name, entry in sorted(entries.items()):
+        data = files.get(f"report/{name}")
+        if data is None:
+            result.problems.append(f"in the manifest but not in the archive: report/{name}")
+        elif hashlib.sha256(data).hexdigest() != entry.get("sha256"):
+            result.problems.append(f"differs from the manifest: report/{name}")
+    contract = files.get(f"contract/{CONTRACT_FILES[0]}")
+    if contract is None or hashlib.sha256(contract).hexdigest() != contract_sha:
+        result.problems.append("the contract in the archive is not the one the manifest names")

@@ -194,21 +194,30 @@ def _walk_until(
     return Located(False, None, f"item {item_id} not found within {max_pages} pages of limit {limit}")
 
 
-def tail_cursor(fetch: Fetch, start: str | None, *, max_pages: int) -> tuple[str | None, str | None]:
-    """(cursor of the list's last page, problem): walking from it later reaches every newer item."""
+@dataclass(frozen=True)
+class Tail:
+    """Where a list ended: the cursor of its last page, and the ids that page held."""
+
+    cursor: str | None
+    ids: frozenset[str] = frozenset()
+    problem: str | None = None
+
+
+def tail(fetch: Fetch, start: str | None, *, max_pages: int) -> Tail:
+    """The list's last page from `start` on: walking from its cursor later reaches every newer item."""
     cursor = start
     used: set[str | None] = {start}
     for _ in range(max_pages):
         page = fetch(MAX_LIMIT, cursor)
         if page.error is not None:
-            return None, page.error
+            return Tail(None, problem=page.error)
         if page.next_cursor is None:
-            return cursor, None
+            return Tail(cursor, frozenset(page.ids))
         if page.next_cursor in used:
-            return None, "the list returned a next_cursor that was already used"
+            return Tail(None, problem="the list returned a next_cursor that was already used")
         used.add(page.next_cursor)
         cursor = page.next_cursor
-    return None, f"the list did not end within {max_pages} pages of {MAX_LIMIT}"
+    return Tail(None, problem=f"the list did not end within {max_pages} pages of {MAX_LIMIT}")
 
 
 def list_fetcher(api: ApiClient, operation_id: str, filters: Mapping[str, str] | None = None) -> Fetch:

@@ -1,0 +1,113 @@
+"""Worlds and runtimes a scenario creates for itself, and how they are removed afterwards.
+
+Creation helpers `ctx.require` success, so a target that cannot create blocks the scenario
+instead of being blamed for the rule the scenario verifies. Cleanup is best effort within a
+budget: it stops runtimes, waits for them to end, deletes them, then deletes the world.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from conformance.checks.context import ScenarioContext
+from conformance.classes.lifecycle import LIVE, TERMINAL
+from conformance.target.api import ApiClient
+
+CLEANUP_BUDGET = 10.0  # seconds one cleanup may wait for runtimes to stop
+_POLL = 0.05
+
+
+def create_world(ctx: ScenarioContext, **fields: Any) -> dict[str, Any]:
+    """A new world of the scenario (name unique unless given), deleted when the scenario ends."""
+    body = {"name": ctx.unique_name(), **fields}
+    response = ctx.require(ctx.api.call("createWorld", json=body), {201}, "create a world")
+    world = response.json_or_none()
+    if not isinstance(world, dict) or not isinstance(world.get("id"), str):
+        ctx.blocked("createWorld answered 201 without a world id")
+    delete_later(ctx, world["id"])
+    return world
+
+
+def delete_later(ctx: ScenarioContext, world_id: str) -> None:
+    ctx.on_cleanup(lambda: delete_world(ctx.api, world_id))
+
+
+def delete_world(api: ApiClient, world_id: str, budget: float = CLEANUP_BUDGET) -> None:
+    """Delete a world, waiting while stopping runtimes keep it busy (409)."""
+    deadline = time.monotonic() + budget
+    while True:
+        status = api.call("deleteWorld", path={"world_id": world_id}).status
+        if status != 409 or time.monotonic() > deadline:
+            return
+        time.sleep(_POLL * 4)
+
+
+def plugin_list(ctx: ScenarioContext) -> list[dict[str, Any]]:
+    """The engine's plugins (name and max_entities at least), or the scenario is blocked."""
+    response = ctx.require(ctx.api.call("listPlugins"), {200}, "list the engine plugins")
+    document = response.json_or_none()
+    items = document.get("items") if isinstance(document, dict) else None
+    plugins = [
+        item
+        for item in items or []
+        if isinstance(item, dict)
+        and isinstance(item.get("name"), str)
+        and isinstance(item.get("max_entities"), int)
+    ]
+    if not plugins:
+        ctx.blocked("listPlugins named no plugin with a name and max_entities")
+    return plugins
+
+
+def start_runtime(
+    ctx: ScenarioContext, world_id: str, plugin: str, parameters: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """A new runtime (202 required), stopped and deleted when the scenario ends."""
+    body: dict[str, Any] = {"world_id": world_id, "plugin": plugin}
+    if parameters is not None:
+        body["parameters"] = dict(parameters)
+    response = ctx.require(ctx.api.call("startRuntime", json=body), {202}, "start a runtime")
+    runtime = response.json_or_none()
+    if not isinstance(runtime, dict) or not isinstance(runtime.get("id"), str):
+        ctx.blocked("startRuntime answered 202 without a runtime id")
+    retire_later(ctx, [runtime["id"]])
+    return runtime
+
+
+def retire_later(ctx: ScenarioContext, runtime_ids: Sequence[str]) -> None:
+    ctx.on_cleanup(lambda: retire_runtimes(ctx.api, runtime_ids))
+
+
+def retire_runtimes(api: ApiClient, runtime_ids: Iterable[str], budget: float = CLEANUP_BUDGET) -> None:
+    """Stop every live runtime of `runtime_ids`, wait until each has ended, delete them all."""
+    deadline = time.monotonic() + budget
+    waiting: set[str] = set()
+    for runtime_id in runtime_ids:
+        status = _status(api, runtime_id)
+        if status in LIVE - {"stopping"}:
+            api.call("stopRuntime", path={"runtime_id": runtime_id})
+        if status is not None:
+            waiting.add(runtime_id)
+    ended: list[str] = []
+    while waiting and time.monotonic() < deadline:
+        for runtime_id in sorted(waiting):
+            status = _status(api, runtime_id)
+            if status is None or status in TERMINAL:
+                waiting.discard(runtime_id)
+                if status is not None:
+                    ended.append(runtime_id)
+        if waiting:
+            time.sleep(_POLL)
+    for runtime_id in ended:
+        api.call("deleteRuntime", path={"runtime_id": runtime_id})
+
+
+def _status(api: ApiClient, runtime_id: str) -> str | None:
+    response = api.call("getRuntime", path={"runtime_id": runtime_id})
+    document = response.json_or_none()
+    if response.status != 200 or not isinstance(document, dict):
+        return None
+    status = document.get("status")
+    return status if isinstance(status, str) else None

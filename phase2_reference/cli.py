@@ -10,10 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 from typing import NoReturn
 
 import uvicorn
@@ -32,10 +34,21 @@ from phase2_reference.config import (
 from phase2_reference.contract import load_contract
 from phase2_reference.faults import REGISTRY
 from phase2_reference.jsonlog import configure_logging
+from phase2_reference.keyset import TrustedIssuerKeys
 
 EXIT_USAGE = 2
 EXIT_RUNTIME = 1
 GRACEFUL_SHUTDOWN_SECONDS = 3
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, exiting 0 after a graceful shutdown instead of re-raising the signal."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.should_exit and sig == signal.SIGINT:
+            self.force_exit = True  # a second Ctrl-C stops waiting for open connections
+        else:
+            self.should_exit = True
 
 
 class _Parser(argparse.ArgumentParser):
@@ -123,6 +136,8 @@ def serve(args: argparse.Namespace) -> int:
     ClientRegistry.load(checked.clients_file, frozenset(load_contract().scopes))
     if checked.seed_file is not None and not checked.seed_file.is_file():
         raise ConfigError(f"cannot read seed file {checked.seed_file}")
+    for trusted in checked.trusted_issuers:
+        TrustedIssuerKeys(trusted)  # reads and checks a JWKS file now
     try:
         sock = bind(args.host, args.port)
     except OSError as exc:
@@ -138,7 +153,7 @@ def serve(args: argparse.Namespace) -> int:
         json.dumps({"event": "listening", "url": config.origin, "base_url": f"{config.origin}/v2"}),
         flush=True,
     )
-    server = uvicorn.Server(
+    server = _Server(
         uvicorn.Config(
             app,
             lifespan="on",

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Generator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
+    from conformance.results import Failure
     from conformance.runner.session import RunSession
 
 SESSION = pytest.StashKey["RunSession"]()
@@ -106,10 +108,17 @@ def _prepared(config: pytest.Config) -> PreparedSession | None:
     return next((p for p in config.pluginmanager.get_plugins() if isinstance(p, PreparedSession)), None)
 
 
+@pytest.hookimpl(tryfirst=True)  # before allure-pytest's, which reads --alluredir
 def pytest_configure(config: pytest.Config) -> None:
     prepared = _prepared(config)
     if prepared is not None:
         config.stash[SESSION] = prepared.session
+    report_dir = config.getoption("phase2_report_dir", None)
+    if report_dir and hasattr(config.option, "allure_report_dir") and not config.option.allure_report_dir:
+        # `pytest --pyargs conformance.suite --phase2-report-dir D` gets Allure results in D too.
+        from conformance.reporting.allure import RESULTS_DIR
+
+        config.option.allure_report_dir = str(Path(report_dir) / RESULTS_DIR)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -126,10 +135,46 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     finally:
         session.recorder.current_test = None
     failures = session.recorder.failures_for_test(item.nodeid)
+    _label_for_allure(item, session, failures)
     if failures:
-        lines = [f"{f.requirement_id} {f.operation or ''}: {f.title}" for f in failures[:20]]
+        from conformance.waivers import covering, describe
+
+        waivers = [covering(f, session.waivers) for f in failures]
+        if all(waivers):
+            # Every failure is accepted: the item is an expected failure (Allure shows it skipped,
+            # with the waiver), never a pass that hides it.
+            pytest.xfail("; ".join(dict.fromkeys(describe(w) for w in waivers if w is not None)))
+        lines = [
+            f"{f.requirement_id} {f.operation or ''}: {f.title}{' [waived]' if w else ''}"
+            for f, w in zip(failures[:20], waivers, strict=False)
+        ]
         raise AssertionError("nonconformance:\n  " + "\n  ".join(lines))
     return result
+
+
+def _label_for_allure(item: pytest.Item, session: RunSession, failures: list[Failure]) -> None:
+    """Class, requirement, operation and severity labels, and failure attachments, per item."""
+    from conformance.reporting.allure import allure_active, label_item
+
+    if not allure_active(item.config):
+        return
+    from conformance.checks.registry import CheckSpec
+    from conformance.runner.outcome import _unselected_reason
+
+    callspec = getattr(item, "callspec", None)
+    scenario = callspec.params.get("scenario") if callspec is not None else None
+    if isinstance(scenario, CheckSpec):
+        requirements = [session.catalog.get(rid) for rid in scenario.requirements]
+        operation = "(run)"
+    else:
+        # The contract and stateful items judge every response against the contract and protocol rules.
+        requirements = [
+            r
+            for r in session.catalog
+            if r.cls in ("contract", "protocol") and _unselected_reason(r, session.settings) is None
+        ]
+        operation = "(stateful sequences)" if item.name == "test_stateful" else "(all operations)"
+    label_item(item.config, requirements, operation, failures, session.waivers)
 
 
 def _soft_deadline(item: pytest.Item, session: RunSession) -> float:
@@ -179,7 +224,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
     result = run_session.finish()
     try:
-        write_reports(result, run_session.settings)
+        # A broken reporter turns the verdict into an error; the amended result is the run's.
+        result = run_session.result = write_reports(result, run_session.settings)
     finally:
         if _prepared(session.config) is None:
             run_session.close()

@@ -34,6 +34,13 @@ def pytest_arguments(extra: tuple[str, ...] = ()) -> list[str]:
     ]
 
 
+def allure_arguments(settings: Settings) -> tuple[str, ...]:
+    """allure-pytest writes its results next to the other reports (registered by its option)."""
+    from conformance.reporting.allure import RESULTS_DIR
+
+    return ("--alluredir", str(settings.report_dir / RESULTS_DIR), "--clean-alluredir")
+
+
 def run(settings: Settings, extra_pytest_args: tuple[str, ...] = (), progress: Any = None) -> RunResult:
     """Run the suite; raises `Phase2Error` when the target cannot be prepared."""
     session = RunSession(settings).prepare()
@@ -41,11 +48,11 @@ def run(settings: Settings, extra_pytest_args: tuple[str, ...] = (), progress: A
         plugins: list[Any] = [plugin, plugin.PreparedSession(session)]
         if progress is not None:
             plugins.append(progress)
-        pytest.main(pytest_arguments(extra_pytest_args), plugins=plugins)
+        pytest.main(pytest_arguments((*allure_arguments(settings), *extra_pytest_args)), plugins=plugins)
         if session.result is None:
             # pytest stopped before its session finished (an internal error): still give a verdict.
             session.recorder.error("the test session ended early")
-            write_reports(session.finish(), session.settings)
+            session.result = write_reports(session.finish(), session.settings)
         assert session.result is not None
         return session.result
     finally:

@@ -14,7 +14,7 @@ import re
 import secrets
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,8 @@ from conformance.checks.context import ScenarioContext
 from conformance.checks.protocol import response_schema_errors
 from conformance.checks.registry import check
 from conformance.classes.issuer import TestIssuer
+from conformance.classes.paging import MAX_LIMIT, Page, parse_page, walk
+from conformance.classes.sse import about, parse_event_stream
 from conformance.contract.spec import Operation
 from conformance.errors import AuthError
 from conformance.target.api import NO_TOKEN
@@ -34,8 +36,8 @@ PROBE_QUERY = {"limit": 1, "max_events": 1, "wait": 0}
 FALLBACK_TENANT = "phase2-conformance"  # when the primary's token carries no tenant claim
 CONTROL_OPERATION = "listWorlds"
 METADATA_PATH = "/.well-known/oauth-authorization-server"
-PAGE_LIMIT = 100
 MAX_PAGES = 200  # a list walk stops here; the run's time budget is the other bound
+WALK_RESERVE = 10.0  # seconds of the scenario's budget a walk leaves for the checks after it
 STATUS_POLL = 0.1
 _AUTH_PARAM = re.compile(r'([A-Za-z_][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
 
@@ -619,21 +621,25 @@ def own_world_with_runtime(ctx: ScenarioContext) -> Owned:
     return Owned(world.json(), running.json(), world.headers.get("etag", '"1"'), plugin)
 
 
-def walk(
-    ctx: ScenarioContext, operation_id: str, role: str, query: Mapping[str, Any] | None = None
-) -> Iterator[Any]:
-    """Every item of a list, page after page, as `role` sees it (bounded by pages and time)."""
-    cursor: str | None = None
-    for _ in range(MAX_PAGES):
-        page_query = {**(query or {}), "limit": PAGE_LIMIT, "cursor": cursor}
-        page = ctx.require(
-            ctx.api.call(operation_id, query=page_query, role=role), {200}, f"list {operation_id}"
+def listed(
+    ctx: ScenarioContext, operation_id: str, role: str, filters: Mapping[str, str] | None = None
+) -> list[Any]:
+    """Every item of a list as `role` sees it, walking all its pages."""
+
+    def fetch(limit: int, cursor: str | None) -> Page:
+        response = ctx.api.call(
+            operation_id, query={"limit": limit, "cursor": cursor, **(filters or {})}, role=role
         )
-        document = page.json()
-        yield from document.get("items", [])
-        cursor = document.get("next_cursor")
-        if not cursor or ctx.time_left < 10:
-            return
+        where = f"{operation_id} as the {role} client"
+        if response.status != 200:
+            return Page((), None, f"{where} answered {response.status}", response)
+        return parse_page(response.json_or_none(), where, response)
+
+    deadline = time.monotonic() + max(ctx.time_left - WALK_RESERVE, 0.0)
+    result = walk(fetch, MAX_LIMIT, max_pages=MAX_PAGES, deadline=deadline)
+    if result.problem is not None:
+        ctx.blocked(f"cannot walk {operation_id}: {result.problem}")
+    return [item for page in result.pages for item in page.items]
 
 
 def _mentions(item: Any, owned: Owned) -> bool:
@@ -665,12 +671,13 @@ def check_tenant_isolation_reads(ctx: ScenarioContext) -> None:
         ("listRuntimes", None),
         ("listRuntimes", {"world_id": owned.world_id}),
     ):
-        leaked = [item for item in walk(ctx, operation_id, other, query) if _mentions(item, owned)]
+        leaked = [item for item in listed(ctx, operation_id, other, query) if _mentions(item, owned)]
         ctx.check(
             "P2-AUTH-019",
             not leaked,
             "Another tenant's resource is listed",
-            f"{operation_id} {query or ''} showed the other tenant {len(leaked)} of the owner's items",
+            f"{operation_id}{f' filtered by {query}' if query else ''} showed the other tenant "
+            f"{len(leaked)} of the owner's items",
             operation=ctx.contract.operation(operation_id).label,
         )
 
@@ -723,7 +730,9 @@ def check_tenant_isolation_writes(ctx: ScenarioContext) -> None:
         f"the owner now reads {runtime.status} status={document.get('status') if document else None!r}",
         runtime,
     )
-    runtimes = [item.get("id") for item in walk(ctx, "listRuntimes", "primary", {"world_id": owned.world_id})]
+    runtimes = [
+        item.get("id") for item in listed(ctx, "listRuntimes", "primary", {"world_id": owned.world_id})
+    ]
     ctx.check(
         "P2-AUTH-020",
         runtimes == [owned.runtime_id],
@@ -731,21 +740,6 @@ def check_tenant_isolation_writes(ctx: ScenarioContext) -> None:
         f"the owner's world has runtimes {runtimes}",
         operation=ctx.contract.operation("startRuntime").label,
     )
-
-
-def sse_events(body: str) -> list[Any]:
-    """The JSON `data` of each message of a text/event-stream body (non-JSON data kept as text)."""
-    events = []
-    for message in re.split(r"\r?\n\r?\n", body):
-        data = "\n".join(
-            line[5:].removeprefix(" ") for line in re.split(r"\r?\n", message) if line.startswith("data:")
-        )
-        if data:
-            try:
-                events.append(json.loads(data))
-            except ValueError:
-                events.append(data)
-    return events
 
 
 @check("P2-AUTH-021", kind="scenario", needs=("other-tenant",))
@@ -759,7 +753,7 @@ def check_tenant_isolation_events(ctx: ScenarioContext) -> None:
         "the owner's events",
     ).json()["items"]
     for subject in sorted(owned.subjects):
-        filtered = ctx.api.call("listEvents", query={"subject": subject, "limit": PAGE_LIMIT}, role=other)
+        filtered = ctx.api.call("listEvents", query={"subject": subject, "limit": MAX_LIMIT}, role=other)
         items = (
             filtered.json_or_none().get("items", []) if isinstance(filtered.json_or_none(), dict) else None
         )
@@ -771,7 +765,7 @@ def check_tenant_isolation_events(ctx: ScenarioContext) -> None:
             f"{len(items) if items is not None else 'no'} items",
             filtered,
         )
-    leaked = [item for item in walk(ctx, "listEvents", other) if _mentions(item, owned)]
+    leaked = [item for item in listed(ctx, "listEvents", other) if _mentions(item, owned)]
     ctx.check(
         "P2-AUTH-021",
         not leaked,
@@ -782,8 +776,8 @@ def check_tenant_isolation_events(ctx: ScenarioContext) -> None:
     # Resume just before the owner's first event, so the stream's backlog is where a leak would be.
     headers = {"Last-Event-ID": str(int(own_events[0]["id"]) - 1)} if own_events else None
     stream = ctx.api.call("streamEvents", query={"wait": 0, "max_events": 1000}, headers=headers, role=other)
-    streamed = sse_events(stream.text()) if stream.status == 200 else []
-    leaked = [event for event in streamed if _mentions(event, owned)]
+    messages, _ = parse_event_stream(stream.body) if stream.status == 200 else ([], False)
+    leaked = about(messages, owned.subjects)
     ctx.check(
         "P2-AUTH-021",
         stream.status == 200 and not leaked,

@@ -165,15 +165,17 @@ def _label_for_allure(item: pytest.Item, session: RunSession, failures: list[Fai
     scenario = callspec.params.get("scenario") if callspec is not None else None
     if isinstance(scenario, CheckSpec):
         requirements = [session.catalog.get(rid) for rid in scenario.requirements]
-        operation = "(run)"
-    else:
-        # The contract and stateful items judge every response against the contract and protocol rules.
-        requirements = [
-            r
-            for r in session.catalog
-            if r.cls in ("contract", "protocol") and _unselected_reason(r, session.settings) is None
-        ]
-        operation = "(stateful sequences)" if item.name == "test_stateful" else "(all operations)"
+        # The CheckSpec's repr holds a function address: its name keeps history ids stable.
+        label_item(item.config, requirements, "(run)", failures, session.waivers, check=scenario.name,
+                   unstable=("scenario",))
+        return
+    # The contract and stateful items judge every response against the contract and protocol rules.
+    requirements = [
+        r
+        for r in session.catalog
+        if r.cls in ("contract", "protocol") and _unselected_reason(r, session.settings) is None
+    ]
+    operation = "(stateful sequences)" if item.name == "test_stateful" else "(all operations)"
     label_item(item.config, requirements, operation, failures, session.waivers)
 
 

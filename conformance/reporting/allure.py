@@ -125,11 +125,21 @@ def label_item(
     operation: str,
     failures: Sequence[Failure],
     waivers: Sequence[Waiver] = (),
+    *,
+    check: str | None = None,
+    unstable: Sequence[str] = (),
 ) -> None:
-    """Labels, parameter, severity and failure attachments on the running item's Allure result."""
+    """Labels, parameters, severity and failure attachments on the running item's Allure result.
+
+    `unstable` names pytest parameters whose repr changes between processes (a function's
+    address): they are kept for display but left out of the history id, and `check` stands in.
+    """
     import allure
 
     dynamic: Any = allure.dynamic  # allure's decorators are untyped
+    _exclude_from_history(config, unstable)
+    if check is not None:
+        dynamic.parameter("check", check)
     patterns = dict(getattr(config.option, "allure_link_pattern", None) or [])
     for cls in sorted({r.cls for r in requirements}):
         dynamic.label("class", cls)
@@ -150,6 +160,18 @@ def label_item(
         with allure.step(title):
             for name, text in failure_attachments(failure):
                 allure.attach(text, name=name, attachment_type=allure.attachment_type.TEXT)
+
+
+def _exclude_from_history(config: pytest.Config, names: Sequence[str]) -> None:
+    # allure.dynamic.parameter cannot mark an existing parameter excluded; the listener's current
+    # result can. Best effort: without it history ids are only less stable, never wrong.
+    if not names:
+        return
+    listener = config.pluginmanager.get_plugin("allure_listener")
+    test = getattr(getattr(listener, "allure_logger", None), "get_test", lambda _: None)(None)
+    for parameter in getattr(test, "parameters", None) or []:
+        if parameter.name in names:
+            parameter.excluded = True
 
 
 # --- at the end: files in allure-results ---------------------------------------------------------

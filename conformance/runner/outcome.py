@@ -139,9 +139,10 @@ def operation_results(
         statuses: dict[str, Status] = {}
         failures: list[Failure] = []
         for result in requirements:
-            if not result.requirement.covers(operation.operation_id):
-                continue
             own = [f for f in result.failures if f.operation == operation.label]
+            if not own and not result.requirement.covers(operation.operation_id):
+                # A failure seen on an operation the catalog does not list still shows there.
+                continue
             failures.extend(own)
             if own:
                 # Judged per operation: a requirement waived on one operation may fail on another.

@@ -111,6 +111,7 @@ def write_reports(
 
 def write_atomically(path: Path, data: str | bytes) -> Path:
     """Write a whole file or nothing: a reporter that breaks half-way leaves no torn file behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
     if isinstance(data, str):
         partial.write_text(data, encoding="utf-8")

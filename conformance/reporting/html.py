@@ -89,6 +89,17 @@ SCRIPT = """
     });
     counter.textContent = shown + " of " + requirements.length + " requirements shown";
   }
+  // A link may preset the filters: report.html#status=failed,waived&class=auth
+  var preset = {};
+  location.hash.replace(/^#/, "").split("&").forEach(function (pair) {
+    var parts = pair.split("=");
+    if (parts.length === 2) { preset[decodeURIComponent(parts[0])] = decodeURIComponent(parts[1]); }
+  });
+  if (preset.status) {
+    var statuses = preset.status.split(",");
+    boxes.forEach(function (box) { box.checked = statuses.indexOf(box.value) >= 0; });
+  }
+  if (preset["class"]) { select.value = preset["class"]; }
   boxes.forEach(function (box) { box.addEventListener("change", apply); });
   select.addEventListener("change", apply);
   apply();

@@ -1,0 +1,120 @@
+"""`phase2-conformance diff OLD NEW`: per requirement and per requirement × operation, text and Markdown."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conformance.cli import main
+from conformance.reporting.summary import summary_document
+from tests.conformance.reporting.builders import Scenario
+
+
+def write_summary(directory: Path, scenario: Scenario) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "summary.json"
+    path.write_text(json.dumps(summary_document(scenario.build())), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def runs(tmp_path: Path) -> tuple[Path, Path]:
+    old = write_summary(
+        tmp_path / "old",
+        Scenario(
+            failures=[
+                ("P2-CON-003", "GET /worlds/{world_id}", "bad"),
+                ("P2-PRO-004", "GET /engine", "no id"),
+            ],
+        ),
+    )
+    new = write_summary(
+        tmp_path / "new",
+        Scenario(
+            failures=[
+                ("P2-CON-003", "GET /worlds/{world_id}", "bad"),
+                ("P2-CON-001", "GET /worlds", "bad status"),
+            ],
+            not_applicable={"P2-TEL-002": "no OTLP endpoint"},
+        ),
+    )
+    return old, new
+
+
+def test_text_lists_new_fixed_still_failing_and_newly_skipped(
+    runs: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    old, new = runs
+    assert main(["diff", str(old.parent), str(new)]) == 1
+    out = capsys.readouterr().out
+    assert "REGRESSED" in out
+    new_failures = out[out.index("New failures:") : out.index("Fixed:")]
+    assert "  P2-CON-001: passed -> failed" in new_failures
+    assert "    P2-CON-001 on GET /worlds: passed -> failed" in new_failures
+    fixed = out[out.index("Fixed:") : out.index("Still failing:")]
+    assert "  P2-PRO-004: failed -> passed" in fixed
+    still = out[out.index("Still failing:") : out.index("Newly skipped:")]
+    assert "  P2-CON-003: failed -> failed" in still
+    assert "    P2-CON-003 on GET /worlds/{world_id}: failed -> failed" in still
+    skipped = out[out.index("Newly skipped:") :]
+    assert "  P2-TEL-002: passed -> not-applicable" in skipped
+    assert "  - new failure: P2-CON-001" in out
+    assert "  - not-applicable where it passed: P2-TEL-002" in out
+
+
+def test_markdown_format(runs: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    old, new = runs
+    assert main(["diff", str(old), str(new), "--format", "markdown"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("## Phase 2 conformance diff: ❌ regressed")
+    assert "| P2-CON-001 | GET /worlds | passed | failed |" in out
+    assert "| P2-PRO-004 | (whole requirement) | failed | passed |" in out
+
+
+def test_only_fixes_is_no_regression(runs: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    old, _ = runs
+    fixed = write_summary(
+        old.parent.parent / "fixed", Scenario(failures=[("P2-CON-003", "GET /worlds/{world_id}", "x")])
+    )
+    assert main(["diff", str(old), str(fixed)]) == 0
+    out = capsys.readouterr().out
+    assert "no regression" in out
+    assert "P2-PRO-004: failed -> passed" in out
+
+
+def test_a_pass_that_became_skipped_regresses(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    old = json.loads(write_summary(tmp_path / "a", Scenario()).read_text())
+    new = json.loads(json.dumps(old))
+    new["requirements"]["P2-SEM-001"]["status"] = "skipped"
+    new["verdict"] = "error"
+    (tmp_path / "b.json").write_text(json.dumps(new))
+    assert main(["diff", str(tmp_path / "a"), str(tmp_path / "b.json")]) == 1
+    out = capsys.readouterr().out
+    assert "skipped where it passed: P2-SEM-001" in out
+    assert "verdict went from pass to error" in out
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no summary at"),
+        ("{not json", "cannot read"),
+        ('{"requirements": []}', "is not a summary.json"),
+        ('{"requirements": {"P2-CON-001": {"status": 3}}}', "is not a summary.json"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    tmp_path: Path, content: str | None, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = write_summary(tmp_path / "good", Scenario())
+    bad = tmp_path / "bad.json"
+    if content is not None:
+        bad.write_text(content, encoding="utf-8")
+    assert main(["diff", str(good), str(bad)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1
+    assert message in captured.err
+    assert "Traceback" not in captured.err

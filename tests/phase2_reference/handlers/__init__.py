@@ -1,0 +1,1 @@
+"""Tests of the operation handlers, one module per tag."""

@@ -8,7 +8,6 @@ instead of blaming the rule it verifies.
 
 from __future__ import annotations
 
-import itertools
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -36,8 +35,24 @@ from conformance.classes.resources import (
     retire_later,
     start_runtime,
 )
-from conformance.classes.sse import EVENT_STREAM, SseParser, message_problems, parse_event_stream
+from conformance.classes.sse import (
+    EVENT_STREAM,
+    SseParser,
+    message_problems,
+    parse_event_stream,
+    resume_problems,
+)
 from conformance.classes.sse import about as messages_about
+from conformance.classes.verdicts import (
+    ascending,
+    data_mismatches,
+    differences,
+    filter_problems,
+    plugin_problems,
+    preview_problems,
+    scheduler_problems,
+    sequence_difference,
+)
 from conformance.target.exchange import ObservedResponse
 
 WALK_LIMITS = (1, 2, 7, MAX_LIMIT)
@@ -56,16 +71,6 @@ STREAM_HEADERS = {"Accept": EVENT_STREAM}
 
 
 # --- small helpers -------------------------------------------------------------------------------
-
-
-def _differences(expected: Mapping[str, Any], actual: Any, keys: Sequence[str] | None = None) -> list[str]:
-    if not isinstance(actual, Mapping):
-        return [f"expected an object, got {actual!r:.120}"]
-    return [
-        f"{key}: expected {expected.get(key)!r}, got {actual.get(key)!r}"
-        for key in (keys if keys is not None else sorted(set(expected) | set(actual)))
-        if expected.get(key) != actual.get(key)
-    ]
 
 
 def _runtime_timeout(ctx: ScenarioContext) -> float:
@@ -141,7 +146,7 @@ def check_world_create_read(ctx: ScenarioContext) -> None:
             response=created,
         )
         return
-    mismatches = _differences(body, world, keys=list(body))
+    mismatches = differences(body, world, keys=list(body))
     ctx.check(
         "P2-SEM-001",
         not mismatches,
@@ -154,7 +159,7 @@ def check_world_create_read(ctx: ScenarioContext) -> None:
         "P2-SEM-001",
         read.status == 200 and read.json_or_none() == world,
         "The next read differs from the created world",
-        f"getWorld answered {read.status}: " + "; ".join(_differences(world, read.json_or_none())),
+        f"getWorld answered {read.status}: " + "; ".join(differences(world, read.json_or_none())),
         response=read,
     )
     ctx.check(
@@ -188,7 +193,7 @@ def _check_create_defaults(ctx: ScenarioContext) -> None:
             response=created,
         )
         return
-    mismatches = _differences(expected, world, keys=list(expected))
+    mismatches = differences(expected, world, keys=list(expected))
     ctx.check(
         "P2-SEM-001",
         not mismatches,
@@ -201,7 +206,7 @@ def _check_create_defaults(ctx: ScenarioContext) -> None:
         "P2-SEM-001",
         read.status == 200 and read.json_or_none() == world,
         "The next read differs from the created world",
-        f"getWorld answered {read.status}: " + "; ".join(_differences(world, read.json_or_none())),
+        f"getWorld answered {read.status}: " + "; ".join(differences(world, read.json_or_none())),
         response=read,
     )
 
@@ -282,7 +287,7 @@ def check_merge_patch(ctx: ScenarioContext) -> None:
         "settings": {"tick_rate_hz": 25, "max_entities": 2000},
     }
     result = updated.json_or_none()
-    mismatches = _differences(
+    mismatches = differences(
         expected, result, keys=["id", "name", "description", "labels", "settings", "created_at"]
     )
     ctx.check(
@@ -313,7 +318,7 @@ def check_merge_patch(ctx: ScenarioContext) -> None:
         "P2-SEM-003",
         read.status == 200 and read.json_or_none() == result,
         "The next read does not show the update",
-        f"getWorld answered {read.status}: " + "; ".join(_differences(result or {}, read.json_or_none())),
+        f"getWorld answered {read.status}: " + "; ".join(differences(result or {}, read.json_or_none())),
         response=read,
     )
     ctx.check(
@@ -355,7 +360,7 @@ def _refused_update(ctx: ScenarioContext, requirement_id: str, status: int, if_m
         requirement_id,
         after.status == 200 and after.json_or_none() == before,
         f"An update {condition} changed the world",
-        "; ".join(_differences(before, after.json_or_none())) or f"getWorld answered {after.status}",
+        "; ".join(differences(before, after.json_or_none())) or f"getWorld answered {after.status}",
         response=after,
     )
     ctx.check(
@@ -818,23 +823,15 @@ def _judge_runtime_filter(
     if result.problem is not None:
         ctx.blocked(f"cannot walk the runtime list filtered by {query}: {result.problem}")
     items = [item for page in result.pages for item in page.items]
-    strays = [
-        str(item.get("id")) for item in items if any(item.get(key) != value for key, value in query.items())
-    ]
-    expected = {
+    expected = [
         runtime_id
         for runtime_id, (world_id, status, plugin) in runtimes.items()
         if all(
             {"world_id": world_id, "status": status, "plugin": plugin}[key] == value
             for key, value in query.items()
         )
-    }
-    shown = {str(item.get("id")) for item in items} & set(runtimes)
-    problems = []
-    if strays:
-        problems.append(f"{len(strays)} listed runtime(s) do not match: {strays[:5]}")
-    if shown != expected:
-        problems.append(f"of the scenario's runtimes it listed {sorted(shown)}, expected {sorted(expected)}")
+    ]
+    problems = filter_problems(items, query, expected, set(runtimes), ordered=False)
     ctx.check(
         "P2-SEM-014",
         not problems,
@@ -904,17 +901,17 @@ def check_event_record(ctx: ScenarioContext) -> None:
         "P2-SEM-015",
         seen == expected,
         "The events do not record each change exactly once, in order, with its type and subject",
-        _sequence_difference(expected, seen),
+        sequence_difference(expected, seen),
         operation="GET /events",
     )
     ctx.check(
         "P2-SEM-015",
-        _ascending([str(event.get("id")) for event in recorded]),
+        ascending([str(event.get("id")) for event in recorded]),
         "Event ids do not grow with the order of the events",
         f"ids {[event.get('id') for event in recorded]}",
         operation="GET /events",
     )
-    mismatched = _data_mismatches(recorded)
+    mismatched = data_mismatches(recorded)
     ctx.check(
         "P2-SEM-015",
         not mismatched,
@@ -930,43 +927,6 @@ def _settle(ctx: ScenarioContext, runtime_id: str, status: str) -> None:
         ctx.blocked(f"a runtime did not reach {status} (saw {watch.changes})")
 
 
-def _sequence_difference(expected: Sequence[tuple[str, str]], seen: Sequence[tuple[str, str]]) -> str:
-    missing = [f"{t} {s}" for t, s in expected if (t, s) not in seen]
-    repeated = sorted({f"{t} {s}" for t, s in seen if seen.count((t, s)) > 1})
-    extra = [f"{t} {s}" for t, s in seen if (t, s) not in expected]
-    parts = []
-    if missing:
-        parts.append(f"missing: {missing}")
-    if repeated:
-        parts.append(f"more than once: {repeated}")
-    if extra:
-        parts.append(f"unexpected: {extra}")
-    if not parts:
-        parts.append(f"out of order: expected {[t for t, _ in expected]}, saw {[t for t, _ in seen]}")
-    return "; ".join(parts)
-
-
-def _ascending(ids: Sequence[str]) -> bool:
-    numbers = [int(value) for value in ids if value.isdigit()]
-    return len(numbers) == len(ids) and all(a < b for a, b in itertools.pairwise(numbers))
-
-
-def _data_mismatches(events: Sequence[Mapping[str, Any]]) -> list[str]:
-    """Events whose data is not the resource the subject names, or whose status contradicts the type."""
-    problems = []
-    for event in events:
-        data, subject, kind = event.get("data"), str(event.get("subject")), str(event.get("type"))
-        if not isinstance(data, dict) or data.get("id") != subject.partition("/")[2]:
-            problems.append(
-                f"event {event.get('id')} ({kind}) has data {str(data)[:80]!r}, not about its subject"
-            )
-            continue
-        step = kind.partition(".")[2]
-        if kind.startswith("runtime.") and step not in ("created", "deleted") and data.get("status") != step:
-            problems.append(f"event {event.get('id')} ({kind}) has data with status {data.get('status')!r}")
-    return problems
-
-
 @check("P2-SEM-016", kind="scenario")
 def check_event_filters(ctx: ScenarioContext) -> None:
     """The events list filters type and subject return exactly the matching events."""
@@ -979,20 +939,24 @@ def check_event_filters(ctx: ScenarioContext) -> None:
     other = create_world(ctx)
     subject, other_subject = world_subject(world["id"]), world_subject(other["id"])
     recorded = _events_about(ctx, since, {subject, other_subject})
-    by_kind = {
-        (str(event.get("type")), str(event.get("subject"))): str(event.get("id")) for event in recorded
-    }
-    needed = [("world.created", subject), ("world.updated", subject), ("world.created", other_subject)]
-    if any(key not in by_kind for key in needed):
+    kinds = {(str(event.get("type")), str(event.get("subject"))) for event in recorded}
+    needed = {("world.created", subject), ("world.updated", subject), ("world.created", other_subject)}
+    if not needed <= kinds:
         ctx.blocked(f"the events of the scenario's changes are incomplete: {eventlog.describe(recorded)}")
-    mine = {event_id: key for key, event_id in by_kind.items()}
-    cases: list[tuple[dict[str, str], list[str]]] = [
-        ({"subject": subject}, [by_kind[needed[0]], by_kind[needed[1]]]),
-        ({"subject": other_subject}, [by_kind[needed[2]]]),
-        ({"subject": subject, "type": "world.updated"}, [by_kind[needed[1]]]),
-        ({"type": "world.updated"}, [by_kind[needed[1]]]),
+    mine = {str(event.get("id")) for event in recorded}
+    queries = [
+        {"subject": subject},
+        {"subject": other_subject},
+        {"subject": subject, "type": "world.updated"},
+        {"type": "world.updated"},
     ]
-    for query, expected in cases:
+    for query in queries:
+        # The unfiltered list is the truth: the filtered one must hold exactly its matching events.
+        expected = [
+            str(event.get("id"))
+            for event in recorded
+            if all(event.get(key) == value for key, value in query.items())
+        ]
         result = walk(
             list_fetcher(ctx.api, "listEvents", query), MAX_LIMIT, max_pages=MAX_PAGES, deadline=ctx.deadline
         )
@@ -1005,17 +969,7 @@ def check_event_filters(ctx: ScenarioContext) -> None:
             )
             continue
         items = [item for page in result.pages for item in page.items]
-        strays = [
-            str(item.get("id"))
-            for item in items
-            if any(item.get(key) != value for key, value in query.items())
-        ]
-        shown = [str(item.get("id")) for item in items if str(item.get("id")) in mine]
-        problems = []
-        if strays:
-            problems.append(f"{len(strays)} listed event(s) do not match: {strays[:5]}")
-        if shown != expected:
-            problems.append(f"of the scenario's events it listed {shown}, expected {expected}")
+        problems = filter_problems(items, query, expected, mine, ordered=True)
         ctx.check(
             "P2-SEM-016",
             not problems,
@@ -1094,7 +1048,7 @@ def _judge_resume(
         )
         return
     messages, _ = parse_event_stream(stream.body)
-    problems = _resume_problems(messages, subject, last_id, expected)
+    problems = resume_problems(messages, subject, last_id, expected)
     ctx.check(
         "P2-SEM-018",
         not problems,
@@ -1102,22 +1056,6 @@ def _judge_resume(
         "; ".join(problems),
         response=stream,
     )
-
-
-def _resume_problems(
-    messages: Sequence[Any], subject: str, last_id: str, expected: Sequence[Mapping[str, Any]]
-) -> list[str]:
-    problems = []
-    earlier = [
-        str(m.id) for m in messages if m.id is not None and m.id.isdigit() and int(m.id) <= int(last_id)
-    ]
-    if earlier:
-        problems.append(f"after Last-Event-ID {last_id} it sent events {earlier[:5]}")
-    streamed = [str(document.get("id")) for document in messages_about(messages, {subject})]
-    wanted = [str(document.get("id")) for document in expected]
-    if streamed != wanted:
-        problems.append(f"about the world it sent {streamed}, expected {wanted}")
-    return problems
 
 
 def _judge_live_resume(
@@ -1151,7 +1089,7 @@ def _judge_live_resume(
             if messages_about(messages, {subject}):
                 break
     recorded = [e for e in _events_about(ctx, since, {subject}) if int(str(e.get("id"))) > int(last_id)]
-    problems = _resume_problems(messages, subject, last_id, recorded)
+    problems = resume_problems(messages, subject, last_id, recorded)
     if not recorded:
         problems.append("the update made while the stream was open is not in the event list")
     ctx.check(
@@ -1228,30 +1166,11 @@ def _flagged_problems(
     document = response.json_or_none()
     if problems or not isinstance(document, dict):
         return problems or ["the body is not a JSON object"]
-    names = {str(plugin["name"]) for plugin in plugins}
     operation_id = response.operation.operation_id if response.operation else ""
     if operation_id == "previewWorld":
-        entities = world["settings"]["max_entities"]
-        if document.get("world_id") != world["id"]:
-            problems.append(f"world_id {document.get('world_id')!r} is not the previewed world {world['id']}")
-        listed = set(document.get("compatible_plugins", []))
-        if listed - names:
-            problems.append(f"compatible_plugins names unknown plugins {sorted(listed - names)}")
-        too_small = sorted(p["name"] for p in plugins if p["max_entities"] < entities and p["name"] in listed)
-        if too_small:
-            problems.append(
-                f"compatible_plugins lists {too_small}, which support fewer than {entities} entities"
-            )
+        problems += preview_problems(document, world, plugins)
     elif operation_id == "getScheduler" and runtime is not None:
-        if document["runtimes_by_status"]["running"] < 1:
-            problems.append("runtimes_by_status counts no running runtime while the caller has one")
-        live = {entry["name"]: entry["live_runtimes"] for entry in document["plugins"]}
-        if set(live) - names:
-            problems.append(f"plugins names unknown plugins {sorted(set(live) - names)}")
-        if live.get(runtime["plugin"], 0) < 1:
-            problems.append(
-                f"plugin {runtime['plugin']} shows no live runtime while the caller runs one on it"
-            )
+        problems += scheduler_problems(document, runtime, plugins)
     return problems
 
 
@@ -1320,7 +1239,7 @@ def check_plugins(ctx: ScenarioContext) -> None:
         response=response,
     )
     for item in items:
-        problems = _plugin_problems(item)
+        problems = plugin_problems(item)
         ctx.check(
             "P2-SEM-022",
             not problems,
@@ -1335,24 +1254,6 @@ def check_plugins(ctx: ScenarioContext) -> None:
             "P2-SEM-022",
             read.status == 200 and read.json_or_none() == item,
             f"Plugin {item['name']} cannot be read by name as listed",
-            f"getPlugin answered {read.status}: " + "; ".join(_differences(item, read.json_or_none())),
+            f"getPlugin answered {read.status}: " + "; ".join(differences(item, read.json_or_none())),
             response=read,
         )
-
-
-def _plugin_problems(item: Any) -> list[str]:
-    if not isinstance(item, dict):
-        return [f"{item!r:.80} is not a plugin object"]
-    name, version, capabilities = item.get("name"), item.get("version"), item.get("capabilities")
-    problems = []
-    if not isinstance(name, str) or not name:
-        problems.append(f"name is {name!r}")
-    if not isinstance(version, str) or not version.strip():
-        problems.append(f"plugin {name!r}: version is {version!r}")
-    if (
-        not isinstance(capabilities, list)
-        or not capabilities
-        or not all(isinstance(capability, str) and capability for capability in capabilities)
-    ):
-        problems.append(f"plugin {name!r}: capabilities are {capabilities!r}")
-    return problems

@@ -176,3 +176,29 @@ def _sequence(value: Any) -> int | None:
     if isinstance(value, str) and value.isdigit() and value.isascii():
         return int(value)
     return None
+
+
+def resume_problems(
+    messages: Sequence[SseMessage], subject: str, last_id: str, expected: Sequence[Mapping[str, Any]]
+) -> list[str]:
+    """How a stream resumed after `last_id` differs from exactly the later events about `subject`.
+
+    Any message at or before `last_id` is wrong whatever it is about; of the messages about the
+    subject, exactly `expected` must arrive, in order.
+    """
+    problems = []
+    resumed_after = _sequence(last_id)
+    earlier = [
+        str(message.id)
+        for message in messages
+        if resumed_after is not None
+        and (sequence := _sequence(message.id)) is not None
+        and sequence <= resumed_after
+    ]
+    if earlier:
+        problems.append(f"after Last-Event-ID {last_id} it sent events {earlier[:5]}")
+    streamed = [str(document.get("id")) for document in about(messages, {subject})]
+    wanted = [str(document.get("id")) for document in expected]
+    if streamed != wanted:
+        problems.append(f"about the subject it sent events {streamed}, expected {wanted}")
+    return problems

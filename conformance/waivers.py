@@ -34,6 +34,17 @@ REQUIRED = ("requirement", "reason", "owner", "expires")
 OPTIONAL = ("operation",)
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML that keeps dates as text: a bad date is then one clear error naming its entry,
+    not the YAML library's own exception."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def load_waivers(
     path: Path, catalog: RequirementCatalog, contract: Contract | None = None
 ) -> tuple[Waiver, ...]:
@@ -43,7 +54,7 @@ def load_waivers(
 
         contract = load_contract()
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}  # _Loader is a SafeLoader
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read waivers file {path}: {exc}") from None
     entries = document.get("waivers", []) if isinstance(document, dict) else None

@@ -1,0 +1,231 @@
+"""The gate: statuses, waivers, stale waivers, `--fail-on` and the verdict.
+
+Hand-built recorders for the rules, then real runs against a reference whose HEAD on the health
+endpoints is broken (P2-HLT-005, a SHOULD) to see the policy end to end in every report format.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+
+from conformance.errors import ExitCode
+from conformance.reporting.console import render_summary
+from conformance.results import Status, Verdict
+from tests.conformance.reporting.builders import Scenario, waiver
+from tests.conftest import SuiteRun
+
+HEALTH_HEAD = (
+    "--reference",
+    "--profile",
+    "quick",
+    "--classes",
+    "health",
+    "--reference-fault",
+    "health-no-head",
+)
+
+
+def status_of(scenario: Scenario, requirement_id: str) -> Status:
+    result = scenario.build()
+    return next(r.status for r in result.requirements if r.id == requirement_id)
+
+
+def test_a_clean_run_passes() -> None:
+    result = Scenario().build()
+    assert (result.verdict, result.exit_code, result.errors) == (Verdict.PASS, 0, ())
+
+
+def test_a_must_failure_fails_the_gate() -> None:
+    result = Scenario(failures=[("P2-CON-003", "GET /worlds/{world_id}", "bad body")]).build()
+    assert (result.verdict, result.exit_code) == (Verdict.FAIL, ExitCode.NONCONFORMANCE)
+
+
+def test_should_failures_fail_the_gate_only_with_fail_on_should() -> None:
+    failures = [("P2-SEM-014", "GET /runtimes", "filter ignored")]
+    default = Scenario(failures=failures).build()
+    assert default.verdict is Verdict.PASS
+    assert default.exit_code == 0
+    assert (
+        next(r for r in default.requirements if r.id == "P2-SEM-014").status is Status.FAILED
+    )  # still reported
+    strict = Scenario(failures=failures, fail_on="should").build()
+    assert (strict.verdict, strict.exit_code, strict.fail_on) == (Verdict.FAIL, 1, "should")
+
+
+def test_a_waived_failure_is_reported_waived_not_hidden() -> None:
+    result = Scenario(
+        failures=[("P2-PRO-004", "GET /engine", "no request id")],
+        waivers=(waiver("P2-PRO-004", "GET /engine"),),
+    ).build()
+    requirement = next(r for r in result.requirements if r.id == "P2-PRO-004")
+    assert requirement.status is Status.WAIVED
+    assert [f.title for f in requirement.failures] == ["no request id"]
+    assert requirement.waiver == waiver("P2-PRO-004", "GET /engine")
+    assert (
+        requirement.reason
+        == "waived on GET /engine until 2026-06-30 by platform-team: known proxy bug <b>fix</b> in 2.3"
+    )
+    engine = next(o for o in result.operations if o.label == "GET /engine")
+    assert engine.status is Status.WAIVED
+    assert engine.requirements["P2-PRO-004"] is Status.WAIVED
+    assert (result.verdict, result.stale_waivers) == (Verdict.PASS, ())
+    assert "WAIVED P2-PRO-004" in render_summary(result, "reports/x")
+
+
+def test_each_failure_needs_its_own_cover() -> None:
+    failures = [("P2-CON-003", "GET /worlds", "a"), ("P2-CON-003", "GET /engine", "b")]
+    both = Scenario(
+        failures=failures, waivers=(waiver("P2-CON-003", "GET /worlds"), waiver("P2-CON-003", "GET /engine"))
+    )
+    result = both.build()
+    assert next(r for r in result.requirements if r.id == "P2-CON-003").status is Status.WAIVED
+    assert result.stale_waivers == ()
+    one = Scenario(failures=failures, waivers=(waiver("P2-CON-003", "GET /engine"),)).build()
+    requirement = next(r for r in one.requirements if r.id == "P2-CON-003")
+    assert requirement.status is Status.FAILED
+    assert requirement.reason == "1 of 2 failures waived; the others are not"
+    assert one.verdict is Verdict.FAIL
+    assert one.stale_waivers == ()  # it did cover a failure
+    statuses = {o.label: o.requirements.get("P2-CON-003") for o in one.operations}
+    assert statuses["GET /engine"] is Status.WAIVED
+    assert statuses["GET /worlds"] is Status.FAILED
+
+
+def test_an_expired_waiver_fails_the_gate_whatever_the_level() -> None:
+    expired = waiver("P2-SEM-014", expires="2026-01-14")  # the day before the run
+    result = Scenario(
+        failures=[("P2-SEM-014", "GET /runtimes", "filter ignored")], waivers=(expired,)
+    ).build()
+    requirement = next(r for r in result.requirements if r.id == "P2-SEM-014")
+    assert requirement.status is Status.FAILED
+    assert (
+        requirement.reason
+        == "waiver expired on 2026-01-14 (owner platform-team): known proxy bug <b>fix</b> in 2.3"
+    )
+    assert (result.verdict, result.exit_code) == (Verdict.FAIL, 1)
+    assert "waiver for P2-SEM-014 expired on 2026-01-14" in result.errors
+    assert [(s.waiver, s.reason) for s in result.stale_waivers] == [(expired, "expired")]
+
+
+def test_a_waiver_expiring_today_still_holds() -> None:
+    today = waiver("P2-SEM-014", expires="2026-01-15")
+    assert (
+        status_of(Scenario(failures=[("P2-SEM-014", None, "x")], waivers=(today,)), "P2-SEM-014")
+        is Status.WAIVED
+    )
+
+
+def test_an_expired_waiver_nothing_needs_is_stale_but_harmless() -> None:
+    expired = waiver("P2-CON-001", expires="2025-12-31")
+    result = Scenario(waivers=(expired,)).build()
+    assert result.verdict is Verdict.PASS
+    assert [(s.waiver, s.reason) for s in result.stale_waivers] == [(expired, "expired")]
+
+
+def test_a_waiver_matching_nothing_is_stale() -> None:
+    unused = waiver("P2-CON-001", "GET /worlds")
+    wrong_operation = waiver("P2-PRO-004", "GET /worlds")
+    result = Scenario(
+        failures=[("P2-PRO-004", "GET /engine", "x")], waivers=(unused, wrong_operation)
+    ).build()
+    assert [(s.waiver, s.reason) for s in result.stale_waivers] == [
+        (unused, "matches nothing"),
+        (wrong_operation, "matches nothing"),
+    ]
+    assert result.verdict is Verdict.FAIL  # the waiver on the wrong operation covers nothing
+
+
+def test_a_waiver_for_a_requirement_the_run_did_not_judge_is_not_stale() -> None:
+    result = Scenario(classes=("contract", "protocol"), waivers=(waiver("P2-AUTH-003"),)).build()
+    assert result.stale_waivers == ()
+
+
+def write_waivers(path: Path, *entries: dict[str, str]) -> Path:
+    lines = ["waivers:"]
+    for entry in entries:
+        lines.append(f"  - requirement: {entry['requirement']}")
+        lines += [f"    {key}: {value}" for key, value in entry.items() if key != "requirement"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_real_run_should_failure_and_fail_on(run_suite: Callable[..., SuiteRun]) -> None:
+    default = run_suite(*HEALTH_HEAD)
+    assert default.exit_code == 0, default.stdout + default.stderr
+    assert default.summary["verdict"] == "pass"
+    assert default.status("P2-HLT-005") == "failed"
+    strict = run_suite(*HEALTH_HEAD, "--fail-on", "should")
+    assert strict.exit_code == 1
+    assert strict.summary["verdict"] == "fail"
+    assert strict.summary["fail_on"] == "should"
+
+
+def test_real_run_waivers_in_every_format(tmp_path: Path, run_suite: Callable[..., SuiteRun]) -> None:
+    waivers = write_waivers(
+        tmp_path / "waivers.yaml",
+        {
+            "requirement": "P2-HLT-005",
+            "operation": "headLiveness",
+            "reason": "load balancer eats HEAD",
+            "owner": "ops",
+            "expires": "2999-12-31",
+        },
+        {
+            "requirement": "P2-HLT-005",
+            "operation": "HEAD /readyz",
+            "reason": "load balancer eats HEAD",
+            "owner": "ops",
+            "expires": "2999-12-31",
+        },
+        {"requirement": "P2-HLT-001", "reason": "no longer needed", "owner": "ops", "expires": "2999-12-31"},
+    )
+    run = run_suite(*HEALTH_HEAD, "--fail-on", "should", "--waivers", str(waivers))
+    assert run.exit_code == 0, run.stdout + run.stderr
+    summary = run.summary
+    assert summary["verdict"] == "pass"
+    waived = summary["requirements"]["P2-HLT-005"]
+    assert waived["status"] == "waived"
+    assert waived["failures"]  # reported, not hidden
+    assert waived["waiver"]["owner"] == "ops"
+    assert [(s["requirement_id"], s["reason"]) for s in summary["stale_waivers"]] == [
+        ("P2-HLT-001", "matches nothing")
+    ]
+    assert "WAIVED P2-HLT-005" in run.stdout
+    assert "waiver for P2-HLT-001 is stale: matches nothing" in run.stdout
+    report = run.report_dir
+    junit = ET.parse(report / "junit.xml").getroot()
+    skipped = [
+        case.find("skipped")
+        for case in junit.iter("testcase")
+        if case.get("classname") == "health.P2-HLT-005"
+        and case.get("name") in ("HEAD /healthz", "HEAD /readyz")
+    ]
+    assert len(skipped) == 2
+    assert all(s is not None and "load balancer eats HEAD" in (s.get("message") or "") for s in skipped)
+    markdown = (report / "summary.md").read_text(encoding="utf-8")
+    assert "### Waived (1)" in markdown
+    assert "### Stale waivers (1)" in markdown
+    html = (report / "report.html").read_text(encoding="utf-8")
+    assert 'data-status="waived" data-class="health"' in html
+    assert "load balancer eats HEAD" in html
+    allure_results = [json.loads(p.read_text()) for p in (report / "allure-results").glob("*-result.json")]
+    head_item = next(r for r in allure_results if r["name"] == "test_scenario[check_health_head]")
+    assert head_item["status"] == "skipped"
+    assert "waived" in head_item["statusDetails"]["message"]
+
+
+def test_real_run_expired_waiver_fails_the_gate(tmp_path: Path, run_suite: Callable[..., SuiteRun]) -> None:
+    waivers = write_waivers(
+        tmp_path / "waivers.yaml",
+        {"requirement": "P2-HLT-005", "reason": "was accepted", "owner": "ops", "expires": "2020-01-01"},
+    )
+    run = run_suite(*HEALTH_HEAD, "--waivers", str(waivers))
+    assert run.exit_code == 1, run.stdout + run.stderr
+    summary = run.summary
+    assert summary["verdict"] == "fail"
+    assert summary["requirements"]["P2-HLT-005"]["status"] == "failed"
+    assert "waiver for P2-HLT-005 expired on 2020-01-01" in summary["errors"]
+    assert [s["reason"] for s in summary["stale_waivers"]] == ["expired"]

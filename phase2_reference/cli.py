@@ -35,6 +35,7 @@ from phase2_reference.contract import load_contract
 from phase2_reference.faults import REGISTRY
 from phase2_reference.jsonlog import configure_logging
 from phase2_reference.keyset import TrustedIssuerKeys
+from phase2_reference.protocol import ProblemHttpToolsProtocol
 
 EXIT_USAGE = 2
 EXIT_RUNTIME = 1
@@ -163,7 +164,7 @@ def serve(args: argparse.Namespace) -> int:
             log_level=config.log_level,
             access_log=False,
             loop="uvloop",
-            http="httptools",
+            http=ProblemHttpToolsProtocol,
             server_header=False,
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )

@@ -20,6 +20,7 @@ import uvicorn
 from phase2_reference.app import Phase2App, create_app
 from phase2_reference.cli import bind
 from phase2_reference.config import Config
+from phase2_reference.protocol import ProblemHttpToolsProtocol
 
 STARTUP_TIMEOUT = 10.0
 
@@ -44,7 +45,7 @@ def serving(config: Config) -> Iterator[RunningServer]:
             log_config=None,
             access_log=False,
             loop="asyncio",
-            http="httptools",
+            http=ProblemHttpToolsProtocol,
             timeout_graceful_shutdown=2,
         )
     )

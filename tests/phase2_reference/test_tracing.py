@@ -1,0 +1,117 @@
+"""Server spans over real OTLP/HTTP protobuf, received by a tiny collector on loopback."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
+
+from tests.phase2_reference.conftest import make_api, trusting_config
+
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+PARENT_ID = "00f067aa0ba902b7"
+
+
+class Collector:
+    def __init__(self) -> None:
+        self.spans: list[Span] = []
+        self.paths: list[str] = []
+        self.lock = threading.Lock()
+
+    def wait_for(self, predicate: Any, timeout: float = 5.0) -> list[Span]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                found = [span for span in self.spans if predicate(span)]
+            if found:
+                return found
+            time.sleep(0.02)
+        raise AssertionError("no matching span arrived")
+
+
+@pytest.fixture
+def collector() -> Iterator[tuple[Collector, str]]:
+    received = Collector()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            request = ExportTraceServiceRequest()
+            request.ParseFromString(body)
+            with received.lock:
+                received.paths.append(self.path)
+                for resource_spans in request.resource_spans:
+                    for scope_spans in resource_spans.scope_spans:
+                        received.spans.extend(scope_spans.spans)
+            reply = ExportTraceServiceResponse().SerializeToString()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield received, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def attributes(span: Span) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for item in span.attributes:
+        kind = item.value.WhichOneof("value")
+        values[item.key] = getattr(item.value, kind)
+    return values
+
+
+def test_spans_continue_the_callers_trace(collector: tuple[Collector, str]) -> None:
+    received, endpoint = collector
+    for api in make_api(trusting_config(otlp_endpoint=endpoint)):
+        world = api.create_world()
+        traceparent = f"00-{TRACE_ID}-{PARENT_ID}-01"
+        response = api.request("GET", f"/worlds/{world['id']}", headers={"traceparent": traceparent})
+        assert response.status_code == 200
+        [span] = received.wait_for(lambda s: s.trace_id.hex() == TRACE_ID)
+        assert span.parent_span_id.hex() == PARENT_ID
+        assert span.kind == Span.SPAN_KIND_SERVER
+        assert span.name == "GET /worlds/{world_id}"
+        assert attributes(span) == {
+            "http.request.method": "GET",
+            "http.route": "/worlds/{world_id}",
+            "http.response.status_code": 200,
+            "url.path": f"/v2/worlds/{world['id']}",
+            "url.scheme": "http",
+            "server.address": "127.0.0.1",
+            "server.port": int(api.server.origin.rsplit(":", 1)[1]),
+        }
+    assert received.paths[0] == "/v1/traces"
+
+
+def test_a_malformed_traceparent_starts_a_new_trace(collector: tuple[Collector, str]) -> None:
+    received, endpoint = collector
+    for api in make_api(trusting_config(otlp_endpoint=endpoint)):
+        response = api.http.get(
+            "/healthz", headers={"traceparent": "00-nothex-zz-01", "X-Request-ID": "malformed-tp"}
+        )
+        assert response.status_code == 200
+        spans = received.wait_for(lambda s: s.name == "GET /healthz")
+        assert all(span.trace_id.hex() != TRACE_ID for span in spans)
+        assert all(span.parent_span_id == b"" for span in spans)
+        unmatched = api.http.get("/nowhere")
+        assert unmatched.status_code == 404
+        [span] = received.wait_for(lambda s: s.name == "GET unmatched")
+        assert attributes(span)["http.response.status_code"] == 404

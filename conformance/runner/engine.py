@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from conformance import plugin
+from conformance.errors import AuthError, TargetUnreachable
 from conformance.reporting import write_reports
 from conformance.results import RunResult
 from conformance.runner.session import RunSession
@@ -42,8 +43,17 @@ def allure_arguments(settings: Settings) -> tuple[str, ...]:
 
 
 def run(settings: Settings, extra_pytest_args: tuple[str, ...] = (), progress: Any = None) -> RunResult:
-    """Run the suite; raises `Phase2Error` when the target cannot be prepared."""
-    session = RunSession(settings).prepare()
+    """Run the suite; raises `Phase2Error` when the target cannot be prepared.
+
+    A target that cannot be reached still gets a report: verdict `error`, with the reason.
+    """
+    session = RunSession(settings)
+    try:
+        session.prepare()
+    except (TargetUnreachable, AuthError) as error:
+        session.lose_target(error)
+        write_reports(session.finish(), session.settings)
+        raise
     try:
         plugins: list[Any] = [plugin, plugin.PreparedSession(session)]
         if progress is not None:

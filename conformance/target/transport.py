@@ -48,7 +48,8 @@ def ssl_context(tls: TLSSettings) -> ssl.SSLContext:
 def read_limited(response: httpx.Response, limits: Limits, started: float) -> bytes:
     """Read a streamed httpx response under the total deadline and size cap."""
     body = bytearray()
-    for chunk in response.iter_bytes(_CHUNK):
+    # No chunk size: yield what each network read brings, so the deadline is checked as bytes arrive.
+    for chunk in response.iter_bytes():
         body.extend(chunk)
         if len(body) > limits.max_body_bytes:
             raise ResponseLimitExceeded(f"response body exceeded {limits.max_body_bytes} bytes")
@@ -124,7 +125,8 @@ class LimitedSession(requests.Session):
             return response
         body = bytearray()
         try:
-            for chunk in response.iter_content(_CHUNK):
+            # read1 returns what one socket read brings (iter_content would wait for a full chunk).
+            while chunk := response.raw.read1(_CHUNK, decode_content=True):
                 body.extend(chunk)
                 if len(body) > self.limits.max_body_bytes:
                     raise ResponseLimitExceeded(f"response body exceeded {self.limits.max_body_bytes} bytes")

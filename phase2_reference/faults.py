@@ -349,7 +349,7 @@ fault(
     "Successful JSON answers are labelled text/plain.",
     _wrong_content_type,
 )
-fault("server-error-on-unicode-name", "P2-CON-008", "A world body holding non-ASCII text answers 500.")
+fault("server-error-on-unicode-name", "P2-CON-008", "A world name holding non-ASCII characters answers 500.")
 fault("reject-valid-labels", "P2-CON-005", "A world body with any labels is refused with 422.")
 fault("not-deleted", "P2-CON-010", "Deleting a runtime answers 204 but the runtime stays.")
 # semantic

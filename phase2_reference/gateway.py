@@ -162,17 +162,11 @@ class Gateway:
         item, path_values = matched
         context.route = item.template
         operation = item.operations.get(context.method)
-        if (
-            operation is not None
-            and context.method == "HEAD"
-            and item.template in HEALTH_PATHS
-            and self.state.faults.active("health-no-head")
-        ):
-            operation = None
+        allow = item.allow
+        if item.template in HEALTH_PATHS and self.state.faults.active("health-no-head"):
+            allow = "GET"
+            operation = None if context.method == "HEAD" else operation
         if operation is None:
-            allow = item.allow
-            if self.state.faults.active("health-no-head") and item.template in HEALTH_PATHS:
-                allow = "GET"
             raise ProblemError(
                 405,
                 "method-not-allowed",

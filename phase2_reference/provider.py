@@ -60,8 +60,7 @@ async def token_endpoint(state: AppState, headers: Mapping[str, str], body: byte
                 state.clients.authenticate(client_id or "", secret or "") if client_id and secret else None
             )
             if client is None:
-                status = 400 if state.faults.active("invalid-client-400") else 401
-                return _error(status, "invalid_client", "Client authentication failed.", challenge)
+                return _error(401, "invalid_client", "Client authentication failed.", challenge)
             issued = state.tokens.login(client, form.get("scope"))
         elif grant_type == "refresh_token":
             if client_id is not None and state.clients.authenticate(client_id, secret or "") is None:

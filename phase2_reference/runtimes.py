@@ -72,6 +72,9 @@ class RuntimeService:
         row = self.store.connection.execute(sql, parameters).fetchone()
         return None if row is None else StoredRuntime(row[0], row[1], row[2], row[3].encode("utf-8"))
 
+    def _find_for_write(self, tenant: str, runtime_id: str) -> StoredRuntime | None:
+        return self._find(tenant, runtime_id, leak=self.faults.active("tenant-leak-write"))
+
     def get(self, tenant: str, runtime_id: str) -> StoredRuntime:
         runtime = self._find(tenant, runtime_id, leak=self.faults.active("tenant-leak-read"))
         if runtime is None:
@@ -167,7 +170,7 @@ class RuntimeService:
 
     def stop(self, tenant: str, runtime_id: str) -> StoredRuntime:
         with self.store.transaction() as tx:
-            stored = self._find(tenant, runtime_id, leak=self.faults.active("tenant-leak-write"))
+            stored = self._find_for_write(tenant, runtime_id)
             if stored is None:
                 raise not_found("No runtime with this id.")
             if stored.status == "stopping":
@@ -178,7 +181,7 @@ class RuntimeService:
 
     def delete(self, tenant: str, runtime_id: str) -> None:
         with self.store.transaction() as tx:
-            stored = self._find(tenant, runtime_id, leak=self.faults.active("tenant-leak-write"))
+            stored = self._find_for_write(tenant, runtime_id)
             if stored is None:
                 raise not_found("No runtime with this id.")
             if stored.status not in ("stopped", "failed") and not self.faults.active(

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import jwt
 import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from phase2_reference.config import Config, TrustedIssuer
 from phase2_reference.testing import RunningServer, serving
@@ -143,3 +150,54 @@ def trusting_config(**overrides: Any) -> Config:
     }
     settings.update(overrides)
     return Config(**settings)
+
+
+class Collector:
+    """A minimal OTLP/HTTP trace receiver: decodes each ExportTraceServiceRequest it is sent."""
+
+    def __init__(self) -> None:
+        self.spans: list[Span] = []
+        self.paths: list[str] = []
+        self.lock = threading.Lock()
+
+    def wait_for(self, predicate: Callable[[Span], bool], timeout: float = 5.0) -> list[Span]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                found = [span for span in self.spans if predicate(span)]
+            if found:
+                return found
+            time.sleep(0.02)
+        raise AssertionError("no matching span arrived")
+
+
+@pytest.fixture
+def collector() -> Iterator[tuple[Collector, str]]:
+    received = Collector()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            request = ExportTraceServiceRequest()
+            request.ParseFromString(body)
+            with received.lock:
+                received.paths.append(self.path)
+                for resource_spans in request.resource_spans:
+                    for scope_spans in resource_spans.scope_spans:
+                        received.spans.extend(scope_spans.spans)
+            reply = ExportTraceServiceResponse().SerializeToString()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield received, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()

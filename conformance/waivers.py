@@ -54,7 +54,8 @@ def load_waivers(
 
         contract = load_contract()
     try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}  # _Loader is a SafeLoader
+        # _Loader is a SafeLoader minus date parsing.
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read waivers file {path}: {exc}") from None
     entries = document.get("waivers", []) if isinstance(document, dict) else None

@@ -40,7 +40,9 @@ REQUESTS_PER_ROUTE = 5  # requests a counter scenario sends to its route
 # A target may record a request's metrics just after the response left; rescrape this long.
 SETTLE_TIMEOUT = 3.0
 SETTLE_POLL = 0.1
-TRACE_WAIT = 5.0  # seconds a deployment's span exporter may take to deliver
+# Seconds a deployment's exporter may take to deliver: the OpenTelemetry SDK batches spans for 5 s
+# by default (OTEL_BSP_SCHEDULE_DELAY), and the wait ends as soon as the spans are in.
+TRACE_WAIT = 10.0
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")  # the contract's RequestId schema
 GENERATED_IDS = 10  # requests sent without X-Request-ID to judge uniqueness
 # The OpenMetrics parser has no annotations; this gives its one entry point a type.

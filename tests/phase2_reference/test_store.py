@@ -1,0 +1,71 @@
+"""The SQLite store: file layout and pragmas, transactions, commit callbacks, the outage switch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from phase2_reference.store import Store, StoreUnavailable
+
+
+def test_a_file_store_uses_wal_and_normal_sync(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    assert (tmp_path / "phase2.sqlite3").exists()
+    assert store.connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.connection.execute("PRAGMA synchronous").fetchone()[0] == 1
+    store.close()
+
+
+def test_memory_store_and_ping() -> None:
+    store = Store(None)
+    assert store.path == ":memory:"
+    assert store.ping() >= 0
+
+
+def test_a_failed_transaction_leaves_nothing_and_skips_callbacks() -> None:
+    store = Store(None)
+    calls: list[int] = []
+    store.on_commit(lambda: calls.append(1))
+
+    def failing_change() -> None:
+        with store.transaction() as tx:
+            tx.execute(
+                "INSERT INTO events (tenant, type, subject, time, data) VALUES ('t', 'x', 's', 'now', '{}')"
+            )
+            tx.wrote_events = True
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        failing_change()
+    assert store.connection.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 0
+    assert calls == []
+    with store.transaction() as tx:
+        tx.execute(
+            "INSERT INTO events (tenant, type, subject, time, data) VALUES ('t', 'x', 's', 'now', '{}')"
+        )
+        tx.wrote_events = True
+    assert calls == [1]
+    with store.transaction() as tx:
+        tx.execute("SELECT 1")
+    assert calls == [1], "a transaction without events notifies nobody"
+
+
+def test_the_outage_switch() -> None:
+    store = Store(None)
+    store.available = False
+    with pytest.raises(StoreUnavailable):
+        store.ping()
+    with pytest.raises(StoreUnavailable), store.transaction():
+        pass
+    store.available = True
+    assert store.ping() >= 0
+
+
+def test_data_survives_reopening(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    with store.transaction() as tx:
+        tx.execute("INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ('j', 1)")
+    store.close()
+    reopened = Store(tmp_path)
+    assert reopened.connection.execute("SELECT jti FROM revoked_access_tokens").fetchall() == [("j",)]

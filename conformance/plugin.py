@@ -71,9 +71,9 @@ def _build_session(config: pytest.Config) -> RunSession:
     prepared = _prepared(config)
     if prepared is not None:
         return prepared.session
-    values = {dest: config.getoption(f"phase2_{dest}") for dest in (*OPTIONS, "reference")}
     try:
-        return RunSession(load_settings(values)).prepare()
+        settings = _ACTIVE.get("settings") or load_settings({})
+        return RunSession(settings).prepare()
     except Phase2Error as error:
         pytest.exit(f"phase2: {error}", returncode=int(error.exit_code))
 
@@ -87,21 +87,38 @@ def phase2_session(pytestconfig: pytest.Config) -> RunSession:
     return session
 
 
-@pytest.fixture(scope="session")
-def phase2_schema(phase2_session: RunSession) -> Any:
+def contract_schema() -> Any:
+    """The Schemathesis schema of the active run, built at collection time.
+
+    Schemathesis parametrizes tests when their module is imported, so the schema cannot come from a
+    fixture (its lazy fixture loader also breaks on pytest 9). The base URL is not known yet when
+    the reference is started later; every call passes the session's base URL explicitly.
+    """
     import schemathesis
     from schemathesis.config import SchemathesisConfig
 
+    from conformance.contract import load_contract
     from conformance.runner.st_config import enabled_operations, schemathesis_config
+    from conformance.settings import load_settings
 
-    settings = phase2_session.settings
-    assert settings.base_url is not None
-    config = SchemathesisConfig.from_dict(schemathesis_config(settings, phase2_session.contract, settings.base_url))
-    schema = schemathesis.openapi.from_path(phase2_session.contract.path, config=config)
-    wanted = {op.operation_id for op in enabled_operations(settings, phase2_session.contract)}
-    if "contract" not in settings.classes and "protocol" not in settings.classes:
+    settings = _ACTIVE.get("settings") or load_settings({})
+    contract = load_contract()
+    base_url = settings.base_url or "http://127.0.0.1:1/v2"
+    config = SchemathesisConfig.from_dict(schemathesis_config(settings, contract, base_url))
+    schema = schemathesis.openapi.from_path(contract.path, config=config)
+    wanted = {op.operation_id for op in enabled_operations(settings, contract)}
+    if not {"contract", "protocol"} & settings.classes:
         wanted = set()
-    return schema.include(operation_id=sorted(wanted)) if wanted else schema.include(operation_id=["(none)"])
+    return schema.include(operation_id=sorted(wanted) or ["(none)"])
+
+
+# Settings of the run being collected; test modules read them at import (see `contract_schema`).
+_ACTIVE: dict[str, Any] = {}
+
+
+@pytest.fixture(scope="session")
+def phase2_schema(phase2_session: RunSession) -> Any:
+    return contract_schema()
 
 
 def _prepared(config: pytest.Config) -> PreparedSession | None:
@@ -113,6 +130,20 @@ def pytest_configure(config: pytest.Config) -> None:
     prepared = _prepared(config)
     if prepared is not None:
         config.stash[SESSION] = prepared.session
+        _ACTIVE["settings"] = prepared.session.settings
+    elif any(config.getoption(f"phase2_{dest}") is not None for dest in (*OPTIONS, "reference")):
+        from conformance.errors import ConfigError
+        from conformance.settings import load_settings
+
+        values = {dest: config.getoption(f"phase2_{dest}") for dest in (*OPTIONS, "reference")}
+        try:
+            _ACTIVE["settings"] = load_settings(values)
+        except ConfigError as error:
+            raise pytest.UsageError(f"phase2: {error}") from None
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _ACTIVE.clear()
     report_dir = config.getoption("phase2_report_dir", None)
     if report_dir and hasattr(config.option, "allure_report_dir") and not config.option.allure_report_dir:
         # `pytest --pyargs conformance.suite --phase2-report-dir D` gets Allure results in D too.
@@ -126,7 +157,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     session = _session(item.config)
     if session is None:
         return (yield)
-    session.recorder.current_test = item.nodeid
+    session.recorder.current_test = test_id(item)
     contract_item = item.nodeid.split("::")[0].endswith("test_contract.py")
     if session.exerciser is not None:
         session.exerciser.soft_deadline = _soft_deadline(item, session) if contract_item else None
@@ -134,7 +165,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
         result = yield
     finally:
         session.recorder.current_test = None
-    failures = session.recorder.failures_for_test(item.nodeid)
+    failures = session.recorder.failures_for_test(test_id(item))
     _label_for_allure(item, session, failures)
     if failures:
         from conformance.waivers import covering, describe
@@ -179,6 +210,12 @@ def _label_for_allure(item: pytest.Item, session: RunSession, failures: list[Fai
     label_item(item.config, requirements, operation, failures, session.waivers)
 
 
+def test_id(item: pytest.Item) -> str:
+    """A unique id per item: Schemathesis' items share one node id, their operation tells them apart."""
+    label = getattr(item, "operation_label", None)
+    return f"{item.nodeid}[{label}]" if label and label not in item.nodeid else item.nodeid
+
+
 def _soft_deadline(item: pytest.Item, session: RunSession) -> float:
     """Each contract item gets a fair share of what is left of the budget."""
     remaining_items = max(len(item.session.items) - item.session.items.index(item), 1)
@@ -196,6 +233,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
     report = yield
+    report.user_properties.append(("phase2_test_id", test_id(item)))
     session = _session(item.config)
     if session is not None and (report.when == "call" or (report.when == "setup" and not report.passed)):
         from conformance.results import TestOutcome
@@ -207,7 +245,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             message = session.redactor.text(report.longreprtext[-2000:])
         session.add_test(
             TestOutcome(
-                test_id=report.nodeid,
+                test_id=test_id(item),
                 name=item.name,
                 outcome="error" if report.when == "setup" and report.failed else report.outcome,
                 duration=round(report.duration, 3),

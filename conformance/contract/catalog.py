@@ -31,6 +31,7 @@ class Requirement:
     statement: str
     operations: tuple[str, ...]  # operationIds, or ("*",) for all
     reference: str
+    when_unobserved: str | None = None
 
     def covers(self, operation_id: str) -> bool:
         return "*" in self.operations or operation_id in self.operations
@@ -91,6 +92,7 @@ def load_catalog(path: Path | None = None) -> RequirementCatalog:
                 statement=" ".join(entry["statement"].split()),
                 operations=tuple(entry.get("operations", ())),
                 reference=entry.get("reference", ""),
+                when_unobserved=entry.get("when_unobserved"),
             )
         )
     untestable = tuple(Untestable(u["operation"], u["reason"]) for u in raw.get("untestable") or [])

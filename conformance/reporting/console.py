@@ -30,7 +30,8 @@ class ConsoleProgress:
             return
         self.done += 1
         outcome = "error" if report.when == "setup" and report.failed else report.outcome
-        name = report.nodeid.split("::")[-1]
+        properties = dict(report.user_properties)
+        name = str(properties.get("phase2_test_id", report.nodeid)).split("::")[-1]
         symbol = SYMBOL.get(outcome, outcome)
         self.stream.write(f"  [{self.done:>3}/{self.total}] {symbol:<5} {name} ({report.duration:.1f}s)\n")
         self.stream.flush()

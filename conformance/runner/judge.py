@@ -78,6 +78,7 @@ class ContractExerciser:
         self.tokens = tokens
         self.session = session
         self.builtins = wrapped_builtins(self._builtin_passed)
+        self.base_url = tokens.base_url
         self.soft_deadline: float | None = None
         self.skipped_for_time = 0
 
@@ -104,7 +105,7 @@ class ContractExerciser:
         operation = self.contract.by_label(case.operation.label)
         headers = self.auth_headers(operation)
         try:
-            response = case.call(session=self.session, headers=headers)
+            response = case.call(base_url=self.base_url, session=self.session, headers=headers)
         except requests.RequestException as exc:
             self.recorder.count_request(case.operation.label)
             self.recorder.failed(

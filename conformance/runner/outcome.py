@@ -85,6 +85,8 @@ def requirement_results(
         elif requirement.id in recorder.not_applicable:
             reason = recorder.not_applicable[requirement.id]
             results.append(RequirementResult(requirement, Status.NOT_APPLICABLE, reason=reason))
+        elif requirement.when_unobserved and requirement.id not in recorder.blocked:
+            results.append(RequirementResult(requirement, Status.NOT_APPLICABLE, reason=requirement.when_unobserved))
         elif requirement.id in recorder.blocked:
             reason = recorder.blocked[requirement.id]
             results.append(RequirementResult(requirement, Status.SKIPPED, reason=reason))

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import schemathesis
-
+from conformance.plugin import contract_schema
 from conformance.runner.session import RunSession
 
-schema = schemathesis.pytest.from_fixture("phase2_schema")
+schema = contract_schema()
 
 
 @schema.parametrize()

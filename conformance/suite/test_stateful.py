@@ -22,7 +22,9 @@ def test_stateful(phase2_schema: Any, phase2_session: RunSession) -> None:
     class Machine(phase2_schema.as_state_machine()):  # type: ignore[misc]
         def call(self, case: Any, **kwargs: Any) -> Any:
             operation = contract.by_label(case.operation.label)
-            return case.call(session=exerciser.session, headers=exerciser.auth_headers(operation))
+            return case.call(
+                base_url=exerciser.base_url, session=exerciser.session, headers=exerciser.auth_headers(operation)
+            )
 
         def validate_response(self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any) -> None:
             operation = contract.by_label(case.operation.label)

@@ -65,6 +65,11 @@ class TokenManager:
         self.refreshes = 0
 
     @property
+    def base_url(self) -> str:
+        assert self._settings.base_url is not None
+        return self._settings.base_url
+
+    @property
     def provider(self) -> str:
         assert self._settings.base_url is not None
         return self._settings.auth_provider or origin_of(self._settings.base_url)

@@ -31,6 +31,20 @@ def _positive(case: Any, response: Any) -> bool:
     return case.meta is not None and not case.meta.generation.mode.is_negative
 
 
+def _conforming(case: Any) -> bool:
+    """Run `positive_data_acceptance` only on cases that really conform (see checks/validity.py)."""
+    from conformance.checks.validity import parameters_conform
+    from conformance.contract import load_contract
+
+    contract = load_contract()
+    operation = contract.by_label(case.operation.label)
+    return operation is None or parameters_conform(contract, operation, case)
+
+
+def _anything(case: Any) -> bool:
+    return True
+
+
 def _coverage(scenario: CoverageScenario) -> Callable[[Any, Any], bool]:
     def applies(case: Any, response: Any) -> bool:
         data = case.meta.phase.data if case.meta is not None else None
@@ -56,6 +70,7 @@ class Builtin:
     func: Callable[..., Any]
     requirement_id: str
     applies: Callable[[Any, Any], bool]
+    runs_on: Callable[[Any], bool] = _anything
 
 
 BUILTINS: tuple[Builtin, ...] = (
@@ -63,7 +78,7 @@ BUILTINS: tuple[Builtin, ...] = (
     Builtin(st_checks.content_type_conformance, "P2-CON-002", _always),
     Builtin(st_checks.response_schema_conformance, "P2-CON-003", _always),
     Builtin(st_checks.response_headers_conformance, "P2-CON-004", _always),
-    Builtin(st_checks.positive_data_acceptance, "P2-CON-005", _positive),
+    Builtin(st_checks.positive_data_acceptance, "P2-CON-005", _positive, _conforming),
     Builtin(st_checks.negative_data_rejection, "P2-CON-006", _negative),
     Builtin(st_checks.missing_required_header, "P2-CON-007", _coverage(CoverageScenario.MISSING_PARAMETER)),
     Builtin(st_checks.ensure_resource_availability, "P2-CON-009", _stateful),
@@ -90,6 +105,8 @@ def wrapped_builtins(on_pass: Reporter) -> list[Callable[..., Any]]:
     for builtin in BUILTINS:
 
         def run(ctx: Any, response: Any, case: Any, _b: Builtin = builtin) -> Any:
+            if not _b.runs_on(case):
+                return None
             try:
                 result = _b.func(ctx, response, case)
             except BaseException as exc:

@@ -21,6 +21,7 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
 )
+UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # Signs of internals leaking into a body: tracebacks, exception class names, source paths, SQL.
 INTERNALS = (
     re.compile(r"Traceback \(most recent call last\)"),
@@ -219,16 +220,21 @@ def _rfc3339(value: object) -> bool:
     return True
 
 
-_FORMATS = FormatChecker(formats=())
-_FORMATS.checks("date-time")(_rfc3339)
+def _uuid(value: object) -> bool:
+    return isinstance(value, str) and UUID.match(value) is not None
+
+
+FORMATS = FormatChecker(formats=())
+FORMATS.checks("date-time")(_rfc3339)
+FORMATS.checks("uuid")(_uuid)
 
 
 @cache
-def _registry(contract: Contract) -> Registry:
+def contract_registry(contract: Contract) -> Registry:
     return Registry().with_resource("urn:phase2", Resource.from_contents(dict(contract.raw), DRAFT202012))
 
 
-def _escape(token: str) -> str:
+def escape_pointer(token: str) -> str:
     return token.replace("~", "~0").replace("/", "~1")
 
 
@@ -239,15 +245,15 @@ def _response_validator(contract: Contract, operation_id: str, status: int, medi
     key = str(status) if str(status) in responses else "default" if "default" in responses else None
     if key is None:
         return None
-    pointer = f"/paths/{_escape(operation.path)}/{operation.method.lower()}/responses/{key}"
+    pointer = f"/paths/{escape_pointer(operation.path)}/{operation.method.lower()}/responses/{key}"
     node = responses[key]
     if "$ref" in node:
         pointer = node["$ref"].removeprefix("#")
         node = _resolve(contract.raw, pointer)
     if media_type not in node.get("content", {}):
         return None
-    schema = {"$ref": f"urn:phase2#{pointer}/content/{_escape(media_type)}/schema"}
-    return Draft202012Validator(schema, registry=_registry(contract), format_checker=_FORMATS)
+    schema = {"$ref": f"urn:phase2#{pointer}/content/{escape_pointer(media_type)}/schema"}
+    return Draft202012Validator(schema, registry=contract_registry(contract), format_checker=FORMATS)
 
 
 def _resolve(raw: Any, pointer: str) -> Any:
@@ -257,7 +263,7 @@ def _resolve(raw: Any, pointer: str) -> Any:
     return node
 
 
-def _schema_errors(ctx: ResponseContext, keywords: set[str]) -> list[str] | None:
+def _schema_errors(ctx: ResponseContext, keywords: set[str], value: str | None = None) -> list[str] | None:
     response = ctx.response
     if ctx.operation_id is None or response.method == "HEAD" or not response.body:
         return None
@@ -268,7 +274,7 @@ def _schema_errors(ctx: ResponseContext, keywords: set[str]) -> list[str] | None
     return [
         f"{'/'.join(map(str, error.absolute_path)) or '(root)'}: {error.message}"
         for error in validator.iter_errors(document)
-        if error.validator in keywords
+        if error.validator in keywords and (value is None or error.validator_value == value)
     ]
 
 
@@ -294,7 +300,7 @@ def response_schema_errors(contract: Contract, response: ObservedResponse) -> li
 @check("P2-PRO-007", kind="response")
 def check_rfc3339_timestamps(ctx: ResponseContext) -> bool | None:
     """Every date-time field of a response body is an RFC 3339 timestamp with a time zone."""
-    errors = _schema_errors(ctx, {"format"})
+    errors = _schema_errors(ctx, {"format"}, "date-time")
     if errors is None:
         return None
     if errors:

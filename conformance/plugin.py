@@ -142,14 +142,16 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"phase2: {error}") from None
 
 
-def pytest_unconfigure(config: pytest.Config) -> None:
-    _ACTIVE.clear()
     report_dir = config.getoption("phase2_report_dir", None)
     if report_dir and hasattr(config.option, "allure_report_dir") and not config.option.allure_report_dir:
         # `pytest --pyargs conformance.suite --phase2-report-dir D` gets Allure results in D too.
         from conformance.reporting.allure import RESULTS_DIR
 
         config.option.allure_report_dir = str(Path(report_dir) / RESULTS_DIR)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _ACTIVE.clear()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -200,14 +202,19 @@ def _label_for_allure(item: pytest.Item, session: RunSession, failures: list[Fai
         label_item(item.config, requirements, "(run)", failures, session.waivers, check=scenario.name,
                    unstable=("scenario",))
         return
-    # The contract and stateful items judge every response against the contract and protocol rules.
+    # Contract items (one per operation) and the stateful item judge responses against the
+    # contract and protocol rules; a contract item's operation gives it its own Allure history.
+    label = getattr(item, "operation_label", None)
+    operation = session.contract.by_label(label) if label else None
     requirements = [
         r
         for r in session.catalog
-        if r.cls in ("contract", "protocol") and _unselected_reason(r, session.settings) is None
+        if r.cls in ("contract", "protocol")
+        and _unselected_reason(r, session.settings) is None
+        and (operation is None or r.covers(operation.operation_id))
     ]
-    operation = "(stateful sequences)" if item.name == "test_stateful" else "(all operations)"
-    label_item(item.config, requirements, operation, failures, session.waivers)
+    shown = label or ("(stateful sequences)" if item.name == "test_stateful" else "(all operations)")
+    label_item(item.config, requirements, shown, failures, session.waivers)
 
 
 def test_id(item: pytest.Item) -> str:

@@ -3,12 +3,12 @@
 Three parts:
 
 - **while the run goes**, `label_item` (called by the plugin on every item) adds the labels
-  `class` and `requirement` (with a link to the catalog), the `operation` parameter, the severity
-  and, for every failure, a step with the request, the response and the curl command attached;
-- **at the end**, `AllureReporter` writes into `<report-dir>/allure-results/`: one result per
-  contract operation (the contract item runs all operations as subtests, so Allure would otherwise
-  see one test; the `operation` parameter gives each its own history id), `environment.properties`,
-  `categories.json`, and the Allure history kept in `<history-dir>/allure-history`;
+  `class` and `requirement` (with a link to the catalog), the `operation` parameter (contract items
+  are one per operation but share a name: the parameter gives each its own history id), the
+  severity and, for every failure, a step with the request, the response and the curl command;
+- **at the end**, `AllureReporter` writes into `<report-dir>/allure-results/` the
+  `environment.properties`, `categories.json`, and the Allure history kept in
+  `<history-dir>/allure-history`;
 - **afterwards**, `python -m conformance.reporting.allure REPORT_DIR --history-dir DIR` builds the
   HTML site with Allure's command line (the tox environment `allure`) and saves the new history.
 
@@ -22,18 +22,15 @@ import json
 import shutil
 import subprocess
 import sys
-import time
-import uuid
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from conformance.contract.files import catalog_path
 from conformance.reporting import ReportContext, write_atomically
 from conformance.reporting.history import ALLURE_HISTORY
-from conformance.results import Exchange, Failure, OperationResult, RunResult, Severity, Status
-from conformance.waivers import covering, describe
+from conformance.results import Exchange, Failure, RunResult, Severity
+from conformance.waivers import covering
 
 if TYPE_CHECKING:
     import pytest
@@ -45,7 +42,6 @@ RESULTS_DIR = "allure-results"
 SITE_DIR = "allure-report"
 ALLURE_SEVERITY = {Severity.CRITICAL: "blocker", Severity.MAJOR: "critical", Severity.MINOR: "minor"}
 SEVERITY_ORDER = (Severity.CRITICAL, Severity.MAJOR, Severity.MINOR)
-CONTRACT_FULL_NAME = "conformance.suite.test_contract#test_contract"
 
 CATEGORIES = [
     {
@@ -220,94 +216,6 @@ def environment(result: RunResult) -> dict[str, str]:
     }
 
 
-def _millis(timestamp: str) -> int:
-    try:
-        return int(datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp() * 1000)
-    except ValueError:
-        return int(time.time() * 1000)
-
-
-def operation_result(
-    result: RunResult, operation: OperationResult, catalog: dict[str, Requirement], directory: Path
-) -> dict[str, Any]:
-    """One Allure result (as its JSON document) for the contract checks of one operation."""
-    requirements = [catalog[rid] for rid in sorted(operation.requirements) if rid in catalog]
-    waived = operation.status is Status.WAIVED
-    if operation.status is Status.FAILED:
-        status = "failed"
-    elif operation.status is Status.PASSED:
-        status = "passed"
-    else:
-        status = "skipped"
-    failures = operation.failures
-    if failures:
-        lines = [f"{f.requirement_id} {catalog[f.requirement_id].level.value}: {f.title}" for f in failures]
-        prefix = "waived nonconformance" if waived else "nonconformance"
-        details: dict[str, Any] = {"message": f"{prefix} on {operation.label}:\n" + "\n".join(lines)}
-        waivers = {
-            r.waiver for r in result.requirements if r.waiver is not None and r.id in operation.requirements
-        }
-        if waived and waivers:
-            details["message"] += "\n" + "\n".join(describe(w) for w in waivers if w is not None)
-    elif status == "skipped":
-        details = {"message": "not exercised in this run"}
-    else:
-        details = {}
-    steps = []
-    for failure in failures:
-        attachments = []
-        for name, text in failure_attachments(failure):
-            source = f"{uuid.uuid4()}-attachment.txt"
-            write_atomically(directory / source, text)
-            attachments.append({"name": name, "source": source, "type": "text/plain"})
-        steps.append(
-            {
-                "name": f"{failure.requirement_id} {failure.title}",
-                "status": "skipped" if waived else "failed",
-                "statusDetails": {"message": failure.message},
-                "attachments": attachments,
-                "stage": "finished",
-                "start": _millis(result.started_at),
-                "stop": _millis(result.finished_at),
-            }
-        )
-    severity = highest_severity(f.severity for f in failures) or highest_severity(
-        Severity.of(r) for r in requirements
-    )
-    labels = [
-        {"name": "parentSuite", "value": "phase2-conformance"},
-        {"name": "suite", "value": "contract"},
-        {"name": "subSuite", "value": operation.label},
-        {"name": "framework", "value": "phase2-conformance"},
-        {"name": "operation", "value": operation.operation_id},
-        *({"name": "class", "value": cls} for cls in sorted({r.cls for r in requirements})),
-        *({"name": "requirement", "value": r.id} for r in requirements),
-    ]
-    if severity is not None:
-        labels.append({"name": "severity", "value": ALLURE_SEVERITY[severity]})
-    if waived:
-        labels.append({"name": "tag", "value": "waived"})
-    history = uuid.uuid5(uuid.NAMESPACE_URL, f"{CONTRACT_FULL_NAME}|operation={operation.label}").hex
-    return {
-        "uuid": str(uuid.uuid4()),
-        "historyId": history,
-        "testCaseId": history,
-        "fullName": f"{CONTRACT_FULL_NAME}[{operation.label}]",
-        "name": f"contract: {operation.label}",
-        "status": status,
-        "statusDetails": details,
-        "stage": "finished",
-        "start": _millis(result.started_at),
-        "stop": _millis(result.finished_at),
-        "parameters": [{"name": "operation", "value": operation.label}],
-        "labels": labels,
-        "links": [{"type": "requirement", "name": r.id, "url": catalog_link(r.id)} for r in requirements],
-        "steps": steps,
-        "description": f"{operation.requests} requests; requirement statuses: "
-        + ", ".join(f"{rid} {s.value}" for rid, s in sorted(operation.requirements.items())),
-    }
-
-
 def copy_history_in(history_dir: Path | None, results_dir: Path) -> bool:
     """`<history-dir>/allure-history` → `allure-results/history`, so the site shows trends."""
     if history_dir is None or not (history_dir / ALLURE_HISTORY).is_dir():
@@ -341,17 +249,6 @@ class AllureReporter:
         lines = [properties_line(k, v) for k, v in environment(result).items()]
         write_atomically(directory / "environment.properties", "\n".join(lines) + "\n")
         write_atomically(directory / "categories.json", json.dumps(CATEGORIES, indent=2) + "\n")
-        catalog = {r.id: r.requirement for r in result.requirements}
-        # Rewritten on every call, so a second pass after a broken reporter leaves no duplicates.
-        for old in directory.glob("phase2-operation-*-result.json"):
-            old.unlink()
-        if "contract" in result.classes or "protocol" in result.classes:
-            for operation in result.operations:
-                if operation.requests == 0 and not operation.failures:
-                    continue
-                document = operation_result(result, operation, catalog, directory)
-                name = f"phase2-operation-{operation.operation_id}-result.json"
-                write_atomically(directory / name, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
         copy_history_in(context.history_dir, directory)
         return directory
 

@@ -15,6 +15,7 @@ from conformance.reporting.allure import (
     CATEGORIES,
     AllureReporter,
     build_site,
+    failure_attachments,
     properties_line,
     save_history,
 )
@@ -57,37 +58,37 @@ def test_properties_lines_escape_what_java_properties_would_misread() -> None:
     assert properties_line("k", "café 😀") == "k=caf\\u00e9 \\ud83d\\ude00"
 
 
-def test_one_result_per_contract_operation_with_labels_and_attachments(
-    tmp_path: Path, failing_result: RunResult
-) -> None:
-    directory = AllureReporter().write(failing_result, ReportContext(tmp_path))
-    by_operation = {parameters(r)["operation"]: r for r in results_of(directory)}
-    failed = by_operation["GET /worlds/{world_id}"]
-    assert failed["status"] == "failed"
-    assert failed["statusDetails"]["message"].startswith("nonconformance on GET /worlds/{world_id}")
-    assert "P2-CON-003" in labels(failed, "requirement")
-    assert {"contract", "protocol"} <= set(labels(failed, "class"))
-    assert labels(failed, "severity") == ["critical"]  # a MUST outside the auth class
-    assert any(
-        link["name"] == "P2-CON-003" and link["url"].endswith("requirements.yaml#P2-CON-003")
-        for link in failed["links"]
+def test_failure_attachments_hold_request_response_and_curl(failing_result: RunResult) -> None:
+    failure = next(f for f in failing_result.failures() if f.requirement_id == "P2-CON-003")
+    attachments = dict(failure_attachments(failure))
+    assert list(attachments) == ["failure", "request", "response", "curl"]
+    assert attachments["request"].startswith(
+        "GET http://127.0.0.1:8123/v2/worlds/w-1\nAuthorization: ***\nCookie: ***"
     )
-    step = failed["steps"][0]
-    attachments = {
-        a["name"]: (directory / a["source"]).read_text(encoding="utf-8") for a in step["attachments"]
-    }
-    assert set(attachments) == {"failure", "request", "response", "curl"}
-    assert attachments["curl"].startswith("curl -sS -X GET -H 'Authorization: ***'")
-    assert "Authorization: ***" in attachments["request"]
-    waived = by_operation["GET /engine"]
-    assert waived["status"] == "skipped"
-    assert "waived" in waived["statusDetails"]["message"]
-    assert "waived" in labels(waived, "tag")
-    history_ids = [r["historyId"] for r in by_operation.values()]
+    assert attachments["response"].startswith("200\ncontent-type: text/html\nset-cookie: ***")
+    assert attachments["curl"] == failure.curl
+    assert "eyJ" not in "".join(attachments.values())
+
+
+def test_the_reporter_writes_no_test_results_of_its_own(tmp_path: Path, failing_result: RunResult) -> None:
+    # allure-pytest reports every item; a result written here would count twice.
+    directory = AllureReporter().write(failing_result, ReportContext(tmp_path))
+    assert results_of(directory) == []
+    assert sorted(p.name for p in directory.iterdir()) == ["categories.json", "environment.properties"]
+
+
+def test_contract_items_have_one_history_per_operation(reference_run: SuiteRun) -> None:
+    results = results_of(reference_run.report_dir / "allure-results")
+    contract = [r for r in results if r["name"].startswith("test_contract[")]
+    assert len(contract) > 10
+    for result in contract:
+        operation = result["name"][len("test_contract[") : -1]
+        assert parameters(result)["operation"] == repr(operation)
+        assert "contract" in labels(result, "class")
+        assert "P2-CON-001" in labels(result, "requirement")
+        assert labels(result, "severity") in (["blocker"], ["critical"], ["minor"])
+    history_ids = [r["historyId"] for r in contract]
     assert len(set(history_ids)) == len(history_ids)
-    # Written again (a second pass after a broken reporter, or the next run): same ids, no duplicates.
-    again = AllureReporter().write(failing_result, ReportContext(tmp_path))
-    assert sorted(r["historyId"] for r in results_of(again)) == sorted(history_ids)
 
 
 def test_history_is_copied_in_and_saved_back(tmp_path: Path, failing_result: RunResult) -> None:
@@ -175,3 +176,48 @@ def test_the_allure_site_builds_with_history(tmp_path: Path, reference_run: Suit
     build_site(report, history, [allure])
     trend = json.loads((history / "allure-history" / "history-trend.json").read_text(encoding="utf-8"))
     assert len(trend) == 2
+
+
+def test_pytest_face_writes_allure_results_into_the_report_dir(tmp_path: Path) -> None:
+    """`pytest --pyargs conformance.suite --phase2-report-dir D`: Allure results land in D too."""
+    import subprocess
+    import sys
+
+    from tests.conftest import _clean_env
+
+    report = tmp_path / "report"
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--pyargs",
+            "conformance.suite",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--phase2-reference",
+            "--phase2-profile",
+            "quick",
+            "--phase2-classes",
+            "contract,health",
+            "--phase2-operations",
+            "getLiveness,getReadiness",
+            "--phase2-report-dir",
+            str(report),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=_clean_env(None),
+        cwd=tmp_path,
+    )
+    assert (report / "summary.json").is_file(), completed.stdout[-2000:] + completed.stderr[-2000:]
+    results = results_of(report / "allure-results")
+    health = [r for r in results if "health" in labels(r, "class")]
+    assert health, completed.stdout[-2000:]
+    contract = [r for r in results if r["name"] == "test_contract[GET /healthz]"]
+    assert len(contract) == 1
+    assert parameters(contract[0])["operation"] == "'GET /healthz'"
+    assert (report / "allure-results" / "environment.properties").is_file()
+    assert (report / "manifest.json").is_file()

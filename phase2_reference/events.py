@@ -23,10 +23,12 @@ class StoredEvent:
     document: bytes  # the Event JSON
 
 
-def append(tx: Transaction, tenant: str, event_type: str, subject: str, data: dict[str, Any]) -> int:
+def append(tx: Transaction, tenant: str, event_type: str, subject: str, data: dict[str, Any] | bytes) -> int:
+    """Record an event; `data` is the resource after the change, as a dict or already as JSON."""
+    encoded = data if isinstance(data, bytes) else dumps(data)
     cursor = tx.execute(
         "INSERT INTO events (tenant, type, subject, time, data) VALUES (?, ?, ?, ?, ?)",
-        (tenant, event_type, subject, timestamp(), dumps(data).decode("utf-8")),
+        (tenant, event_type, subject, timestamp(), encoded.decode("utf-8")),
     )
     tx.wrote_events = True
     sequence = cursor.lastrowid

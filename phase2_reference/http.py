@@ -45,7 +45,7 @@ class RequestContext:
     def from_scope(cls, scope: Scope) -> RequestContext:
         headers = header_map(scope)
         sent = headers.get("x-request-id")
-        request_id = sent if sent is not None and REQUEST_ID.match(sent) else str(uuid.uuid4())
+        request_id = sent if sent is not None and REQUEST_ID.fullmatch(sent) else str(uuid.uuid4())
         return cls(method=scope["method"], path=scope["path"], headers=headers, request_id=request_id)
 
 

@@ -145,7 +145,7 @@ class RuntimeService:
                 "doc) VALUES (?, ?, ?, ?, 'pending', 1, ?, ?)",
                 (runtime["id"], tenant, world_id, runtime["plugin"], now + self.step, doc.decode("utf-8")),
             )
-            events.append(tx, tenant, "runtime.created", f"runtimes/{runtime['id']}", runtime)
+            events.append(tx, tenant, "runtime.created", f"runtimes/{runtime['id']}", doc)
         return StoredRuntime(tenant, "pending", 1, doc)
 
     def _move(
@@ -165,7 +165,7 @@ class RuntimeService:
             "UPDATE runtimes SET status = ?, version = ?, next_transition_at = ?, doc = ? WHERE id = ?",
             (status, runtime["version"], next_at, doc.decode("utf-8"), runtime["id"]),
         )
-        events.append(tx, stored.tenant, f"runtime.{status}", f"runtimes/{runtime['id']}", runtime)
+        events.append(tx, stored.tenant, f"runtime.{status}", f"runtimes/{runtime['id']}", doc)
         return StoredRuntime(stored.tenant, status, runtime["version"], doc)
 
     def stop(self, tenant: str, runtime_id: str) -> StoredRuntime:

@@ -7,16 +7,53 @@ parameter from its decimal text) and validated with JSON Schema 2020-12 with for
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError
 
 from phase2_reference.contract import Operation, Parameter
 
 FORMAT_CHECKER = FormatChecker(formats=("uuid", "date-time"))
+
+
+@functools.cache
+def ecma_regex(pattern: str) -> re.Pattern[str]:
+    """`pattern` with ECMA-262's `$`: the very end of the text (Python's also allows a final newline).
+
+    JSON Schema patterns are ECMA-262 regexes; read the Python way, `^[a-z]+$` would accept "abc\n".
+    """
+    converted: list[str] = []
+    escaped = in_class = False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "[":
+            in_class = True
+        elif char == "]":
+            in_class = False
+        elif char == "$" and not in_class:
+            converted.append(r"\Z")
+            continue
+        converted.append(char)
+    return re.compile("".join(converted))
+
+
+def _ecma_pattern(
+    validator: Any, pattern: str, instance: Any, schema: Mapping[str, Any]
+) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string") and not ecma_regex(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+# Draft 2020-12 with the `pattern` keyword (used by propertyNames too) read as ECMA-262 requires.
+Validator = validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})  # type: ignore[no-untyped-call]
 MAX_INTEGER_TEXT = 32  # digits beyond this are never a valid limit, wait or max_events
 
 
@@ -86,7 +123,8 @@ class LocationValidator:
 
     location: str
     parameters: Mapping[str, Parameter]  # key (lower-cased for headers) -> parameter
-    validator: Draft202012Validator
+    validator: Any
+    any_required: bool
 
     @classmethod
     def build(cls, location: str, parameters: list[Parameter]) -> LocationValidator:
@@ -96,10 +134,13 @@ class LocationValidator:
         return cls(
             location=location,
             parameters={parameter.key: parameter for parameter in parameters},
-            validator=Draft202012Validator(schema, format_checker=FORMAT_CHECKER),
+            validator=Validator(schema, format_checker=FORMAT_CHECKER),
+            any_required=bool(required),
         )
 
     def read(self, raw: Mapping[str, str]) -> tuple[dict[str, Any], list[Issue]]:
+        if not raw and not self.any_required:
+            return {}, []  # nothing sent, nothing required: skip the validator (most requests)
         values = {
             key: read_wire_value(raw[key], parameter.schema)
             for key, parameter in self.parameters.items()
@@ -114,7 +155,7 @@ class LocationValidator:
 
 @dataclass(frozen=True, slots=True)
 class BodyValidator:
-    media_types: Mapping[str, Draft202012Validator]
+    media_types: Mapping[str, Any]
     required: bool
     properties: Mapping[str, frozenset[str]]  # media type -> top-level property names
 
@@ -141,7 +182,7 @@ class OperationValidator:
         if operation.body is not None:
             body = BodyValidator(
                 media_types={
-                    media: Draft202012Validator(dict(schema), format_checker=FORMAT_CHECKER)
+                    media: Validator(dict(schema), format_checker=FORMAT_CHECKER)
                     for media, schema in operation.body.media_types.items()
                 },
                 required=operation.body.required,

@@ -148,7 +148,7 @@ class WorldService:
                 "INSERT INTO worlds (id, tenant, name, version, doc) VALUES (?, ?, ?, 1, ?)",
                 (world["id"], tenant, world["name"], doc.decode("utf-8")),
             )
-            events.append(tx, tenant, "world.created", f"worlds/{world['id']}", world)
+            events.append(tx, tenant, "world.created", f"worlds/{world['id']}", doc)
         return StoredWorld(tenant, 1, doc)
 
     def _merged(self, current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
@@ -205,7 +205,7 @@ class WorldService:
             if not self.faults.active("missing-update-events"):
                 copies = 2 if self.faults.active("duplicate-events") else 1
                 for _ in range(copies):
-                    events.append(tx, stored.tenant, "world.updated", f"worlds/{world_id}", merged)
+                    events.append(tx, stored.tenant, "world.updated", f"worlds/{world_id}", doc)
         return StoredWorld(stored.tenant, merged["version"], doc)
 
     def delete(self, tenant: str, world_id: str, if_match: str | None) -> None:

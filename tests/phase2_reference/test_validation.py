@@ -70,3 +70,14 @@ def test_body_issues_point_into_the_document() -> None:
     assert [i.pointer for i in runtime.issues("application/json", {"world_id": "x", "plugin": "p-1"})] == [
         "/world_id"
     ]
+
+
+def test_patterns_are_read_as_ecma_262() -> None:
+    body = validator("createWorld").body
+    assert body is not None
+    assert [i.pointer for i in body.issues("application/json", {"name": "trailing\n"})] == ["/name"]
+    assert [
+        i.pointer for i in body.issues("application/json", {"name": "ok", "labels": {"team\n": "x"}})
+    ] == ["/labels"]
+    _, issues = validator("listWorlds").query.read({"cursor": "abc\n"})
+    assert [issue.pointer for issue in issues] == ["#/query/cursor"]

@@ -51,7 +51,7 @@ def test_schemathesis_finds_no_failure(tmp_path: Path) -> None:
                 "--generation-database",
                 "none",
                 "--request-timeout",
-                "10",
+                "20",  # an event stream may legitimately stay open for its `wait` (up to 10 s)
                 "--no-color",
             ],
             cwd=tmp_path,  # Schemathesis keeps a .schemathesis cache in its working directory

@@ -17,6 +17,7 @@ import pytest
 if TYPE_CHECKING:
     from conformance.results import Failure
     from conformance.runner.session import RunSession
+    from conformance.settings import Settings
 
 SESSION = pytest.StashKey["RunSession"]()
 
@@ -98,18 +99,28 @@ def contract_schema() -> Any:
     from schemathesis.config import SchemathesisConfig
 
     from conformance.contract import load_contract
-    from conformance.runner.st_config import enabled_operations, schemathesis_config
+    from conformance.runner.st_config import schemathesis_config
     from conformance.settings import load_settings
 
     settings = _ACTIVE.get("settings") or load_settings({})
     contract = load_contract()
     base_url = settings.base_url or "http://127.0.0.1:1/v2"
-    config = SchemathesisConfig.from_dict(schemathesis_config(settings, contract, base_url))
+    wanted = contract_operations(settings)
+    if not wanted:
+        return None
+    config = SchemathesisConfig.from_dict(schemathesis_config(settings, base_url))
     schema = schemathesis.openapi.from_path(contract.path, config=config)
-    wanted = {op.operation_id for op in enabled_operations(settings, contract)}
+    return schema.include(operation_id=sorted(wanted))
+
+
+def contract_operations(settings: Settings) -> set[str]:
+    """The operationIds the contract tests cover in this run (none when no class needs them)."""
+    from conformance.contract import load_contract
+    from conformance.runner.st_config import enabled_operations
+
     if not {"contract", "protocol"} & settings.classes:
-        wanted = set()
-    return schema.include(operation_id=sorted(wanted) or ["(none)"])
+        return set()
+    return {op.operation_id for op in enabled_operations(settings, load_contract())}
 
 
 # Settings of the run being collected; test modules read them at import (see `contract_schema`).
@@ -262,6 +273,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    if report.failed:
+        # Without this a broken collection would look like "no test was executed".
+        _COLLECTION_ERRORS.append(f"collecting {report.nodeid or 'the suite'} failed: {str(report.longrepr)[-500:]}")
+
+
+_COLLECTION_ERRORS: list[str] = []
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run_session = _session(session.config)
@@ -269,6 +289,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     from conformance.reporting import write_reports
 
+    while _COLLECTION_ERRORS:
+        run_session.recorder.error(_COLLECTION_ERRORS.pop(0))
     result = run_session.finish()
     try:
         # A broken reporter turns the verdict into an error; the amended result is the run's.

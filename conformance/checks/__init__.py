@@ -7,6 +7,7 @@ import importlib
 BUILTIN_MODULES = (
     "conformance.checks.builtin",
     "conformance.checks.protocol",
+    "conformance.checks.contract",
     "conformance.classes.protocol",
     "conformance.classes.semantic",
     "conformance.classes.auth",

@@ -27,20 +27,6 @@ def _negative(case: Any, response: Any) -> bool:
     return case.meta is not None and case.meta.generation.mode.is_negative
 
 
-def _positive(case: Any, response: Any) -> bool:
-    return case.meta is not None and not case.meta.generation.mode.is_negative
-
-
-def _conforming(case: Any) -> bool:
-    """Run `positive_data_acceptance` only on cases that really conform (see checks/validity.py)."""
-    from conformance.checks.validity import parameters_conform
-    from conformance.contract import load_contract
-
-    contract = load_contract()
-    operation = contract.by_label(case.operation.label)
-    return operation is None or parameters_conform(contract, operation, case)
-
-
 def _anything(case: Any) -> bool:
     return True
 
@@ -78,7 +64,6 @@ BUILTINS: tuple[Builtin, ...] = (
     Builtin(st_checks.content_type_conformance, "P2-CON-002", _always),
     Builtin(st_checks.response_schema_conformance, "P2-CON-003", _always),
     Builtin(st_checks.response_headers_conformance, "P2-CON-004", _always),
-    Builtin(st_checks.positive_data_acceptance, "P2-CON-005", _positive, _conforming),
     Builtin(st_checks.negative_data_rejection, "P2-CON-006", _negative),
     Builtin(st_checks.missing_required_header, "P2-CON-007", _coverage(CoverageScenario.MISSING_PARAMETER)),
     Builtin(st_checks.ensure_resource_availability, "P2-CON-009", _stateful),

@@ -30,6 +30,8 @@ def pytest_arguments(extra: tuple[str, ...] = ()) -> list[str]:
         "no:terminal",
         "-p",
         "no:cacheprovider",
+        # The suite records verdicts itself; rewriting every plugin's asserts costs seconds.
+        "--assert=plain",
         *extra,
         str(SUITE_DIR),
     ]

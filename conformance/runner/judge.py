@@ -16,6 +16,7 @@ from schemathesis.core.failures import FailureGroup
 
 from conformance.checks.builtin import ORIGIN_TAG, wrapped_builtins
 from conformance.checks.context import ResponseContext
+from conformance.checks.validity import parameters_conform
 from conformance.checks.registry import REGISTRY, CheckFailed, CheckSpec
 from conformance.contract.spec import Contract, Operation
 from conformance.recorder import Recorder
@@ -116,10 +117,17 @@ class ContractExerciser:
                 operation=case.operation.label,
             )
             return
+        observed = self.observe_case(case, response, operation)
+        self.validate(case, response, headers, observed)
+
+    def observe_case(self, case: Any, response: Any, operation: Operation | None) -> ObservedResponse:
+        """Judge a Schemathesis response with the project's checks; returns what was observed."""
         negative = case.meta is not None and case.meta.generation.mode.is_negative
         observed = from_schemathesis(response, operation, negative=negative)
+        if operation is not None and not negative:
+            observed.conforming = parameters_conform(self.contract, operation, case)
         self.judge.observe(observed)
-        self.validate(case, response, headers, observed)
+        return observed
 
     def validate(
         self, case: Any, response: Any, headers: dict[str, str], observed: ObservedResponse, recorder: Any = None

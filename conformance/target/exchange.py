@@ -30,6 +30,7 @@ class ObservedResponse:
     body: bytes
     elapsed_ms: float | None = None
     negative: bool = False  # the request was deliberately invalid
+    conforming: bool | None = None  # a generated request re-validated against the contract (None: not checked)
     source: str = "scenario"
     _json: Any = field(default=_UNSET, repr=False)
 

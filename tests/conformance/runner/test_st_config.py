@@ -5,7 +5,8 @@ from schemathesis.config import SchemathesisConfig
 
 from conformance.contract import load_contract
 from conformance.profiles import PROFILES
-from conformance.runner.st_config import enabled_operations, positive_statuses, schemathesis_config
+from conformance.contract.expectations import positive_statuses, status_allowed
+from conformance.runner.st_config import enabled_operations, schemathesis_config
 from conformance.settings import load_settings
 
 ENV = {"PHASE2_BASE_URL": "http://t/v2", "PHASE2_CLIENT_ID": "c", "PHASE2_CLIENT_SECRET": "secret-value"}
@@ -14,7 +15,7 @@ ENV = {"PHASE2_BASE_URL": "http://t/v2", "PHASE2_CLIENT_ID": "c", "PHASE2_CLIENT
 @pytest.mark.parametrize("profile", list(PROFILES))
 def test_the_schemathesis_config_of_every_profile_is_valid(profile: str) -> None:
     settings = load_settings({"profile": profile}, env=ENV)
-    config = SchemathesisConfig.from_dict(schemathesis_config(settings, load_contract(), "http://t/v2"))
+    config = SchemathesisConfig.from_dict(schemathesis_config(settings, "http://t/v2"))
     assert config.seed == settings.seed
 
 
@@ -25,6 +26,8 @@ def test_positive_expectations_come_from_the_contract() -> None:
     assert not {"400", "413", "415", "422", "428"} & set(update)
     assert "422" in positive_statuses(contract.operation("startRuntime"))
     assert "400" in positive_statuses(contract.operation("refreshToken"))
+    assert status_allowed(204, positive_statuses(contract.operation("deleteWorld")))
+    assert not status_allowed(422, positive_statuses(contract.operation("createWorld")))
 
 
 def test_flagged_operations_run_only_with_their_flag() -> None:

@@ -78,12 +78,24 @@ def test_a_real_run_with_a_broken_reporter_reports_the_error(
         monkeypatch.delenv(variable, raising=False)
     report = tmp_path / "report"
     code = main(
-        ["run", "--reference", "--profile", "quick", "-q", "--classes", "health", "--report-dir", str(report)]
+        [
+            "run",
+            "--reference",
+            "--profile",
+            "quick",
+            "-q",
+            "--requirement",
+            "P2-HLT-001",
+            "--report-dir",
+            str(report),
+        ]
     )
     out = capsys.readouterr().out
     assert code == 1
     summary = json.loads((report / "summary.json").read_text(encoding="utf-8"))
     assert "the html report could not be written: OSError: no space left on device" in summary["errors"]
+    assert summary["requirements"]["P2-HLT-001"]["status"] == "passed"
+    assert summary["errors"] == ["the html report could not be written: OSError: no space left on device"]
     assert summary["verdict"] == "error"
     assert summary["exit_code"] == 1
     assert "the html report could not be written" in out

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import jwt
 
@@ -519,21 +520,32 @@ def check_logout_revokes(ctx: ScenarioContext) -> None:
     )
 
 
+def metadata_urls(issuer: str) -> list[str]:
+    """Where RFC 8414 metadata of `issuer` lives: the well-known path goes between host and path
+    (§3.1); the appended form many providers also serve comes second, for an issuer with a path."""
+    parts = urlsplit(issuer.rstrip("/"))
+    inserted = urlunsplit((parts.scheme, parts.netloc, METADATA_PATH + parts.path, "", ""))
+    appended = issuer.rstrip("/") + METADATA_PATH
+    return [inserted] if inserted == appended else [inserted, appended]
+
+
 @check("P2-AUTH-018", kind="scenario")
 def check_provider_metadata(ctx: ScenarioContext) -> None:
     """The provider publishes RFC 8414 metadata naming its issuer, token endpoint and JWKS."""
     provider = ctx.api.tokens.provider.rstrip("/")
-    response = from_httpx(
-        ctx.api.client.get(provider + METADATA_PATH, headers={"Accept": "application/json"}), None
-    )
-    document = response.json_or_none() if response.status == 200 else None
-    if not isinstance(document, dict):
+    for url in metadata_urls(provider):
+        response = from_httpx(ctx.api.client.get(url, headers={"Accept": "application/json"}), None)
+        document = response.json_or_none() if response.status == 200 else None
+        if isinstance(document, dict):
+            break
+    else:
         ctx.fail(
-            "P2-AUTH-018", "No RFC 8414 metadata", f"{METADATA_PATH} answered {response.status}", response
+            "P2-AUTH-018", "No RFC 8414 metadata", f"{response.url} answered {response.status}", response
         )
         return
     problems = []
-    if document.get("issuer") != provider:
+    # RFC 8414 §3.3 wants the issuer identical; a trailing slash is how providers commonly differ.
+    if str(document.get("issuer", "")).rstrip("/") != provider:
         problems.append(
             f"issuer is {document.get('issuer')!r}, not the provider {provider!r} (RFC 8414 §3.3)"
         )

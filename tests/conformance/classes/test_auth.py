@@ -14,6 +14,7 @@ from conformance.classes.auth import (
     challenge_params,
     challenge_scheme,
     enabled_protected,
+    metadata_urls,
     oauth_error,
     probe_for,
     refusal_problem,
@@ -114,6 +115,16 @@ def test_probes_are_valid_requests_except_for_credentials() -> None:
     assert probe_for(ctx, contract.operation("streamEvents")).query == {"wait": 0, "max_events": 1}
     assert probe_for(ctx, contract.operation("listWorlds")).query == {"limit": 1}
     assert probe_for(ctx, contract.operation("logout")).body is None  # its body is optional
+
+
+def test_metadata_urls_follow_rfc_8414() -> None:
+    assert metadata_urls("http://127.0.0.1:8080") == [
+        "http://127.0.0.1:8080/.well-known/oauth-authorization-server"
+    ]
+    assert metadata_urls("https://idp.example/realms/p2/") == [
+        "https://idp.example/.well-known/oauth-authorization-server/realms/p2",
+        "https://idp.example/realms/p2/.well-known/oauth-authorization-server",
+    ]
 
 
 def test_the_reference_passes_the_auth_class(run_suite: Callable[..., SuiteRun]) -> None:

@@ -195,11 +195,12 @@ def _handler_for(receiver: OtlpReceiver) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             path = self.path.split("?", 1)[0]
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY_BYTES:
+            try:
+                body = self._body()
+            except ValueError:
                 self._reply(413, b"")
+                self.close_connection = True
                 return
-            body = self.rfile.read(length) if length > 0 else b""
             if path in IGNORED_PATHS:
                 self._reply(200, b"")
                 return
@@ -215,6 +216,26 @@ def _handler_for(receiver: OtlpReceiver) -> type[BaseHTTPRequestHandler]:
                 return
             receiver.add(spans_of(request))
             self._reply(200, ExportTraceServiceResponse().SerializeToString())
+
+        def _body(self) -> bytes:
+            """The request body, sized or chunked; ValueError when it is over the cap or malformed."""
+            if self.headers.get("Transfer-Encoding", "").strip().lower() != "chunked":
+                length = int(self.headers.get("Content-Length") or 0)
+                if length > MAX_BODY_BYTES:
+                    raise ValueError("body too large")
+                return self.rfile.read(length) if length > 0 else b""
+            # Exporters that compress while they send do not know the length up front.
+            body = bytearray()
+            while True:
+                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline().strip():  # trailer fields, then the blank line
+                        pass
+                    return bytes(body)
+                if len(body) + size > MAX_BODY_BYTES:
+                    raise ValueError("body too large")
+                body.extend(self.rfile.read(size))
+                self.rfile.readline()  # the CRLF closing the chunk
 
         def _reply(self, status: int, body: bytes) -> None:
             self.send_response(status)

@@ -83,6 +83,23 @@ def test_accepts_gzip_content_encoding(receiver: OtlpReceiver) -> None:
     assert [span.trace_id for span in receiver.spans] == [trace_id.hex()]
 
 
+def test_accepts_a_chunked_body(receiver: OtlpReceiver) -> None:
+    trace_id = os.urandom(16)
+    body = gzip.compress(export(trace_id).SerializeToString())
+
+    def chunks() -> Iterator[bytes]:
+        # Without a length, httpx sends Transfer-Encoding: chunked, as a streaming exporter would.
+        yield body[:10]
+        yield body[10:]
+
+    answer = httpx.post(
+        receiver.endpoint + "/v1/traces", content=chunks(), headers={**PROTOBUF, "Content-Encoding": "gzip"}
+    )
+    assert answer.status_code == 200
+    assert answer.request.headers["transfer-encoding"] == "chunked"
+    assert [span.trace_id for span in receiver.spans] == [trace_id.hex()]
+
+
 def test_refuses_what_is_not_an_export(receiver: OtlpReceiver) -> None:
     traces = receiver.endpoint + "/v1/traces"
     assert httpx.post(traces, content=b"\xff\xff\xff", headers=PROTOBUF).status_code == 400

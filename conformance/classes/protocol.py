@@ -72,7 +72,7 @@ def _probe_bodies(
         if blamed == requirement_id:
             ctx.fail(
                 requirement_id,
-                f"A request with {variants[0][0]} created a world",
+                "A refused create left a world behind",
                 f"world {world_id} carries the name of a refused create",
                 operation="POST /worlds",
             )

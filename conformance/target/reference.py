@@ -125,6 +125,8 @@ class ReferenceProcess:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        if process is not None and process.stdout is not None:
+            process.stdout.close()
         if self._log is not None:
             self._log.close()
             self._log = None

@@ -6,6 +6,7 @@ The suite never imports the reference package: it starts `python -m phase2_refer
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -142,5 +143,7 @@ class ReferenceProcess:
 
 
 def _drain(stream: IO[str]) -> None:
-    for _ in stream:
-        pass
+    # Ends at EOF, or when `stop` closes the pipe under it.
+    with contextlib.suppress(ValueError, OSError):
+        for _ in stream:
+            pass

@@ -87,7 +87,8 @@ async def send_reply(send: Send, reply: Reply, context: RequestContext) -> None:
     headers: list[tuple[bytes, bytes]] = [(b"x-request-id", context.request_id.encode("latin-1"))]
     if reply.content_type is not None:
         headers.append((b"content-type", reply.content_type.encode("latin-1")))
-    if reply.stream is None:
+    if reply.stream is None and reply.status != 204:
+        # RFC 9110 §8.6: no Content-Length on a 204.
         headers.append((b"content-length", str(len(reply.body)).encode("latin-1")))
     headers.extend((name.encode("latin-1"), value.encode("latin-1")) for name, value in reply.headers)
     await send({"type": "http.response.start", "status": reply.status, "headers": headers})

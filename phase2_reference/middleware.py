@@ -145,8 +145,8 @@ class FaultMiddleware:
             for fault in self.mutators:
                 if fault.mutate is not None:
                     fault.mutate(exchange)
-            # A HEAD answer keeps the Content-Length of its GET twin.
-            await send(start_message(exchange, length=context.method != "HEAD"))
+            # A HEAD answer keeps the Content-Length of its GET twin; a 204 has none.
+            await send(start_message(exchange, length=context.method != "HEAD" and exchange.status != 204))
             await send({"type": "http.response.body", "body": exchange.body})
 
         await self.app(scope, receive, mutate)

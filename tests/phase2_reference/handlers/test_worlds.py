@@ -159,6 +159,8 @@ def test_delete_answers_204_then_404_and_unlisted(api: Api) -> None:
     deleted = api.request("DELETE", path, headers={"If-Match": '"1"'})
     assert deleted.status_code == 204
     assert deleted.content == b""
+    assert "content-length" not in deleted.headers
+    assert "content-type" not in deleted.headers
     assert api.request("GET", path).status_code == 404
     assert api.request("DELETE", path).status_code == 404
     ids = [w["id"] for w in api.request("GET", "/worlds", params={"limit": 100}).json()["items"]]

@@ -218,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--json", action="store_true")
     listing.add_argument("--class", dest="cls", help="only this class")
     bundle = commands.add_parser(
-        "bundle", help="pack a report dir with the contract, catalog and SHA256SUMS in one tar.gz, or verify one"
+        "bundle", help="pack a report dir, the contract, catalog and SHA256SUMS in one tar.gz, or verify one"
     )
     bundle.add_argument("report_dir", nargs="?", metavar="REPORT_DIR", help="the report dir of a run")
     bundle.add_argument("-o", "--output", metavar="FILE", help="archive to write (default REPORT_DIR.tar.gz)")

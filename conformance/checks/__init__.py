@@ -9,6 +9,8 @@ BUILTIN_MODULES = (
     "conformance.checks.protocol",
     "conformance.checks.contract",
     "conformance.classes.protocol",
+    "conformance.classes.contract",
+    "conformance.classes.representations",
     "conformance.classes.semantic",
     "conformance.classes.auth",
     "conformance.classes.health",

@@ -1,0 +1,51 @@
+"""Real resources for the response checks to judge.
+
+The protocol rules on representations (Location, ETag, RFC 3339 timestamps, enumerations,
+Retry-After) are judged by response checks on whatever the run receives. Fuzzing rarely reaches
+an existing world or runtime, so these scenarios create some and read them through every
+operation that returns them; the response checks record the verdicts.
+"""
+
+from __future__ import annotations
+
+from conformance.checks.context import ScenarioContext
+from conformance.checks.registry import check
+from conformance.classes.contract import largest_plugin
+from conformance.classes.lifecycle import watch_runtime
+from conformance.classes.resources import create_world, start_runtime
+
+STORE_CONTROL = "/store"
+
+
+@check("P2-PRO-003", "P2-PRO-004", "P2-PRO-007", "P2-PRO-008", kind="scenario")
+def check_representations_of_real_resources(ctx: ScenarioContext) -> None:
+    """Create, read, update and list a world and a runtime through every operation returning them."""
+    world_id = create_world(ctx)["id"]
+    read = ctx.require(ctx.api.call("getWorld", path={"world_id": world_id}), {200}, "read the world")
+    etag = read.headers.get("etag", "*")
+    ctx.api.call(
+        "updateWorld", path={"world_id": world_id}, headers={"If-Match": etag}, json={"labels": {"tier": "a"}}
+    )
+    ctx.api.call("listWorlds", query={"limit": 5})
+    runtime_id = start_runtime(ctx, world_id, largest_plugin(ctx))["id"]
+    # Polling reads the runtime in every status it passes through, each judged by the response checks.
+    watch_runtime(ctx.api, runtime_id, {"running"}, ctx.settings.profile.runtime_timeout)
+    ctx.api.call("listRuntimes", query={"world_id": world_id})
+    ctx.api.call("stopRuntime", path={"runtime_id": runtime_id})
+    watch_runtime(ctx.api, runtime_id, {"stopped"}, ctx.settings.profile.runtime_timeout)
+    ctx.api.call("listEvents", query={"subject": f"worlds/{world_id}"})
+
+
+@check("P2-PRO-012", kind="scenario", needs=("controls",))
+def check_unavailable_answers(ctx: ScenarioContext) -> None:
+    """With the data store taken away, operations answer 503, which the response checks judge."""
+    assert ctx.resources.controls_url is not None
+    control = ctx.resources.controls_url + STORE_CONTROL
+    ctx.on_cleanup(lambda: ctx.api.client.post(control, json={"available": True}))
+    taken = ctx.api.client.post(control, json={"available": False})
+    if taken.status_code not in (200, 204):
+        ctx.blocked(f"the store control answered {taken.status_code}")
+    answers = [ctx.api.call("listWorlds"), ctx.api.call("getReadiness")]
+    ctx.api.client.post(control, json={"available": True})
+    if not any(answer.status == 503 for answer in answers):
+        ctx.blocked("no operation answered 503 while the data store was away")

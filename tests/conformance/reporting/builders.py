@@ -3,7 +3,7 @@ with failures whose responses a hostile target wrote."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -81,7 +81,8 @@ class Scenario:
     waivers: tuple[Waiver, ...] = ()
     today: date = TODAY
     pass_everything_else: bool = True
-    failures: list[tuple[str, str | None, str]] = field(default_factory=list)  # requirement, label, title
+    # requirement, operation label (None: run-wide), title
+    failures: Sequence[tuple[str, str | None, str]] = field(default_factory=list)
     not_applicable: dict[str, str] = field(default_factory=dict)
     tests: tuple[TestOutcome, ...] = (
         TestOutcome("test_contract.py::test_contract", "test_contract", "failed", 3.5, (), "nonconformance"),
@@ -118,9 +119,9 @@ class Scenario:
                     recorder.passed(requirement.id)  # a run-wide rule, judged by a scenario
                     continue
                 operation_id = "listWorlds" if "*" in requirement.operations else requirement.operations[0]
-                label = contract.operation(operation_id).label
-                recorder.passed(requirement.id, label)
-                recorder.count_request(label)
+                judged = contract.operation(operation_id).label
+                recorder.passed(requirement.id, judged)
+                recorder.count_request(judged)
         for requirement_id, label, title in self.failures:
             recorder.current_test = "test_contract.py::test_contract"
             recorder.failed(

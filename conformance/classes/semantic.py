@@ -1059,6 +1059,7 @@ def _judge_live_resume(
     wait = max(1, min(3, int(ctx.settings.request_timeout) - 1))
     subject = world_subject(world_id)
     query = {"subject": subject, "wait": wait, "max_events": 1}
+    requested_at = time.monotonic()
     with ctx.api.stream(
         "streamEvents", query=query, headers={**STREAM_HEADERS, "Last-Event-ID": last_id}
     ) as opened:
@@ -1071,18 +1072,20 @@ def _judge_live_resume(
                 operation="GET /events/stream",
             )
             return
+        if opened_at - requested_at >= wait:
+            # The answer was held back until the stream's wait was over (a buffering proxy, say):
+            # nothing written now could still arrive on it, so there is nothing live to judge.
+            return
         ctx.require(
             _update_world(ctx, world_id, etag, {"description": "Streamed live."}), {200}, "update the world"
         )
-        if time.monotonic() - opened_at > wait:
-            return  # the answer was held back until the stream ended (a buffering proxy): nothing live
         parser = SseParser()
         messages = []
         for chunk in opened.chunks(deadline=opened_at + wait + 2):
             messages += parser.feed(chunk)
             if messages_about(messages, {subject}):
                 break
-    recorded = [e for e in _events_about(ctx, since, {subject}) if int(str(e.get("id"))) > int(last_id)]
+    recorded = [e for e in _events_about(ctx, since, {subject}) if _later(e.get("id"), last_id)]
     problems = resume_problems(messages, subject, last_id, recorded)
     if not recorded:
         problems.append("the update made while the stream was open is not in the event list")
@@ -1093,6 +1096,11 @@ def _judge_live_resume(
         "; ".join(problems),
         operation="GET /events/stream",
     )
+
+
+def _later(event_id: Any, last_id: str) -> bool:
+    text = str(event_id)
+    return text.isascii() and text.isdigit() and last_id.isdigit() and int(text) > int(last_id)
 
 
 # --- feature flags and the engine ----------------------------------------------------------------

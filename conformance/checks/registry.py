@@ -41,7 +41,7 @@ class CheckFailed(AssertionError):  # noqa: N818 - reads as a verdict: raise Che
 @dataclass(frozen=True)
 class CheckSpec:
     name: str
-    func: Callable[[Any], Any]
+    func: Callable[[Any], Any] = field(repr=False)
     requirements: tuple[str, ...]
     kind: Kind
     needs: frozenset[str] = field(default_factory=frozenset)

@@ -23,6 +23,7 @@ from conformance.errors import ConfigError, TargetUnreachable
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
+RUNTIME_STEP_MS = 20
 
 
 class ReferenceProcess:
@@ -61,6 +62,8 @@ class ReferenceProcess:
             command += ["--trust-issuer", self._trust_issuer]
         if self._test_controls:
             command.append("--test-controls")
+        # Runtimes of the embedded reference move quickly: scenarios wait on every transition.
+        command += ["--runtime-step-ms", str(RUNTIME_STEP_MS)]
         return command + list(self._extra_args)
 
     def _environment(self) -> Mapping[str, str]:

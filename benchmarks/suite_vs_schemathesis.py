@@ -53,9 +53,22 @@ class Measurement:
 class Reference:
     def __init__(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "phase2_reference", "serve", "--port", "0", "--in-memory",
-             "--token-ttl", "3600", "--log-level", "warning"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            [
+                sys.executable,
+                "-m",
+                "phase2_reference",
+                "serve",
+                "--port",
+                "0",
+                "--in-memory",
+                "--token-ttl",
+                "3600",
+                "--log-level",
+                "warning",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
         )
         assert self.process.stdout is not None
         announcement = json.loads(self.process.stdout.readline())
@@ -84,7 +97,9 @@ def measure(tool: str, command: list[str], reference: Reference, env: dict[str, 
     completed = subprocess.run(command, env=env, capture_output=True, text=True, cwd=tempfile.gettempdir())
     seconds = time.perf_counter() - started
     if completed.returncode != 0:
-        sys.stderr.write(f"{tool} exited {completed.returncode}:\n{completed.stdout[-3000:]}\n{completed.stderr[-2000:]}\n")
+        sys.stderr.write(
+            f"{tool} exited {completed.returncode}:\n{completed.stdout[-3000:]}\n{completed.stderr[-2000:]}\n"
+        )
     return Measurement(tool, seconds, reference.requests_served(), completed.returncode)
 
 
@@ -93,9 +108,25 @@ def run_schemathesis(max_examples: int, seed: int) -> Measurement:
     try:
         st = str(Path(sys.executable).with_name("st"))
         command = [
-            st, "--config-file", str(ST_CONFIG), "run", str(CONTRACT), "--url", reference.base_url,
-            "--checks", "all", "--mode", "all", "--phases", "examples,coverage,fuzzing,stateful",
-            "--max-examples", str(max_examples), "--seed", str(seed), "--request-timeout", "15",
+            st,
+            "--config-file",
+            str(ST_CONFIG),
+            "run",
+            str(CONTRACT),
+            "--url",
+            reference.base_url,
+            "--checks",
+            "all",
+            "--mode",
+            "all",
+            "--phases",
+            "examples,coverage,fuzzing,stateful",
+            "--max-examples",
+            str(max_examples),
+            "--seed",
+            str(seed),
+            "--request-timeout",
+            "15",
             "--no-color",
         ]
         return measure("schemathesis (st run)", command, reference, dict(os.environ))
@@ -109,9 +140,23 @@ def run_suite(max_examples: int, seed: int, report_dir: Path) -> Measurement:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PHASE2_")}
         env.update(PHASE2_CLIENT_ID=CLIENT_ID, PHASE2_CLIENT_SECRET=CLIENT_SECRET)
         command = [
-            sys.executable, "-m", "conformance", "run", "-q", "--base-url", reference.base_url,
-            "--profile", "standard", "--classes", "contract", "--max-examples", str(max_examples),
-            "--seed", str(seed), "--report-dir", str(report_dir),
+            sys.executable,
+            "-m",
+            "conformance",
+            "run",
+            "-q",
+            "--base-url",
+            reference.base_url,
+            "--profile",
+            "standard",
+            "--classes",
+            "contract",
+            "--max-examples",
+            str(max_examples),
+            "--seed",
+            str(seed),
+            "--report-dir",
+            str(report_dir),
         ]
         return measure("phase2-conformance (contract class)", command, reference, env)
     finally:
@@ -119,7 +164,9 @@ def run_suite(max_examples: int, seed: int, report_dir: Path) -> Measurement:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--max-examples", type=int, default=20)
     parser.add_argument("--seed", type=int, default=20261126)
     parser.add_argument("--rounds", type=int, default=1, help="alternate the two tools this many times")

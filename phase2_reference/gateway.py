@@ -95,6 +95,11 @@ class Gateway:
             reply = self.problem_reply(unavailable(), context)
         except ClientDisconnected:
             return
+        try:
+            # Nothing is answered before the changes it saw or made are committed.
+            await self.state.store.settled()
+        except StoreUnavailable:
+            reply = self.problem_reply(unavailable(), context)
         self._decorate(reply, context)
         await send_reply(send, reply, context)
 

@@ -28,6 +28,7 @@ class Orchestrator:
         self._task: asyncio.Task[None] | None = None
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = False
 
     def ensure_started(self) -> None:
         """Start the task on the running loop, once (the app may be served without lifespan events)."""
@@ -35,6 +36,7 @@ class Orchestrator:
             return
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
+        self._stopping = False
         self._task = self._loop.create_task(self._run(), name="phase2-orchestrator")
 
     @property
@@ -48,6 +50,11 @@ class Orchestrator:
 
     async def stop(self) -> None:
         if self._task is not None:
+            # Python 3.11's wait_for can swallow a cancellation that races its wake-up; the flag
+            # ends the loop regardless.
+            self._stopping = True
+            if self._wake is not None:
+                self._wake.set()
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
@@ -55,7 +62,7 @@ class Orchestrator:
 
     async def _run(self) -> None:
         assert self._wake is not None
-        while True:
+        while not self._stopping:
             try:
                 self.runtimes.advance_due(time.time())
                 next_due = self.runtimes.next_due()

@@ -1,8 +1,14 @@
 """The data store: one SQLite database (WAL, synchronous=NORMAL), or `:memory:`.
 
-Every change and the event that records it are written in one transaction, and the API answers
-only after COMMIT; a process killed afterwards loses nothing it acknowledged. All access happens
-on the server's event loop, through one connection, so transactions never interleave.
+Every change and the event that records it are written atomically, and the API answers only after
+COMMIT; a process killed afterwards loses nothing it acknowledged. All access happens on the
+server's event loop, through one connection, so changes never interleave.
+
+Group commit: on the event loop, each change runs in a SAVEPOINT of a shared transaction that is
+committed once the loop has run the requests ready alongside it (`loop.call_soon`); a failed change
+rolls back to its savepoint and leaves the others alone. The gateway awaits `settled()` before it
+answers, so no answer (and no event on the stream) goes out before its COMMIT. Without a running
+loop (start-up, seeding) each change commits on its own.
 
 A test-only switch makes the store unavailable: every access then raises `StoreUnavailable`,
 which the gateway answers with 503.
@@ -10,6 +16,8 @@ which the gateway answers with 503.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -89,6 +97,8 @@ class Store:
         self._connection.executescript(SCHEMA)
         self.available = True
         self._after_commit: list[Callable[[], None]] = []
+        self._batch: asyncio.Future[None] | None = None
+        self._batch_wrote_events = False
 
     def on_commit(self, callback: Callable[[], None]) -> None:
         """Call `callback` after every transaction that wrote events has committed."""
@@ -102,18 +112,67 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
+        """One change with its events: all of it is committed, or none of it."""
         connection = self.connection
-        connection.execute("BEGIN IMMEDIATE")
+        batched = self._join_batch(connection)
+        connection.execute("SAVEPOINT change" if batched else "BEGIN IMMEDIATE")
         tx = Transaction(connection)
         try:
             yield tx
         except BaseException:
-            connection.execute("ROLLBACK")
+            if batched:
+                connection.execute("ROLLBACK TO change")
+                connection.execute("RELEASE change")
+            else:
+                connection.execute("ROLLBACK")
             raise
-        connection.execute("COMMIT")
-        if tx.wrote_events:
-            for callback in self._after_commit:
-                callback()
+        if batched:
+            connection.execute("RELEASE change")
+            self._batch_wrote_events = self._batch_wrote_events or tx.wrote_events
+        else:
+            connection.execute("COMMIT")
+            if tx.wrote_events:
+                self._notify()
+
+    def _join_batch(self, connection: sqlite3.Connection) -> bool:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        if self._batch is None:
+            connection.execute("BEGIN IMMEDIATE")
+            batch: asyncio.Future[None] = loop.create_future()
+            # Nobody may be waiting when a commit fails (the orchestrator's changes); mark it seen.
+            batch.add_done_callback(lambda done: done.cancelled() or done.exception())
+            self._batch = batch
+            loop.call_soon(self._commit_batch)
+        return True
+
+    def _commit_batch(self) -> None:
+        batch, self._batch = self._batch, None
+        wrote_events, self._batch_wrote_events = self._batch_wrote_events, False
+        if batch is None:
+            return
+        try:
+            self._connection.execute("COMMIT")
+        except sqlite3.Error:
+            with contextlib.suppress(sqlite3.Error):
+                self._connection.execute("ROLLBACK")
+            batch.set_exception(StoreUnavailable("the data store could not commit"))
+            return
+        batch.set_result(None)
+        if wrote_events:
+            self._notify()
+
+    async def settled(self) -> None:
+        """Return once every change made so far is committed; StoreUnavailable if its commit failed."""
+        batch = self._batch
+        if batch is not None:
+            await asyncio.shield(batch)
+
+    def _notify(self) -> None:
+        for callback in self._after_commit:
+            callback()
 
     def ping(self) -> float:
         """Run `SELECT 1` and return its latency in milliseconds."""
@@ -122,6 +181,7 @@ class Store:
         return (time.perf_counter() - started) * 1000.0
 
     def close(self) -> None:
+        self._commit_batch()
         self._connection.close()
 
 

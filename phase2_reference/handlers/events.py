@@ -72,6 +72,8 @@ async def _stream(
     batch = first
     try:
         while True:
+            # Events read inside a still open group commit go out only once it is committed.
+            await state.store.settled()
             for event in batch:
                 yield b"id: %d\nevent: %s\ndata: %s\n\n" % (
                     event.sequence,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,44 @@ def test_data_survives_reopening(tmp_path: Path) -> None:
     store.close()
     reopened = Store(tmp_path)
     assert reopened.connection.execute("SELECT jti FROM revoked_access_tokens").fetchall() == [("j",)]
+
+
+def test_changes_on_the_event_loop_share_one_commit_and_fail_alone() -> None:
+    store = Store(None)
+    notified: list[int] = []
+    store.on_commit(lambda: notified.append(1))
+    insert = "INSERT INTO events (tenant, type, subject, time, data) VALUES ('t', ?, 's', 'now', '{}')"
+
+    def change(kind: str, fail: bool = False) -> None:
+        with store.transaction() as tx:
+            tx.execute(insert, (kind,))
+            tx.wrote_events = True
+            if fail:
+                raise RuntimeError("this change fails")
+
+    async def main() -> None:
+        change("first")
+        with pytest.raises(RuntimeError):
+            change("failing", fail=True)
+        change("second")
+        assert notified == [], "nothing is announced before the commit"
+        await store.settled()
+        assert notified == [1], "one commit for the whole group"
+        await store.settled()  # nothing pending: returns at once
+
+    asyncio.run(main())
+    kinds = [row[0] for row in store.connection.execute("SELECT type FROM events ORDER BY seq")]
+    assert kinds == ["first", "second"]
+
+
+def test_a_failed_group_commit_reaches_every_waiter(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+
+    async def main() -> None:
+        with store.transaction() as tx:
+            tx.execute("INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ('j', 1)")
+        store._connection.close()  # the commit scheduled above can no longer succeed
+        with pytest.raises(StoreUnavailable):
+            await store.settled()
+
+    asyncio.run(main())

@@ -138,9 +138,7 @@ def measure(fault: str | None, max_examples: int) -> Outcome:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--st-max-examples", type=int, default=10)
     parser.add_argument("--only", nargs="*", help="only these faults")

@@ -164,9 +164,7 @@ def run_suite(max_examples: int, seed: int, report_dir: Path) -> Measurement:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--max-examples", type=int, default=20)
     parser.add_argument("--seed", type=int, default=20261126)
     parser.add_argument("--rounds", type=int, default=1, help="alternate the two tools this many times")

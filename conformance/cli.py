@@ -32,10 +32,14 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     where.add_argument(
         "--reference", action="store_true", default=None, help="start the embedded reference server (default)"
     )
-    target.add_argument("--flags", dest="feature_flags", help="feature flags enabled on the target (PHASE2_FEATURE_FLAGS)")
+    target.add_argument(
+        "--flags", dest="feature_flags", help="feature flags enabled on the target (PHASE2_FEATURE_FLAGS)"
+    )
     target.add_argument("--auth-provider", help="OAuth2 issuer for discovery (PHASE2_AUTH_PROVIDER)")
     target.add_argument("--client-id", help="client id (PHASE2_CLIENT_ID); the secret only from PHASE2_CLIENT_SECRET")
-    target.add_argument("--tls-cert", dest="tls_cert_path", help="client certificate for mutual TLS (PHASE2_TLS_CERT_PATH)")
+    target.add_argument(
+        "--tls-cert", dest="tls_cert_path", help="client certificate for mutual TLS (PHASE2_TLS_CERT_PATH)"
+    )
     target.add_argument("--tls-key", dest="tls_key_path", help="its private key, if not in the certificate file")
     target.add_argument("--tls-ca", dest="tls_ca_path", help="CA bundle that signs the target's certificate")
     target.add_argument("--request-timeout", type=float, help="seconds per request, first byte to last")
@@ -59,7 +63,9 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--profile", help="quick, standard (default) or nightly")
     run.add_argument("--seed", type=int, help="seed for generated data; the same seed replays the same run")
     run.add_argument("--classes", help="comma-separated: contract,protocol,semantic,auth,health,telemetry")
-    run.add_argument("--requirement", dest="requirements", action="append", help="only this requirement ID (repeatable)")
+    run.add_argument(
+        "--requirement", dest="requirements", action="append", help="only this requirement ID (repeatable)"
+    )
     run.add_argument("--operation", dest="operations", action="append", help="only this operationId (repeatable)")
     run.add_argument("--time-budget", type=float, help="seconds the whole run may take")
     run.add_argument("--max-examples", type=int, help="fuzzing examples per operation")
@@ -120,7 +126,10 @@ def command_run(args: argparse.Namespace) -> int:
     configure_logging(settings)
     progress = ConsoleProgress(quiet=args.quiet)
     where = "the embedded reference server" if settings.reference else settings.base_url
-    print(f"{PROG} {__version__}: profile {settings.profile.name}, seed {settings.seed}, target {where}", flush=True)
+    print(
+        f"{PROG} {__version__}: profile {settings.profile.name}, seed {settings.seed}, target {where}",
+        flush=True,
+    )
     result = run(settings, progress=progress)
     sys.stdout.write(render_summary(result, str(settings.report_dir)))
     return result.exit_code

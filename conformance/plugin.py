@@ -31,7 +31,10 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "operations": ("--phase2-operations", "comma-separated operationIds to cover"),
     "feature_flags": ("--phase2-flags", "feature flags enabled on the target (PHASE2_FEATURE_FLAGS)"),
     "auth_provider": ("--phase2-auth-provider", "OAuth2 issuer URL (PHASE2_AUTH_PROVIDER)"),
-    "client_id": ("--phase2-client-id", "client id (PHASE2_CLIENT_ID); the secret comes from PHASE2_CLIENT_SECRET"),
+    "client_id": (
+        "--phase2-client-id",
+        "client id (PHASE2_CLIENT_ID); the secret comes from PHASE2_CLIENT_SECRET",
+    ),
     "report_dir": ("--phase2-report-dir", "where reports go (default reports/<run-id>)"),
     "config": ("--phase2-config", "a TOML config file"),
     "time_budget": ("--phase2-time-budget", "seconds the whole run may take"),
@@ -152,7 +155,6 @@ def pytest_configure(config: pytest.Config) -> None:
         except ConfigError as error:
             raise pytest.UsageError(f"phase2: {error}") from None
 
-
     report_dir = config.getoption("phase2_report_dir", None)
     if report_dir and hasattr(config.option, "allure_report_dir") and not config.option.allure_report_dir:
         # `pytest --pyargs conformance.suite --phase2-report-dir D` gets Allure results in D too.
@@ -210,8 +212,15 @@ def _label_for_allure(item: pytest.Item, session: RunSession, failures: list[Fai
     if isinstance(scenario, CheckSpec):
         requirements = [session.catalog.get(rid) for rid in scenario.requirements]
         # The CheckSpec's repr holds a function address: its name keeps history ids stable.
-        label_item(item.config, requirements, "(run)", failures, session.waivers, check=scenario.name,
-                   unstable=("scenario",))
+        label_item(
+            item.config,
+            requirements,
+            "(run)",
+            failures,
+            session.waivers,
+            check=scenario.name,
+            unstable=("scenario",),
+        )
         return
     # Contract items (one per operation) and the stateful item judge responses against the
     # contract and protocol rules; a contract item's operation gives it its own Allure history.

@@ -306,9 +306,7 @@ def load_settings(
 
     auth_provider = None
     if value("auth_provider") is not None:
-        auth_provider = _normalise_url(
-            value("auth_provider"), "auth_provider", source("auth_provider"), api_root=False
-        )
+        auth_provider = _normalise_url(value("auth_provider"), "auth_provider", source("auth_provider"), api_root=False)
 
     identities = _identities(value, source, reference)
 
@@ -412,11 +410,21 @@ def load_settings(
         history_dir=Path(str(history)).expanduser() if history else None,
         test_issuer_trusted=test_issuer_trusted,
         test_issuer_port=int(
-            _as_number(value("test_issuer_port", 0), "test_issuer_port", source("test_issuer_port"), minimum=0, integer=True)
+            _as_number(
+                value("test_issuer_port", 0),
+                "test_issuer_port",
+                source("test_issuer_port"),
+                minimum=0,
+                integer=True,
+            )
         ),
         otlp_receiver_port=int(
             _as_number(
-                value("otlp_receiver_port", 0), "otlp_receiver_port", source("otlp_receiver_port"), minimum=0, integer=True
+                value("otlp_receiver_port", 0),
+                "otlp_receiver_port",
+                source("otlp_receiver_port"),
+                minimum=0,
+                integer=True,
             )
         ),
         liveness_budget_ms=_as_number(

@@ -45,9 +45,7 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
-def load_waivers(
-    path: Path, catalog: RequirementCatalog, contract: Contract | None = None
-) -> tuple[Waiver, ...]:
+def load_waivers(path: Path, catalog: RequirementCatalog, contract: Contract | None = None) -> tuple[Waiver, ...]:
     """Parse and validate a waivers file; any mistake is one `ConfigError` naming the entry."""
     if contract is None:
         from conformance.contract import load_contract
@@ -69,9 +67,7 @@ def load_waivers(
         unknown = sorted(str(key) for key in entry if key not in REQUIRED + OPTIONAL)
         if unknown:
             # A misspelt `operation` would silently widen the waiver to every operation.
-            raise ConfigError(
-                f"{where} has unknown key {unknown[0]!r} (known: {', '.join(REQUIRED + OPTIONAL)})"
-            )
+            raise ConfigError(f"{where} has unknown key {unknown[0]!r} (known: {', '.join(REQUIRED + OPTIONAL)})")
         if entry["requirement"] not in catalog:
             raise ConfigError(f"{where} names unknown requirement {entry['requirement']}")
         for key in ("reason", "owner"):
@@ -85,9 +81,7 @@ def load_waivers(
         operation = entry.get("operation")
         label = _operation_label(str(operation), contract) if operation else None
         if operation and label is None:
-            raise ConfigError(
-                f"{where} names unknown operation {operation!r} (use an operationId or 'GET /path')"
-            )
+            raise ConfigError(f"{where} names unknown operation {operation!r} (use an operationId or 'GET /path')")
         waivers.append(
             Waiver(
                 requirement_id=str(entry["requirement"]),

@@ -47,7 +47,16 @@ def run_suite(tmp_path: Path) -> Callable[..., SuiteRun]:
 
     def run(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> SuiteRun:
         report_dir = tmp_path / f"report-{next(counter)}"
-        command: Sequence[str] = [sys.executable, "-m", "conformance", "run", "-q", "--report-dir", str(report_dir), *args]
+        command: Sequence[str] = [
+            sys.executable,
+            "-m",
+            "conformance",
+            "run",
+            "-q",
+            "--report-dir",
+            str(report_dir),
+            *args,
+        ]
         completed = subprocess.run(
             command, capture_output=True, text=True, timeout=timeout, env=_clean_env(env), cwd=tmp_path
         )

@@ -19,8 +19,18 @@ from tests.conftest import SuiteRun
 # Faults whose rule only shows under particular traffic: the extra arguments that produce it.
 NEEDS: dict[str, tuple[str, ...]] = {
     # Stateful sequences (create → delete → get) are in the standard profile only.
-    "not-deleted": ("--profile", "standard", "--operation", "createWorld", "--operation", "deleteWorld",
-                    "--operation", "getWorld", "--operation", "listWorlds"),
+    "not-deleted": (
+        "--profile",
+        "standard",
+        "--operation",
+        "createWorld",
+        "--operation",
+        "deleteWorld",
+        "--operation",
+        "getWorld",
+        "--operation",
+        "listWorlds",
+    ),
     # A name outside ASCII comes from fuzzing the create operation for long enough.
     "server-error-on-unicode-name": ("--operation", "createWorld", "--max-examples", "60"),
     "reject-valid-labels": ("--operation", "createWorld", "--max-examples", "30"),

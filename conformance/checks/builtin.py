@@ -7,6 +7,7 @@ requirement is never "passed" by a check that had nothing to judge.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -86,7 +87,7 @@ Reporter = Callable[[str, str, Any, Any], None]  # (requirement_id, check name, 
 
 def wrapped_builtins(on_pass: Reporter) -> list[Callable[..., Any]]:
     """The built-in checks, each tagging its failures and reporting applicable passes."""
-    wrapped = []
+    wrapped: list[Callable[..., Any]] = []
     for builtin in BUILTINS:
 
         def run(ctx: Any, response: Any, case: Any, _b: Builtin = builtin) -> Any:
@@ -96,10 +97,8 @@ def wrapped_builtins(on_pass: Reporter) -> list[Callable[..., Any]]:
                 result = _b.func(ctx, response, case)
             except BaseException as exc:
                 for failure in getattr(exc, "exceptions", (exc,)):
-                    try:
+                    with contextlib.suppress(AttributeError):
                         setattr(failure, ORIGIN_TAG, (_b.requirement_id, _b.func.__name__))
-                    except AttributeError:
-                        pass
                 raise
             if result is not False and _b.applies(case, response):
                 on_pass(_b.requirement_id, _b.func.__name__.lstrip("_"), case, response)

@@ -18,7 +18,7 @@ from conformance.target.exchange import ObservedResponse
 _names = itertools.count(1)
 
 
-class Blocked(Exception):  # noqa: N818 - a state, like pytest's Skipped
+class Blocked(Exception):
     """The target broke a precondition of a scenario, so its rule could not be verified."""
 
     def __init__(self, reason: str) -> None:
@@ -93,7 +93,12 @@ class ScenarioContext:
     ) -> None:
         self._own(requirement_id)
         self.recorder.failed(
-            requirement_id, title, message or title, check=self.spec.name, observed=response, operation=operation
+            requirement_id,
+            title,
+            message or title,
+            check=self.spec.name,
+            observed=response,
+            operation=operation,
         )
 
     def check(
@@ -140,7 +145,7 @@ class ScenarioContext:
             action = self._cleanups.pop()
             try:
                 action()
-            except Exception as exc:  # noqa: BLE001 - cleanup is best effort; the verdict is already known
+            except Exception as exc:
                 self.recorder.error(f"cleanup after {self.spec.name} failed: {exc}")
 
     @property

@@ -18,9 +18,7 @@ from conformance.target.exchange import ObservedResponse
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
-)
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # Signs of internals leaking into a body: tracebacks, exception class names, source paths, SQL.
 INTERNALS = (
@@ -230,8 +228,11 @@ FORMATS.checks("uuid")(_uuid)
 
 
 @cache
-def contract_registry(contract: Contract) -> Registry:
-    return Registry().with_resource("urn:phase2", Resource.from_contents(dict(contract.raw), DRAFT202012))
+def contract_registry(contract: Contract) -> Registry[Any]:
+    registry: Registry[Any] = Registry().with_resource(
+        "urn:phase2", Resource.from_contents(dict(contract.raw), DRAFT202012)
+    )
+    return registry
 
 
 def escape_pointer(token: str) -> str:
@@ -239,7 +240,9 @@ def escape_pointer(token: str) -> str:
 
 
 @cache
-def _response_validator(contract: Contract, operation_id: str, status: int, media_type: str) -> Draft202012Validator | None:
+def _response_validator(
+    contract: Contract, operation_id: str, status: int, media_type: str
+) -> Draft202012Validator | None:
     operation = contract.operation(operation_id)
     responses = contract.raw["paths"][operation.path][operation.method.lower()]["responses"]
     key = str(status) if str(status) in responses else "default" if "default" in responses else None

@@ -28,7 +28,7 @@ Kind = Literal["response", "scenario", "builtin"]  # builtin: a Schemathesis che
 NEEDS = frozenset({"other-tenant", "read-only", "test-issuer", "otlp", "controls"})
 
 
-class CheckFailed(AssertionError):  # noqa: N818 - reads as a verdict: raise CheckFailed(...)
+class CheckFailed(AssertionError):
     """A response broke the rule its check verifies."""
 
     def __init__(self, title: str, message: str = "", requirement_id: str | None = None) -> None:

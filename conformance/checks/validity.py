@@ -21,14 +21,23 @@ LOCATIONS = {"path": "path_parameters", "query": "query", "header": "headers", "
 
 
 @cache
-def _parameter_validators(contract: Contract, operation: Operation) -> tuple[tuple[str, str, bool, Draft202012Validator], ...]:
+def _parameter_validators(
+    contract: Contract, operation: Operation
+) -> tuple[tuple[str, str, bool, Draft202012Validator], ...]:
     item = contract.raw["paths"][operation.path]
     pointer = f"/paths/{escape_pointer(operation.path)}"
     validators = []
-    for owner, parameters in (("", item.get("parameters", [])), (f"/{operation.method.lower()}", item[operation.method.lower()].get("parameters", []))):
+    for owner, parameters in (
+        ("", item.get("parameters", [])),
+        (f"/{operation.method.lower()}", item[operation.method.lower()].get("parameters", [])),
+    ):
         for index, parameter in enumerate(parameters):
             resolved = _resolve(contract, parameter)
-            location = f"{pointer}{owner}/parameters/{index}" if "$ref" not in parameter else parameter["$ref"].removeprefix("#")
+            location = (
+                f"{pointer}{owner}/parameters/{index}"
+                if "$ref" not in parameter
+                else parameter["$ref"].removeprefix("#")
+            )
             schema = {"$ref": f"urn:phase2#{location}/schema"}
             validators.append(
                 (

@@ -59,8 +59,7 @@ def challenge_params(response: ObservedResponse) -> dict[str, str]:
     if len(parts) < 2:
         return {}
     return {
-        m.group(1).lower(): m.group(2) if m.group(2) is not None else m.group(3)
-        for m in _AUTH_PARAM.finditer(parts[1])
+        m.group(1).lower(): m.group(2) if m.group(2) is not None else m.group(3) for m in _AUTH_PARAM.finditer(parts[1])
     }
 
 
@@ -298,9 +297,7 @@ def check_alg_none(ctx: ScenarioContext) -> None:
 @check("P2-AUTH-008", kind="scenario", needs=("test-issuer",))
 def check_alg_confusion(ctx: ScenarioContext) -> None:
     """An HS256 token keyed with the issuer's public key is refused with 401 invalid_token."""
-    _refused_everywhere(
-        ctx, "P2-AUTH-008", "An HS256 token keyed with the public key", TestIssuer.alg_confusion
-    )
+    _refused_everywhere(ctx, "P2-AUTH-008", "An HS256 token keyed with the public key", TestIssuer.alg_confusion)
 
 
 @check("P2-AUTH-009", kind="scenario", needs=("test-issuer",))
@@ -515,9 +512,7 @@ def check_logout_revokes(ctx: ScenarioContext) -> None:
         return
     after = send_probe(ctx, control, token=access_token)
     problem = refusal_problem(after, 401, "invalid_token")
-    ctx.check(
-        "P2-AUTH-017", problem is None, "A logged-out access token is still accepted", problem or "", after
-    )
+    ctx.check("P2-AUTH-017", problem is None, "A logged-out access token is still accepted", problem or "", after)
 
 
 def metadata_urls(issuer: str) -> list[str]:
@@ -539,16 +534,12 @@ def check_provider_metadata(ctx: ScenarioContext) -> None:
         if isinstance(document, dict):
             break
     else:
-        ctx.fail(
-            "P2-AUTH-018", "No RFC 8414 metadata", f"{response.url} answered {response.status}", response
-        )
+        ctx.fail("P2-AUTH-018", "No RFC 8414 metadata", f"{response.url} answered {response.status}", response)
         return
     problems = []
     # RFC 8414 §3.3 wants the issuer identical; a trailing slash is how providers commonly differ.
     if str(document.get("issuer", "")).rstrip("/") != provider:
-        problems.append(
-            f"issuer is {document.get('issuer')!r}, not the provider {provider!r} (RFC 8414 §3.3)"
-        )
+        problems.append(f"issuer is {document.get('issuer')!r}, not the provider {provider!r} (RFC 8414 §3.3)")
     for member in ("token_endpoint", "jwks_uri"):
         if not str(document.get(member, "")).startswith(("https://", "http://")):
             problems.append(f"{member} is {document.get(member)!r}, not an absolute URL")
@@ -624,24 +615,16 @@ def own_world_with_runtime(ctx: ScenarioContext) -> Owned:
     ctx.on_cleanup(lambda: _stop_quietly(ctx, runtime_id))
     running = _wait_for_status(ctx, runtime_id, {"running"})
     if running.status != 200 or running.json().get("status") != "running":
-        ctx.blocked(
-            f"the owner's runtime did not reach running within {ctx.settings.profile.runtime_timeout:g}s"
-        )
-    world = ctx.require(
-        ctx.api.call("getWorld", path={"world_id": world_id}), {200}, "read the owner's world"
-    )
+        ctx.blocked(f"the owner's runtime did not reach running within {ctx.settings.profile.runtime_timeout:g}s")
+    world = ctx.require(ctx.api.call("getWorld", path={"world_id": world_id}), {200}, "read the owner's world")
     return Owned(world.json(), running.json(), world.headers.get("etag", '"1"'), plugin)
 
 
-def listed(
-    ctx: ScenarioContext, operation_id: str, role: str, filters: Mapping[str, str] | None = None
-) -> list[Any]:
+def listed(ctx: ScenarioContext, operation_id: str, role: str, filters: Mapping[str, str] | None = None) -> list[Any]:
     """Every item of a list as `role` sees it, walking all its pages."""
 
     def fetch(limit: int, cursor: str | None) -> Page:
-        response = ctx.api.call(
-            operation_id, query={"limit": limit, "cursor": cursor, **(filters or {})}, role=role
-        )
+        response = ctx.api.call(operation_id, query={"limit": limit, "cursor": cursor, **(filters or {})}, role=role)
         where = f"{operation_id} as the {role} client"
         if response.status != 200:
             return Page((), None, f"{where} answered {response.status}", response)
@@ -742,9 +725,7 @@ def check_tenant_isolation_writes(ctx: ScenarioContext) -> None:
         f"the owner now reads {runtime.status} status={document.get('status') if document else None!r}",
         runtime,
     )
-    runtimes = [
-        item.get("id") for item in listed(ctx, "listRuntimes", "primary", {"world_id": owned.world_id})
-    ]
+    runtimes = [item.get("id") for item in listed(ctx, "listRuntimes", "primary", {"world_id": owned.world_id})]
     ctx.check(
         "P2-AUTH-020",
         runtimes == [owned.runtime_id],
@@ -766,9 +747,7 @@ def check_tenant_isolation_events(ctx: ScenarioContext) -> None:
     ).json()["items"]
     for subject in sorted(owned.subjects):
         filtered = ctx.api.call("listEvents", query={"subject": subject, "limit": MAX_LIMIT}, role=other)
-        items = (
-            filtered.json_or_none().get("items", []) if isinstance(filtered.json_or_none(), dict) else None
-        )
+        items = filtered.json_or_none().get("items", []) if isinstance(filtered.json_or_none(), dict) else None
         ctx.check(
             "P2-AUTH-021",
             filtered.status == 200 and items == [],

@@ -50,9 +50,7 @@ class Workspace:
         events, problem = eventlog.events_since(self.ctx, self.since)
         if problem is not None:
             self.ctx.blocked(f"cannot read the events: {problem}")
-        fresh = [
-            event for event in events if str(event.get("id")) not in self.seen_events and self._ours(event)
-        ]
+        fresh = [event for event in events if str(event.get("id")) not in self.seen_events and self._ours(event)]
         self.seen_events.update(str(event.get("id")) for event in fresh)
         return fresh
 
@@ -166,9 +164,7 @@ class RefreshTarget(BodyTarget):
             "client_id": identity.client_id,
             "client_secret": identity.client_secret.reveal(),
         }
-        response = self.ctx.require(
-            self.ctx.api.call("login", json=body), {200}, "log in for a refresh token"
-        )
+        response = self.ctx.require(self.ctx.api.call("login", json=body), {200}, "log in for a refresh token")
         return _tokens(self.ctx, response)
 
     def document(self, requirement_id: str, text: str = TEXT) -> dict[str, Any]:
@@ -192,9 +188,7 @@ def _tokens(ctx: ScenarioContext, response: ObservedResponse) -> tuple[str, str]
     if not isinstance(document, dict) or not all(
         isinstance(document.get(name), str) for name in ("access_token", "refresh_token")
     ):
-        ctx.blocked(
-            f"{response.operation.operation_id if response.operation else 'login'} answered no tokens"
-        )
+        ctx.blocked(f"{response.operation.operation_id if response.operation else 'login'} answered no tokens")
     return document["access_token"], document["refresh_token"]
 
 
@@ -284,9 +278,7 @@ class StartRuntimeTarget(BodyTarget):
             found.append(f"it started runtime {started['id']}")
         if isinstance(started, dict):
             self.workspace.seen_runtimes.add(str(started.get("id")))
-        runtimes = self.ctx.api.call(
-            "listRuntimes", query={"world_id": self.workspace.world["id"], "limit": MAX_LIMIT}
-        )
+        runtimes = self.ctx.api.call("listRuntimes", query={"world_id": self.workspace.world["id"], "limit": MAX_LIMIT})
         listed = runtimes.json_or_none()
         strays = [
             str(item.get("id"))
@@ -313,9 +305,7 @@ TARGETS: Mapping[str, Callable[[Workspace, Operation], BodyTarget]] = {
 
 def body_targets(workspace: Workspace) -> list[BodyTarget]:
     """A target for every operation of the contract that takes a request body."""
-    operations = [
-        operation for operation in workspace.ctx.contract.operations if operation.request_media_types
-    ]
+    operations = [operation for operation in workspace.ctx.contract.operations if operation.request_media_types]
     # An operation this module does not know yet still gets its status judged, with an empty document.
     return [TARGETS.get(operation.operation_id, BodyTarget)(workspace, operation) for operation in operations]
 

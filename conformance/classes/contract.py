@@ -141,9 +141,7 @@ def check_deleted_resources_are_gone(ctx: ScenarioContext) -> None:
     _settle(ctx, runtime_id, {"running"})
     ctx.api.call("stopRuntime", path={"runtime_id": runtime_id})
     _settle(ctx, runtime_id, {"stopped"})
-    ctx.require(
-        ctx.api.call("deleteRuntime", path={"runtime_id": runtime_id}), {204}, "delete a stopped runtime"
-    )
+    ctx.require(ctx.api.call("deleteRuntime", path={"runtime_id": runtime_id}), {204}, "delete a stopped runtime")
     for operation_id in ("getRuntime", "stopRuntime", "deleteRuntime"):
         answer = ctx.api.call(operation_id, path={"runtime_id": runtime_id})
         ctx.check(

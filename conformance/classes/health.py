@@ -98,12 +98,7 @@ def check_readiness(ctx: ScenarioContext) -> None:
     if response.status == 503 and not all_pass:
         failing = ", ".join(name for name, status in statuses.items() if status != "pass")
         ctx.blocked(f"the target is not ready ({failing} failing), so 200-when-ready cannot be seen")
-    holds = (
-        response.status == 200
-        and all_pass
-        and isinstance(document, dict)
-        and document.get("status") == "ready"
-    )
+    holds = response.status == 200 and all_pass and isinstance(document, dict) and document.get("status") == "ready"
     ctx.check(
         "P2-HLT-002",
         holds,
@@ -117,9 +112,7 @@ def _set_store(ctx: ScenarioContext, available: bool) -> None:
     assert ctx.resources.controls_url is not None
     answer = ctx.api.client.post(ctx.resources.controls_url + "/store", json={"available": available})
     if answer.status_code != 200:
-        ctx.blocked(
-            f"the test control refused to set the data store available={available}: {answer.status_code}"
-        )
+        ctx.blocked(f"the test control refused to set the data store available={available}: {answer.status_code}")
 
 
 @check("P2-HLT-003", kind="scenario", needs=("controls",))
@@ -188,14 +181,8 @@ def check_health_head(ctx: ScenarioContext) -> None:
         if head.body:
             problems.append(f"HEAD answered with a {len(head.body)}-byte body")
         for name in MIRRORED_HEADERS:
-            if (
-                head.status == got.status
-                and name in head.headers
-                and head.headers[name] != got.headers.get(name)
-            ):
-                problems.append(
-                    f"{name} is {head.headers[name]!r} on HEAD but {got.headers.get(name)!r} on GET"
-                )
+            if head.status == got.status and name in head.headers and head.headers[name] != got.headers.get(name):
+                problems.append(f"{name} is {head.headers[name]!r} on HEAD but {got.headers.get(name)!r} on GET")
         ctx.check(
             "P2-HLT-005",
             not problems,
@@ -215,9 +202,7 @@ def check_liveness_latency(ctx: ScenarioContext) -> None:
         started = time.perf_counter()
         response = ctx.api.call("getLiveness", token=NO_TOKEN)
         # The transport's own timing excludes the suite's response checks run after the call.
-        elapsed = (
-            response.elapsed_ms if response.elapsed_ms is not None else (time.perf_counter() - started) * 1000
-        )
+        elapsed = response.elapsed_ms if response.elapsed_ms is not None else (time.perf_counter() - started) * 1000
         samples.append(elapsed)
         if slowest is None or elapsed >= max(samples):
             slowest = response

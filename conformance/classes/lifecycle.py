@@ -97,11 +97,7 @@ def watch_runtime(
         response = api.call("getRuntime", path={"runtime_id": runtime_id})
         watch.response = response
         document = response.json_or_none()
-        if (
-            response.status != 200
-            or not isinstance(document, dict)
-            or not isinstance(document.get("status"), str)
-        ):
+        if response.status != 200 or not isinstance(document, dict) or not isinstance(document.get("status"), str):
             watch.error = f"getRuntime answered {response.status}"
             return watch
         watch.last = document

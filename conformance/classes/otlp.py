@@ -175,9 +175,7 @@ class OtlpReceiver:
         with self._changed:
             return list(self._spans)
 
-    def wait_for(
-        self, predicate: Callable[[ReceivedSpan], bool], timeout: float, count: int = 1
-    ) -> list[ReceivedSpan]:
+    def wait_for(self, predicate: Callable[[ReceivedSpan], bool], timeout: float, count: int = 1) -> list[ReceivedSpan]:
         """The spans matching `predicate` once at least `count` arrived, or those there are at `timeout`."""
         deadline = time.monotonic() + max(timeout, 0.0)
         with self._changed:

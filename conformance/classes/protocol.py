@@ -108,9 +108,7 @@ def check_unsupported_media_type(ctx: ScenarioContext) -> None:
     variants: list[Variant] = []
     for media_type in sorted(declared | set(FOREIGN_MEDIA_TYPES)):
 
-        def labelled(
-            target: BodyTarget, requirement_id: str, media_type: str = media_type
-        ) -> tuple[bytes, str]:
+        def labelled(target: BodyTarget, requirement_id: str, media_type: str = media_type) -> tuple[bytes, str]:
             if media_type in target.operation.request_media_types:
                 media_type = FOREIGN_MEDIA_TYPES[0]  # this one it accepts; send a foreign one instead
             # The bytes are the valid JSON document: only the label is wrong.

@@ -23,9 +23,7 @@ def check_representations_of_real_resources(ctx: ScenarioContext) -> None:
     world_id = create_world(ctx)["id"]
     read = ctx.require(ctx.api.call("getWorld", path={"world_id": world_id}), {200}, "read the world")
     etag = read.headers.get("etag", "*")
-    ctx.api.call(
-        "updateWorld", path={"world_id": world_id}, headers={"If-Match": etag}, json={"labels": {"tier": "a"}}
-    )
+    ctx.api.call("updateWorld", path={"world_id": world_id}, headers={"If-Match": etag}, json={"labels": {"tier": "a"}})
     ctx.api.call("listWorlds", query={"limit": 5})
     runtime_id = start_runtime(ctx, world_id, largest_plugin(ctx))["id"]
     # Polling reads the runtime in every status it passes through, each judged by the response checks.

@@ -52,9 +52,7 @@ def plugin_list(ctx: ScenarioContext) -> list[dict[str, Any]]:
     plugins = [
         item
         for item in items or []
-        if isinstance(item, dict)
-        and isinstance(item.get("name"), str)
-        and isinstance(item.get("max_entities"), int)
+        if isinstance(item, dict) and isinstance(item.get("name"), str) and isinstance(item.get("max_entities"), int)
     ]
     if not plugins:
         ctx.blocked("listPlugins named no plugin with a name and max_entities")

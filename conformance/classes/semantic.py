@@ -86,12 +86,8 @@ def _read_world(ctx: ScenarioContext, world_id: str, what: str) -> tuple[dict[st
     return document, etag
 
 
-def _update_world(
-    ctx: ScenarioContext, world_id: str, etag: str, patch: Mapping[str, Any]
-) -> ObservedResponse:
-    return ctx.api.call(
-        "updateWorld", path={"world_id": world_id}, json=dict(patch), headers={"If-Match": etag}
-    )
+def _update_world(ctx: ScenarioContext, world_id: str, etag: str, patch: Mapping[str, Any]) -> ObservedResponse:
+    return ctx.api.call("updateWorld", path={"world_id": world_id}, json=dict(patch), headers={"If-Match": etag})
 
 
 def _all_worlds(ctx: ScenarioContext) -> dict[str, Mapping[str, Any]]:
@@ -102,9 +98,7 @@ def _all_worlds(ctx: ScenarioContext) -> dict[str, Mapping[str, Any]]:
     return {str(item["id"]): item for page in result.pages for item in page.items}
 
 
-def _events_about(
-    ctx: ScenarioContext, since: eventlog.Anchor, subjects: set[str]
-) -> list[Mapping[str, Any]]:
+def _events_about(ctx: ScenarioContext, since: eventlog.Anchor, subjects: set[str]) -> list[Mapping[str, Any]]:
     events, problem = eventlog.events_since(ctx, since)
     if problem is not None:
         ctx.blocked(f"cannot read the events: {problem}")
@@ -227,9 +221,7 @@ def check_duplicate_world_name(ctx: ScenarioContext) -> None:
         f"createWorld with the name of an existing world answered {duplicate.status}",
         response=duplicate,
     )
-    named = sorted(
-        world_id for world_id, world in _all_worlds(ctx).items() if world.get("name") == first["name"]
-    )
+    named = sorted(world_id for world_id, world in _all_worlds(ctx).items() if world.get("name") == first["name"])
     ctx.check(
         "P2-SEM-002",
         named == [first["id"]],
@@ -287,9 +279,7 @@ def check_merge_patch(ctx: ScenarioContext) -> None:
         "settings": {"tick_rate_hz": 25, "max_entities": 2000},
     }
     result = updated.json_or_none()
-    mismatches = differences(
-        expected, result, keys=["id", "name", "description", "labels", "settings", "created_at"]
-    )
+    mismatches = differences(expected, result, keys=["id", "name", "description", "labels", "settings", "created_at"])
     ctx.check(
         "P2-SEM-003",
         not mismatches,
@@ -370,9 +360,7 @@ def _refused_update(ctx: ScenarioContext, requirement_id: str, status: int, if_m
         f"before {current_etag!r}, after {after.headers.get('etag')!r}",
         response=after,
     )
-    updates = [
-        e for e in _events_about(ctx, since, {world_subject(world["id"])}) if e.get("type") == "world.updated"
-    ]
+    updates = [e for e in _events_about(ctx, since, {world_subject(world["id"])}) if e.get("type") == "world.updated"]
     ctx.check(
         requirement_id,
         not updates,
@@ -612,8 +600,7 @@ def check_runtime_lifecycle(ctx: ScenarioContext) -> None:
         "P2-SEM-010",
         watch.reached == "running",
         "A started runtime did not reach running in time",
-        f"saw {watch.changes} within {_runtime_timeout(ctx):g}s"
-        + (f"; {watch.error}" if watch.error else ""),
+        f"saw {watch.changes} within {_runtime_timeout(ctx):g}s" + (f"; {watch.error}" if watch.error else ""),
         response=watch.response,
     )
     detour = off_lifecycle(statuses)
@@ -808,19 +795,14 @@ def check_runtime_filters(ctx: ScenarioContext) -> None:
 def _judge_runtime_filter(
     ctx: ScenarioContext, query: Mapping[str, str], runtimes: Mapping[str, tuple[str, str, str]]
 ) -> None:
-    result = walk(
-        list_fetcher(ctx.api, "listRuntimes", query), MAX_LIMIT, max_pages=MAX_PAGES, deadline=ctx.deadline
-    )
+    result = walk(list_fetcher(ctx.api, "listRuntimes", query), MAX_LIMIT, max_pages=MAX_PAGES, deadline=ctx.deadline)
     if result.problem is not None:
         ctx.blocked(f"cannot walk the runtime list filtered by {query}: {result.problem}")
     items = [item for page in result.pages for item in page.items]
     expected = [
         runtime_id
         for runtime_id, (world_id, status, plugin) in runtimes.items()
-        if all(
-            {"world_id": world_id, "status": status, "plugin": plugin}[key] == value
-            for key, value in query.items()
-        )
+        if all({"world_id": world_id, "status": status, "plugin": plugin}[key] == value for key, value in query.items())
     ]
     problems = filter_problems(items, query, expected, set(runtimes), ordered=False)
     ctx.check(
@@ -845,21 +827,15 @@ def check_event_record(ctx: ScenarioContext) -> None:
     world = create_world(ctx, settings={"max_entities": 10})
     expected.append(("world.created", world_subject(world["id"])))
     _, etag = _read_world(ctx, world["id"], "read the new world")
-    ctx.require(
-        _update_world(ctx, world["id"], etag, {"description": "Recorded."}), {200}, "update the world"
-    )
+    ctx.require(_update_world(ctx, world["id"], etag, {"description": "Recorded."}), {200}, "update the world")
     expected.append(("world.updated", world_subject(world["id"])))
     runtime = start_runtime(ctx, world["id"], plugins[0]["name"])
     _settle(ctx, runtime["id"], "running")
     ctx.require(ctx.api.call("stopRuntime", path={"runtime_id": runtime["id"]}), {202}, "stop the runtime")
     _settle(ctx, runtime["id"], "stopped")
-    ctx.require(
-        ctx.api.call("deleteRuntime", path={"runtime_id": runtime["id"]}), {204}, "delete the runtime"
-    )
+    ctx.require(ctx.api.call("deleteRuntime", path={"runtime_id": runtime["id"]}), {204}, "delete the runtime")
     subject = runtime_subject(runtime["id"])
-    expected += [
-        (f"runtime.{step}", subject) for step in ("created", "starting", "running", "stopping", "stopped")
-    ]
+    expected += [(f"runtime.{step}", subject) for step in ("created", "starting", "running", "stopping", "stopped")]
     expected.append(("runtime.deleted", subject))
     doomed = [world]
     if setup is not None:
@@ -927,9 +903,7 @@ def check_event_filters(ctx: ScenarioContext) -> None:
     since = eventlog.anchor(ctx)
     world = create_world(ctx)
     _, etag = _read_world(ctx, world["id"], "read the new world")
-    ctx.require(
-        _update_world(ctx, world["id"], etag, {"description": "Filtered."}), {200}, "update the world"
-    )
+    ctx.require(_update_world(ctx, world["id"], etag, {"description": "Filtered."}), {200}, "update the world")
     other = create_world(ctx)
     subject, other_subject = world_subject(world["id"]), world_subject(other["id"])
     recorded = _events_about(ctx, since, {subject, other_subject})
@@ -947,13 +921,9 @@ def check_event_filters(ctx: ScenarioContext) -> None:
     for query in queries:
         # The unfiltered list is the truth: the filtered one must hold exactly its matching events.
         expected = [
-            str(event.get("id"))
-            for event in recorded
-            if all(event.get(key) == value for key, value in query.items())
+            str(event.get("id")) for event in recorded if all(event.get(key) == value for key, value in query.items())
         ]
-        result = walk(
-            list_fetcher(ctx.api, "listEvents", query), MAX_LIMIT, max_pages=MAX_PAGES, deadline=ctx.deadline
-        )
+        result = walk(list_fetcher(ctx.api, "listEvents", query), MAX_LIMIT, max_pages=MAX_PAGES, deadline=ctx.deadline)
         if result.problem is not None:
             ctx.fail(
                 "P2-SEM-016",
@@ -994,9 +964,7 @@ def check_event_stream(ctx: ScenarioContext) -> None:
     older = [event_id for event_id in since.before if event_id.isdigit()]
     before = {"Last-Event-ID": max(older, key=int)} if older else {}
 
-    stream = ctx.api.call(
-        "streamEvents", query={"subject": subject, "wait": 0}, headers={**STREAM_HEADERS, **before}
-    )
+    stream = ctx.api.call("streamEvents", query={"subject": subject, "wait": 0}, headers={**STREAM_HEADERS, **before})
     ctx.check(
         "P2-SEM-017",
         stream.status == 200 and stream.media_type == EVENT_STREAM,
@@ -1025,9 +993,7 @@ def check_event_stream(ctx: ScenarioContext) -> None:
     _judge_live_resume(ctx, world["id"], world_etag, since, str(recorded[2]["id"]))
 
 
-def _judge_resume(
-    ctx: ScenarioContext, subject: str, last_id: str, expected: Sequence[Mapping[str, Any]]
-) -> None:
+def _judge_resume(ctx: ScenarioContext, subject: str, last_id: str, expected: Sequence[Mapping[str, Any]]) -> None:
     stream = ctx.api.call(
         "streamEvents",
         query={"subject": subject, "wait": 0},
@@ -1052,17 +1018,13 @@ def _judge_resume(
     )
 
 
-def _judge_live_resume(
-    ctx: ScenarioContext, world_id: str, etag: str, since: eventlog.Anchor, last_id: str
-) -> None:
+def _judge_live_resume(ctx: ScenarioContext, world_id: str, etag: str, since: eventlog.Anchor, last_id: str) -> None:
     """An event written while a resumed stream waits is sent on it, and nothing before it."""
     wait = max(1, min(3, int(ctx.settings.request_timeout) - 1))
     subject = world_subject(world_id)
     query = {"subject": subject, "wait": wait, "max_events": 1}
     requested_at = time.monotonic()
-    with ctx.api.stream(
-        "streamEvents", query=query, headers={**STREAM_HEADERS, "Last-Event-ID": last_id}
-    ) as opened:
+    with ctx.api.stream("streamEvents", query=query, headers={**STREAM_HEADERS, "Last-Event-ID": last_id}) as opened:
         opened_at = time.monotonic()
         if opened.status != 200:
             ctx.fail(
@@ -1076,9 +1038,7 @@ def _judge_live_resume(
             # The answer was held back until the stream's wait was over (a buffering proxy, say):
             # nothing written now could still arrive on it, so there is nothing live to judge.
             return
-        ctx.require(
-            _update_world(ctx, world_id, etag, {"description": "Streamed live."}), {200}, "update the world"
-        )
+        ctx.require(_update_world(ctx, world_id, etag, {"description": "Streamed live."}), {200}, "update the world")
         parser = SseParser()
         messages = []
         for chunk in opened.chunks(deadline=opened_at + wait + 2):

@@ -191,9 +191,7 @@ def resume_problems(
     earlier = [
         str(message.id)
         for message in messages
-        if resumed_after is not None
-        and (sequence := _sequence(message.id)) is not None
-        and sequence <= resumed_after
+        if resumed_after is not None and (sequence := _sequence(message.id)) is not None and sequence <= resumed_after
     ]
     if earlier:
         problems.append(f"after Last-Event-ID {last_id} it sent events {earlier[:5]}")

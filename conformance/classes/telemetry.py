@@ -175,9 +175,7 @@ def check_metrics_exposition(ctx: ScenarioContext) -> None:
             problems.append("the exposition holds no metric family")
     except ValueError as exc:
         problems.append(str(exc))
-    ctx.check(
-        "P2-TEL-001", not problems, "/metrics is not Prometheus text format", "; ".join(problems), response
-    )
+    ctx.check("P2-TEL-001", not problems, "/metrics is not Prometheus text format", "; ".join(problems), response)
 
 
 @check("P2-TEL-002", kind="scenario")
@@ -193,9 +191,7 @@ def check_metrics_openmetrics(ctx: ScenarioContext) -> None:
                 parse_openmetrics(response.text())
             except ValueError as exc:
                 problems.append(str(exc))
-    ctx.check(
-        "P2-TEL-002", not problems, "/metrics does not answer OpenMetrics", "; ".join(problems), response
-    )
+    ctx.check("P2-TEL-002", not problems, "/metrics does not answer OpenMetrics", "; ".join(problems), response)
 
 
 @check("P2-TEL-003", kind="scenario")
@@ -261,16 +257,13 @@ def check_counter_exact(ctx: ScenarioContext) -> None:
     _, families = _prometheus(ctx, "before the requests")
     before = count(families, status)
     for _ in range(REQUESTS_PER_ROUTE):
-        ctx.require(
-            ctx.api.call("getWorld", path={"world_id": world_id}), {probe.status}, "the counted request"
-        )
+        ctx.require(ctx.api.call("getWorld", path={"world_id": world_id}), {probe.status}, "the counted request")
     delta, response = _settled_delta(ctx, before, REQUESTS_PER_ROUTE, lambda found: count(found, status))
     ctx.check(
         "P2-TEL-004",
         delta == REQUESTS_PER_ROUTE,
         "Request counter does not match the requests answered",
-        f"{REQUESTS_PER_ROUTE} GET {operation.path} requests answered {status}, "
-        f"but {REQUESTS_TOTAL} grew by {delta:g}",
+        f"{REQUESTS_PER_ROUTE} GET {operation.path} requests answered {status}, but {REQUESTS_TOTAL} grew by {delta:g}",
         response,
     )
 
@@ -304,9 +297,7 @@ def check_route_is_template(ctx: ScenarioContext) -> None:
     ]
     if not templated:
         problems.append(f"no {REQUESTS_TOTAL} series with route {operation.path!r} for these requests")
-    ctx.check(
-        "P2-TEL-005", not problems, "Route label is not the path template", "; ".join(problems), response
-    )
+    ctx.check("P2-TEL-005", not problems, "Route label is not the path template", "; ".join(problems), response)
 
 
 @check("P2-TEL-006", kind="scenario")
@@ -337,9 +328,7 @@ class _Traced:
     response: ObservedResponse
 
 
-def _traced_call(
-    ctx: ScenarioContext, operation_id: str, path: dict[str, str] | None = None, **kwargs: Any
-) -> _Traced:
+def _traced_call(ctx: ScenarioContext, operation_id: str, path: dict[str, str] | None = None, **kwargs: Any) -> _Traced:
     trace_id, parent_span_id = secrets.token_hex(16), secrets.token_hex(8)
     headers = {"traceparent": f"00-{trace_id}-{parent_span_id}-01"}
     response = ctx.api.call(operation_id, path=path, headers=headers, **kwargs)

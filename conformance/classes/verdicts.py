@@ -50,9 +50,7 @@ def data_mismatches(events: Sequence[Mapping[str, Any]]) -> list[str]:
     for event in events:
         data, subject, kind = event.get("data"), str(event.get("subject")), str(event.get("type"))
         if not isinstance(data, dict) or data.get("id") != subject.partition("/")[2]:
-            problems.append(
-                f"event {event.get('id')} ({kind}) has data {str(data)[:80]!r}, not about its subject"
-            )
+            problems.append(f"event {event.get('id')} ({kind}) has data {str(data)[:80]!r}, not about its subject")
             continue
         step = kind.partition(".")[2]
         # A runtime's status events carry the runtime after the change: its status is the step.
@@ -74,9 +72,7 @@ def filter_problems(
     Every listed item must match every filter; of the `known` items (those the scenario made),
     exactly `expected` must be listed (in that order when `ordered`).
     """
-    strays = [
-        str(item.get("id")) for item in items if any(item.get(key) != value for key, value in query.items())
-    ]
+    strays = [str(item.get("id")) for item in items if any(item.get(key) != value for key, value in query.items())]
     shown = [str(item.get("id")) for item in items if str(item.get("id")) in known]
     problems = []
     if strays:

@@ -70,7 +70,9 @@ class Contract:
             template = operation.path.split("/")
             if len(template) != len(segments):
                 continue
-            if all(t == s or (t.startswith("{") and t.endswith("}") and s) for t, s in zip(template, segments, strict=True)):
+            if all(
+                t == s or (t.startswith("{") and t.endswith("}") and s) for t, s in zip(template, segments, strict=True)
+            ):
                 return operation
         return None
 

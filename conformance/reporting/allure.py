@@ -190,9 +190,7 @@ def properties_line(key: str, value: str) -> str:
             elif ord(char) < 0x20 or ord(char) > 0x7E:
                 # \uXXXX per UTF-16 unit: characters outside the BMP become a surrogate pair.
                 units = char.encode("utf-16-be", errors="surrogatepass")
-                out.extend(
-                    f"\\u{int.from_bytes(units[i : i + 2], 'big'):04x}" for i in range(0, len(units), 2)
-                )
+                out.extend(f"\\u{int.from_bytes(units[i : i + 2], 'big'):04x}" for i in range(0, len(units), 2))
             else:
                 out.append(char)
         return "".join(out)

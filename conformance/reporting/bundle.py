@@ -38,9 +38,7 @@ def _read_manifest(report_dir: Path) -> dict[str, Any]:
         manifest = json.loads(path.read_text(encoding="utf-8"))
         manifest["files"], manifest["contract_sha256"]
     except (OSError, ValueError, KeyError, TypeError):
-        raise ConfigError(
-            f"{report_dir} is not a report directory of a run (no readable {MANIFEST})"
-        ) from None
+        raise ConfigError(f"{report_dir} is not a report directory of a run (no readable {MANIFEST})") from None
     if not isinstance(manifest, dict):
         raise ConfigError(f"{path} is not a manifest")
     return manifest
@@ -69,9 +67,7 @@ def create_bundle(report_dir: Path, output: Path | None = None, contract_files: 
         if not (report_dir / name).is_file() or sha256_file(report_dir / name) != entry["sha256"]
     ]
     if changed:
-        raise ConfigError(
-            f"{report_dir} changed since the run wrote its manifest: {', '.join(sorted(changed)[:5])}"
-        )
+        raise ConfigError(f"{report_dir} changed since the run wrote its manifest: {', '.join(sorted(changed)[:5])}")
     top = f"phase2-conformance-{manifest.get('run_id') or report_dir.name}"
     output = output or report_dir.parent / f"{report_dir.name}.tar.gz"
     entries: list[tuple[str, Path]] = [(f"report/{MANIFEST}", report_dir / MANIFEST)]

@@ -67,16 +67,11 @@ def load_summary(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise ConfigError(f"no summary at {file}") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ConfigError(
-            f"cannot read {file} as a run summary: {' '.join(str(exc).split())[:200]}"
-        ) from None
+        raise ConfigError(f"cannot read {file} as a run summary: {' '.join(str(exc).split())[:200]}") from None
     if not (
         isinstance(document, dict)
         and isinstance(document.get("requirements"), dict)
-        and all(
-            isinstance(r, dict) and isinstance(r.get("status"), str)
-            for r in document["requirements"].values()
-        )
+        and all(isinstance(r, dict) and isinstance(r.get("status"), str) for r in document["requirements"].values())
         and isinstance(document.get("operations", {}), dict)
     ):
         raise ConfigError(f"{file} is not a summary.json of a phase2-conformance run")

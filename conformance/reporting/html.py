@@ -195,20 +195,16 @@ def _matrix(result: RunResult) -> str:
         summary = ", ".join(f"{counts[s]} {s.value}" for s in STATUSES if counts[s])
         parts.append(f'<h3 class="class-heading">{esc(cls)} <small>({esc(summary)})</small></h3>')
         parts.append(
-            "<table><thead><tr><th>requirement</th><th>level</th>"
-            f"{head}<th>statement · detail</th></tr></thead><tbody>"
+            f"<table><thead><tr><th>requirement</th><th>level</th>{head}<th>statement · detail</th></tr></thead><tbody>"
         )
         for requirement in by_class[cls]:
-            marks = "".join(
-                f'<td class="mark">{badge(s) if requirement.status is s else ""}</td>' for s in STATUSES
-            )
+            marks = "".join(f'<td class="mark">{badge(s) if requirement.status is s else ""}</td>' for s in STATUSES)
             detail = []
             if requirement.reason:
                 detail.append(esc(requirement.reason))
             if requirement.operations:
                 detail.append(
-                    f"judged on {len(requirement.operations)} operation(s), "
-                    f"{requirement.evaluations} evaluations"
+                    f"judged on {len(requirement.operations)} operation(s), {requirement.evaluations} evaluations"
                 )
             if requirement.failures:
                 detail.append(f'<a href="#failures">{len(requirement.failures)} failure(s)</a>')
@@ -325,9 +321,7 @@ def _meta(result: RunResult) -> str:
         ("exit code", result.exit_code),
     )
     return (
-        '<table class="meta">'
-        + "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows)
-        + "</table>"
+        '<table class="meta">' + "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows) + "</table>"
     )
 
 
@@ -337,12 +331,8 @@ def _problems(result: RunResult) -> str:
         items = "".join(f"<li>{esc(e)}</li>" for e in result.errors)
         parts.append(f'<h2 id="errors">Errors ({len(result.errors)})</h2><ul class="errors">{items}</ul>')
     if result.stale_waivers:
-        items = "".join(
-            f"<li><b>{esc(s.reason)}</b>: {esc(describe(s.waiver))}</li>" for s in result.stale_waivers
-        )
-        parts.append(
-            f'<h2 id="stale-waivers">Stale waivers ({len(result.stale_waivers)})</h2><ul>{items}</ul>'
-        )
+        items = "".join(f"<li><b>{esc(s.reason)}</b>: {esc(describe(s.waiver))}</li>" for s in result.stale_waivers)
+        parts.append(f'<h2 id="stale-waivers">Stale waivers ({len(result.stale_waivers)})</h2><ul>{items}</ul>')
     return "\n".join(parts)
 
 
@@ -365,8 +355,7 @@ def render_html(result: RunResult, points: list[TrendPoint] | None = None) -> st
     script_hash = base64.b64encode(hashlib.sha256(SCRIPT.encode("utf-8")).digest()).decode("ascii")
     csp = f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{script_hash}'"
     cards = "".join(
-        f'<div class="card" data-count="{esc(s.value)}"><b>{result.count(s)}</b>{badge(s)}</div>'
-        for s in STATUSES
+        f'<div class="card" data-count="{esc(s.value)}"><b>{result.count(s)}</b>{badge(s)}</div>' for s in STATUSES
     )
     return "\n".join(
         [
@@ -397,6 +386,4 @@ class HtmlReporter:
     name = "html"
 
     def write(self, result: RunResult, context: ReportContext) -> Path:
-        return write_atomically(
-            context.directory / FILENAME, render_html(result, trend(result, context.history_dir))
-        )
+        return write_atomically(context.directory / FILENAME, render_html(result, trend(result, context.history_dir)))

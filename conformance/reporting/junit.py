@@ -63,9 +63,7 @@ def _operation_statuses(result: RunResult) -> dict[tuple[str, str], Status]:
     }
 
 
-def cases_of(
-    requirement: RequirementResult, statuses: dict[tuple[str, str], Status]
-) -> list[tuple[str, Status]]:
+def cases_of(requirement: RequirementResult, statuses: dict[tuple[str, str], Status]) -> list[tuple[str, Status]]:
     """(operation label or "(run)", status) for each testcase of one requirement."""
     if requirement.status not in (Status.PASSED, Status.FAILED, Status.WAIVED):
         return [(RUN_WIDE, requirement.status)]
@@ -92,9 +90,7 @@ def failure_text(requirement: RequirementResult, failures: list[Failure]) -> str
         lines.append(f"- {failure.title} [{failure.severity.value}, check {failure.check}]")
         lines.append(f"  {failure.message}")
         if failure.exchange is not None and failure.exchange.status is not None:
-            lines.append(
-                f"  response: {failure.exchange.status} to {failure.exchange.method} {failure.exchange.url}"
-            )
+            lines.append(f"  response: {failure.exchange.status} to {failure.exchange.method} {failure.exchange.url}")
         if failure.curl:
             lines.append(f"  reproduce: {failure.curl}")
         lines.append("")
@@ -159,9 +155,7 @@ def junit_document(result: RunResult) -> ET.Element:
     if result.errors or result.stale_waivers:
         suite = ET.SubElement(root, "testsuite", name="phase2.run", timestamp=result.started_at, id="run")
         for error in result.errors:
-            case = ET.SubElement(
-                suite, "testcase", classname="run.errors", name=xml_text(error[:200]), time="0"
-            )
+            case = ET.SubElement(suite, "testcase", classname="run.errors", name=xml_text(error[:200]), time="0")
             ET.SubElement(case, "error", message=xml_text(error), type="run-error")
         if result.stale_waivers:
             out = ET.SubElement(suite, "system-out")

@@ -57,9 +57,7 @@ def code_block(value: str, language: str = "") -> str:
 
 
 def _failure_lines(failure: Failure) -> list[str]:
-    lines = [
-        f"- **{inline(failure.operation or '(run)')}** — {inline(failure.title)}: {inline(failure.message)}"
-    ]
+    lines = [f"- **{inline(failure.operation or '(run)')}** — {inline(failure.title)}: {inline(failure.message)}"]
     if failure.exchange is not None and failure.exchange.status is not None:
         lines.append(f"  response {failure.exchange.status} (check `{inline(failure.check)}`)")
     if failure.curl:
@@ -133,8 +131,7 @@ def render_markdown(result: RunResult) -> str:
         lines.append("| --- | --- | --- |")
         for stale in result.stale_waivers:
             lines.append(
-                f"| {stale.waiver.requirement_id} | {inline(stale.reason)} | "
-                f"{inline(describe(stale.waiver))} |"
+                f"| {stale.waiver.requirement_id} | {inline(stale.reason)} | {inline(describe(stale.waiver))} |"
             )
 
     not_applicable = [r for r in result.requirements if r.status is Status.NOT_APPLICABLE]

@@ -223,8 +223,7 @@ def build_result(
         errors.append(f"{result.id} ({result.requirement.level}) was not verified: {result.reason}")
     if expired_in_use:
         errors.extend(
-            f"waiver for {w.requirement_id}{' on ' + w.operation if w.operation else ''} "
-            f"expired on {w.expires}"
+            f"waiver for {w.requirement_id}{' on ' + w.operation if w.operation else ''} expired on {w.expires}"
             for w in expired_in_use
         )
 

@@ -18,9 +18,7 @@ SCENARIO_BUDGET = 120.0  # seconds one scenario may take at most, whatever the r
 
 
 def selected_requirements(session: RunSession, spec: CheckSpec) -> list[str]:
-    return [
-        rid for rid in spec.requirements if _unselected_reason(session.catalog.get(rid), session.settings) is None
-    ]
+    return [rid for rid in spec.requirements if _unselected_reason(session.catalog.get(rid), session.settings) is None]
 
 
 def missing_need(session: RunSession, spec: CheckSpec) -> str | None:

@@ -26,7 +26,7 @@ from conformance.target.auth import TokenManager
 from conformance.target.probe import preflight
 from conformance.target.reference import ReferenceProcess
 from conformance.target.secrets import Redactor
-from conformance.target.transport import Limits, LimitedClient, LimitedSession, make_client
+from conformance.target.transport import LimitedClient, LimitedSession, Limits, make_client
 from conformance.waivers import load_waivers
 
 log = logging.getLogger("conformance.session")

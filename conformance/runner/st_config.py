@@ -12,7 +12,21 @@ from typing import Any
 from conformance.contract.spec import Contract, Operation
 from conformance.settings import Settings
 
-NEGATIVE_EXPECTED = ["400", "401", "403", "404", "405", "406", "409", "412", "413", "415", "422", "428", "429"]
+NEGATIVE_EXPECTED = [
+    "400",
+    "401",
+    "403",
+    "404",
+    "405",
+    "406",
+    "409",
+    "412",
+    "413",
+    "415",
+    "422",
+    "428",
+    "429",
+]
 MISSING_HEADER_EXPECTED = ["400", "401", "403", "406", "415", "422", "428"]
 
 

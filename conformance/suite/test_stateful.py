@@ -7,6 +7,7 @@ from typing import Any
 import hypothesis
 import pytest
 
+from conformance.runner.judge import ContractExerciser
 from conformance.runner.session import RunSession
 
 
@@ -16,24 +17,30 @@ def test_stateful(phase2_schema: Any, phase2_session: RunSession) -> None:
         pytest.skip("no operation to cover: the contract and protocol classes are not selected")
     if "stateful" not in profile.phases or profile.stateful_examples == 0:
         pytest.skip(f"the {profile.name} profile has no stateful phase")
-    exerciser = phase2_session.exerciser
-    assert exerciser is not None and exerciser.judge is not None
+    assert phase2_session.exerciser is not None
+    exerciser: ContractExerciser = phase2_session.exerciser  # typed: the nested class closes over it
     contract = phase2_session.contract
 
     class Machine(phase2_schema.as_state_machine()):  # type: ignore[misc]
         def call(self, case: Any, **kwargs: Any) -> Any:
             operation = contract.by_label(case.operation.label)
             return case.call(
-                base_url=exerciser.base_url, session=exerciser.session, headers=exerciser.auth_headers(operation)
+                base_url=exerciser.base_url,
+                session=exerciser.session,
+                headers=exerciser.auth_headers(operation),
             )
 
         def validate_response(self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any) -> None:
             operation = contract.by_label(case.operation.label)
             observed = exerciser.observe_case(case, response, operation)
-            headers = {"Authorization": observed.sent_header("Authorization") or ""} if operation and operation.protected else {}
+            headers = (
+                {"Authorization": observed.sent_header("Authorization") or ""}
+                if operation and operation.protected
+                else {}
+            )
             exerciser.validate(case, response, headers, observed, recorder=getattr(self, "recorder", None))
 
-    Machine._hypothesis_internal_use_seed = phase2_session.settings.seed  # type: ignore[attr-defined]
+    Machine._hypothesis_internal_use_seed = phase2_session.settings.seed
     Machine.run(
         settings=hypothesis.settings(
             max_examples=profile.stateful_examples,

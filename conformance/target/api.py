@@ -130,9 +130,7 @@ class ApiClient:
         negative: bool = True,
     ) -> ObservedResponse:
         """A request outside the contract's operations (an undeclared method, a raw body)."""
-        response = self.client.request(
-            method, self.base_url + path, headers=dict(headers or {}), content=content
-        )
+        response = self.client.request(method, self.base_url + path, headers=dict(headers or {}), content=content)
         observed = from_httpx(response, operation, negative=negative)
         self._observe(observed)
         return observed

@@ -19,7 +19,9 @@ def preflight(client: LimitedClient, base_url: str) -> httpx.Response:
     try:
         response = client.get(url, headers={"Accept": "application/json"})
     except httpx.ConnectTimeout:
-        raise TargetUnreachable(f"cannot connect to {base_url}: no answer to the connection within {timeout:g}s") from None
+        raise TargetUnreachable(
+            f"cannot connect to {base_url}: no answer to the connection within {timeout:g}s"
+        ) from None
     except httpx.ConnectError as exc:
         raise TargetUnreachable(f"cannot connect to {base_url}: {_why(exc)}") from None
     except httpx.TimeoutException:

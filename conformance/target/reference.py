@@ -116,7 +116,9 @@ class ReferenceProcess:
             if code == 2:
                 raise ConfigError("the reference server refused its arguments (see reference.log in the report)")
             if code is not None:
-                raise TargetUnreachable(f"the reference server exited with code {code} (see reference.log in the report)")
+                raise TargetUnreachable(
+                    f"the reference server exited with code {code} (see reference.log in the report)"
+                )
             raise TargetUnreachable(f"the reference server did not start within {START_TIMEOUT:g}s")
         return result[0]
 

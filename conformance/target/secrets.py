@@ -17,7 +17,7 @@ SENSITIVE_FIELDS = ("access_token", "refresh_token", "client_secret", "id_token"
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
 _FIELD = re.compile(
-    r"""(?P<key>["']?(?:%s)["']?\s*[:=]\s*["']?)(?P<value>[^"'&\s,}]+)""" % "|".join(SENSITIVE_FIELDS)
+    r"""(?P<key>["']?(?:""" + "|".join(SENSITIVE_FIELDS) + r""")["']?\s*[:=]\s*["']?)(?P<value>[^"'&\s,}]+)"""
 )
 _MIN_SECRET_LENGTH = 6
 

@@ -54,9 +54,7 @@ def read_limited(response: httpx.Response, limits: Limits, started: float) -> by
         if len(body) > limits.max_body_bytes:
             raise ResponseLimitExceeded(f"response body exceeded {limits.max_body_bytes} bytes")
         if time.monotonic() - started > limits.timeout:
-            raise ResponseLimitExceeded(
-                f"response not complete after {limits.timeout:g}s ({len(body)} bytes received)"
-            )
+            raise ResponseLimitExceeded(f"response not complete after {limits.timeout:g}s ({len(body)} bytes received)")
     return bytes(body)
 
 
@@ -119,7 +117,7 @@ class LimitedSession(requests.Session):
         if timeout is None or (isinstance(timeout, int | float) and timeout > self.limits.timeout):
             kwargs["timeout"] = self.limits.timeout
         started = time.monotonic()
-        response = super().request(method, url, *args, **kwargs)
+        response = super().request(str(method), str(url), *args, **kwargs)
         if _is_event_stream(response.headers):
             # Schemathesis reads event streams itself, bounded by time and event count.
             return response

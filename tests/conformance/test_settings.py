@@ -9,7 +9,11 @@ from conformance.errors import ConfigError, ExitCode
 from conformance.profiles import DEFAULT_SEED, PROFILES
 from conformance.settings import Secret, load_settings
 
-TARGET_ENV = {"PHASE2_BASE_URL": "https://api.example/v2", "PHASE2_CLIENT_ID": "ci", "PHASE2_CLIENT_SECRET": "s3cr3t-value"}
+TARGET_ENV = {
+    "PHASE2_BASE_URL": "https://api.example/v2",
+    "PHASE2_CLIENT_ID": "ci",
+    "PHASE2_CLIENT_SECRET": "s3cr3t-value",
+}
 
 
 def test_defaults_to_the_reference_with_fixture_clients() -> None:
@@ -45,7 +49,10 @@ def test_cli_beats_environment_beats_file(tmp_path: Path) -> None:
 
 
 def test_a_bare_origin_means_the_contract_server_path() -> None:
-    settings = load_settings({"base_url": "http://localhost:8080/"}, env={k: v for k, v in TARGET_ENV.items() if k != "PHASE2_BASE_URL"})
+    settings = load_settings(
+        {"base_url": "http://localhost:8080/"},
+        env={k: v for k, v in TARGET_ENV.items() if k != "PHASE2_BASE_URL"},
+    )
     assert settings.base_url == "http://localhost:8080/v2"
 
 

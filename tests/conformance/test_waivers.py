@@ -74,8 +74,7 @@ waivers:
             "entry 1 has unknown key 'operaton'",
         ),
         (
-            "waivers:\n  - {requirement: P2-PRO-004, operation: getNothing,"
-            " reason: r, owner: o, expires: 2026-01-01}",
+            "waivers:\n  - {requirement: P2-PRO-004, operation: getNothing, reason: r, owner: o, expires: 2026-01-01}",
             "entry 1 names unknown operation 'getNothing'",
         ),
         (

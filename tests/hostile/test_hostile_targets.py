@@ -27,12 +27,25 @@ def serving(handler: servers.Handler) -> Iterator[str]:
         yield server.url
 
 
-def run_against(base_url: str, tmp_path: Path, extra_env: dict[str, str] | None = None) -> tuple[int, str, float, float]:
+def run_against(
+    base_url: str, tmp_path: Path, extra_env: dict[str, str] | None = None
+) -> tuple[int, str, float, float]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PHASE2_", "OTEL_"))}
     env.update(CREDENTIALS, PHASE2_BASE_URL=base_url + "/v2", **(extra_env or {}))
     command = [
-        sys.executable, "-m", "conformance", "run", "-q", "--profile", "quick",
-        "--time-budget", str(BUDGET), "--request-timeout", "2", "--report-dir", str(tmp_path / "report"),
+        sys.executable,
+        "-m",
+        "conformance",
+        "run",
+        "-q",
+        "--profile",
+        "quick",
+        "--time-budget",
+        str(BUDGET),
+        "--request-timeout",
+        "2",
+        "--report-dir",
+        str(tmp_path / "report"),
     ]
     output_path = tmp_path / "output.txt"
     started = time.monotonic()

@@ -35,7 +35,15 @@ def test_openapi_spec_validator() -> None:
 @pytest.mark.linters
 def test_spectral_oas_ruleset() -> None:
     result = subprocess.run(
-        [str(_tool("spectral")), "lint", str(SPEC), "--ruleset", str(REPO / ".spectral.yaml"), "--format", "text"],
+        [
+            str(_tool("spectral")),
+            "lint",
+            str(SPEC),
+            "--ruleset",
+            str(REPO / ".spectral.yaml"),
+            "--format",
+            "text",
+        ],
         capture_output=True,
         text=True,
         timeout=180,

@@ -27,7 +27,9 @@ def test_a_conforming_case_conforms() -> None:
 
 def test_the_schemathesis_if_match_case_does_not_conform() -> None:
     contract = load_contract()
-    assert not parameters_conform(contract, contract.operation("deleteWorld"), GeneratedCase(WORLD_ID, {}, {"if-match": "0"}))
+    assert not parameters_conform(
+        contract, contract.operation("deleteWorld"), GeneratedCase(WORLD_ID, {}, {"if-match": "0"})
+    )
 
 
 def test_missing_required_and_out_of_range_do_not_conform() -> None:

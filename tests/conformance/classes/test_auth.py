@@ -29,9 +29,7 @@ ISSUER_RULES = tuple(f"P2-AUTH-{number:03d}" for number in range(3, 11))
 OTHER_CLIENT_RULES = ("P2-AUTH-019", "P2-AUTH-020", "P2-AUTH-021", "P2-AUTH-022")
 
 
-def refusal(
-    status: int, challenge: str | None = None, body: dict[str, Any] | None = None
-) -> ObservedResponse:
+def refusal(status: int, challenge: str | None = None, body: dict[str, Any] | None = None) -> ObservedResponse:
     headers = {"content-type": "application/problem+json"}
     if challenge is not None:
         headers["www-authenticate"] = challenge
@@ -70,10 +68,7 @@ def test_challenge_params_reads_quoted_and_bare_values() -> None:
 
 
 def test_oauth_error_prefers_the_challenge_then_the_problem() -> None:
-    assert (
-        oauth_error(refusal(401, 'Bearer error="invalid_token"', {"error": "invalid_request"}))
-        == "invalid_token"
-    )
+    assert oauth_error(refusal(401, 'Bearer error="invalid_token"', {"error": "invalid_request"})) == "invalid_token"
     assert oauth_error(refusal(401, 'Bearer realm="phase2"', {"error": "invalid_token"})) == "invalid_token"
     assert oauth_error(refusal(401, None, {"error": "invalid_token"})) == "invalid_token"
     assert oauth_error(refusal(401)) is None
@@ -92,9 +87,7 @@ def test_enabled_protected_follows_the_contract_and_the_flags() -> None:
     without_flags = {op.operation_id for op in enabled_protected(scenario())}
     assert without_flags == protected - {"previewWorld", "getScheduler"}
     assert {"login", "getLiveness", "getMetrics"}.isdisjoint(without_flags)
-    with_flags = {
-        op.operation_id for op in enabled_protected(scenario(frozenset({"world-preview", "engine-v2"})))
-    }
+    with_flags = {op.operation_id for op in enabled_protected(scenario(frozenset({"world-preview", "engine-v2"})))}
     assert with_flags == protected
 
 
@@ -118,9 +111,7 @@ def test_probes_are_valid_requests_except_for_credentials() -> None:
 
 
 def test_metadata_urls_follow_rfc_8414() -> None:
-    assert metadata_urls("http://127.0.0.1:8080") == [
-        "http://127.0.0.1:8080/.well-known/oauth-authorization-server"
-    ]
+    assert metadata_urls("http://127.0.0.1:8080") == ["http://127.0.0.1:8080/.well-known/oauth-authorization-server"]
     assert metadata_urls("https://idp.example/realms/p2/") == [
         "https://idp.example/.well-known/oauth-authorization-server/realms/p2",
         "https://idp.example/realms/p2/.well-known/oauth-authorization-server",

@@ -39,15 +39,11 @@ def verify(issuer: TestIssuer, token: str, **options: Any) -> dict[str, Any]:
     """Verify as a deployment trusting the issuer would: its served JWKS, RS256 only."""
     jwks = httpx.get(issuer.jwks_url, timeout=5).json()
     key = jwt.PyJWKSet.from_dict(jwks)[jwt.get_unverified_header(token)["kid"]]
-    return dict(
-        jwt.decode(token, key, algorithms=["RS256"], audience=AUDIENCE, issuer=issuer.issuer, **options)
-    )
+    return dict(jwt.decode(token, key, algorithms=["RS256"], audience=AUDIENCE, issuer=issuer.issuer, **options))
 
 
 def segments(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes]:
-    header, payload, signature = (
-        base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)) for part in token.split(".")
-    )
+    header, payload, signature = (base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)) for part in token.split("."))
     return json.loads(header), json.loads(payload), signature
 
 
@@ -102,9 +98,7 @@ def test_without_scope_is_valid_but_grants_nothing(issuer: TestIssuer) -> None:
         ("tampered", jwt.InvalidSignatureError),
     ],
 )
-def test_each_broken_token_is_refused_for_its_own_reason(
-    issuer: TestIssuer, kind: str, error: type[Exception]
-) -> None:
+def test_each_broken_token_is_refused_for_its_own_reason(issuer: TestIssuer, kind: str, error: type[Exception]) -> None:
     token = getattr(issuer, kind)(TENANT, SCOPE)
     with pytest.raises(error):
         # A leeway of a few minutes, as deployments allow, must not rescue the time-based ones.
@@ -114,9 +108,7 @@ def test_each_broken_token_is_refused_for_its_own_reason(
 def test_time_and_identity_defects_are_the_only_defects(issuer: TestIssuer) -> None:
     # Signature verified, the defective claim set aside: everything else is right.
     assert verify(issuer, issuer.expired(TENANT, SCOPE), options={"verify_exp": False})["tenant"] == TENANT
-    assert (
-        verify(issuer, issuer.not_yet_valid(TENANT, SCOPE), options={"verify_nbf": False})["scope"] == SCOPE
-    )
+    assert verify(issuer, issuer.not_yet_valid(TENANT, SCOPE), options={"verify_nbf": False})["scope"] == SCOPE
     wrong_iss = jwt.decode(
         issuer.wrong_issuer(TENANT, SCOPE),
         jwt.PyJWK(issuer.jwks["keys"][0]),
@@ -173,6 +165,4 @@ def test_unknown_kid_is_signed_by_the_rogue_key(issuer: TestIssuer) -> None:
     claims = jwt.decode(token, rogue_public, algorithms=["RS256"], audience=AUDIENCE, issuer=issuer.issuer)
     assert claims["tenant"] == TENANT
     with pytest.raises(jwt.InvalidSignatureError):
-        jwt.decode(
-            token, (KEYS / "test-issuer-public.pem").read_bytes(), algorithms=["RS256"], audience=AUDIENCE
-        )
+        jwt.decode(token, (KEYS / "test-issuer-public.pem").read_bytes(), algorithms=["RS256"], audience=AUDIENCE)

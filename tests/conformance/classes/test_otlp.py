@@ -29,9 +29,7 @@ def receiver() -> Iterator[OtlpReceiver]:
         yield running
 
 
-def export(
-    trace_id: bytes, parent: bytes = b"", kind: int = Span.SPAN_KIND_SERVER
-) -> ExportTraceServiceRequest:
+def export(trace_id: bytes, parent: bytes = b"", kind: int = Span.SPAN_KIND_SERVER) -> ExportTraceServiceRequest:
     span = Span(
         trace_id=trace_id,
         span_id=os.urandom(8),
@@ -103,9 +101,7 @@ def test_accepts_a_chunked_body(receiver: OtlpReceiver) -> None:
 def test_refuses_what_is_not_an_export(receiver: OtlpReceiver) -> None:
     traces = receiver.endpoint + "/v1/traces"
     assert httpx.post(traces, content=b"\xff\xff\xff", headers=PROTOBUF).status_code == 400
-    assert (
-        httpx.post(traces, content=b"x", headers={**PROTOBUF, "Content-Encoding": "gzip"}).status_code == 400
-    )
+    assert httpx.post(traces, content=b"x", headers={**PROTOBUF, "Content-Encoding": "gzip"}).status_code == 400
     assert httpx.post(traces, content=b"{}", headers={"Content-Type": "text/plain"}).status_code == 400
     assert httpx.post(receiver.endpoint + "/v1/elsewhere", content=b"").status_code == 404
     # Other signals an exporter may send to the same endpoint are accepted and dropped.
@@ -117,9 +113,7 @@ def test_refuses_what_is_not_an_export(receiver: OtlpReceiver) -> None:
 def test_wait_for_returns_as_soon_as_a_matching_span_arrives(receiver: OtlpReceiver) -> None:
     trace_id = os.urandom(16)
     body = export(trace_id).SerializeToString()
-    sender = threading.Timer(
-        0.2, lambda: httpx.post(receiver.endpoint + "/v1/traces", content=body, headers=PROTOBUF)
-    )
+    sender = threading.Timer(0.2, lambda: httpx.post(receiver.endpoint + "/v1/traces", content=body, headers=PROTOBUF))
     sender.start()
     started = time.monotonic()
     found = receiver.wait_for(lambda span: span.trace_id == trace_id.hex(), timeout=10)

@@ -27,9 +27,7 @@ def _answer(status: int, allow: str | None) -> ObservedResponse:
 
 
 def test_every_operation_with_a_body_has_a_target_that_can_make_it_succeed() -> None:
-    with_body = {
-        operation.operation_id for operation in load_contract().operations if operation.request_media_types
-    }
+    with_body = {operation.operation_id for operation in load_contract().operations if operation.request_media_types}
     assert with_body == set(TARGETS)
 
 
@@ -44,9 +42,7 @@ def test_every_operation_with_a_body_has_a_target_that_can_make_it_succeed() -> 
         (405, "GET, POST, DELETE", "undeclared DELETE"),
     ],
 )
-def test_allow_must_list_exactly_the_declared_methods(
-    status: int, allow: str | None, problem: str | None
-) -> None:
+def test_allow_must_list_exactly_the_declared_methods(status: int, allow: str | None, problem: str | None) -> None:
     found = _allow_problem(_answer(status, allow), {"GET", "POST"})
     assert found is None if problem is None else problem in str(found)
 

@@ -76,6 +76,4 @@ def test_a_broken_reference_fails_the_semantic_class(
 ) -> None:
     run = run_suite(*QUICK, *FLAGS, *_faults(*faults), *_requirements(*broken))
     assert run.exit_code == 1, run.stdout + run.stderr
-    assert {requirement_id: run.status(requirement_id) for requirement_id in broken} == dict.fromkeys(
-        broken, "failed"
-    )
+    assert {requirement_id: run.status(requirement_id) for requirement_id in broken} == dict.fromkeys(broken, "failed")

@@ -121,6 +121,4 @@ def test_resume_problems() -> None:
     replayed, _ = parse_event_stream(frame(event(1)) + frame(event(2)) + frame(event(3)) + frame(event(4)))
     problems = resume_problems(replayed, "worlds/a", "2", later)
     assert any("after Last-Event-ID 2 it sent events ['1', '2']" in problem for problem in problems)
-    assert any(
-        "expected ['3', '4']" in problem for problem in resume_problems(messages[:1], "worlds/a", "2", later)
-    )
+    assert any("expected ['3', '4']" in problem for problem in resume_problems(messages[:1], "worlds/a", "2", later))

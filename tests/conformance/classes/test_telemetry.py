@@ -54,9 +54,9 @@ def test_parse_prometheus_refuses_a_garbled_exposition() -> None:
 
 
 def test_parse_openmetrics_needs_its_own_format() -> None:
-    openmetrics = EXPOSITION.replace(
-        "# TYPE phase2_http_requests_total", "# TYPE phase2_http_requests"
-    ).replace("# HELP phase2_http_requests_total", "# HELP phase2_http_requests")
+    openmetrics = EXPOSITION.replace("# TYPE phase2_http_requests_total", "# TYPE phase2_http_requests").replace(
+        "# HELP phase2_http_requests_total", "# HELP phase2_http_requests"
+    )
     families = parse_openmetrics(openmetrics + "# EOF\n")
     assert family_of(families, "phase2_http_requests_total") is not None
     with pytest.raises(ValueError, match="not OpenMetrics"):
@@ -100,9 +100,7 @@ def test_histogram_problems_needs_an_inf_bucket() -> None:
 def test_the_reference_passes_the_telemetry_class(run_suite: Callable[..., SuiteRun]) -> None:
     run = run_suite("--reference", "--classes", "telemetry", "--profile", "quick")
     assert run.exit_code == 0, run.stdout + run.stderr
-    assert {requirement: run.status(requirement) for requirement in TELEMETRY} == dict.fromkeys(
-        TELEMETRY, "passed"
-    )
+    assert {requirement: run.status(requirement) for requirement in TELEMETRY} == dict.fromkeys(TELEMETRY, "passed")
 
 
 def test_a_broken_reference_fails_the_telemetry_class(run_suite: Callable[..., SuiteRun]) -> None:

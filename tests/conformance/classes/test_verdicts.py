@@ -81,9 +81,7 @@ def test_plugin_problems() -> None:
 def test_preview_problems() -> None:
     world = {"id": "w", "settings": {"max_entities": 50_000}}
     assert preview_problems({"world_id": "w", "compatible_plugins": ["big-sim"]}, world, PLUGINS) == []
-    problems = preview_problems(
-        {"world_id": "x", "compatible_plugins": ["small-sim", "ghost"]}, world, PLUGINS
-    )
+    problems = preview_problems({"world_id": "x", "compatible_plugins": ["small-sim", "ghost"]}, world, PLUGINS)
     assert len(problems) == 3
 
 

@@ -27,9 +27,7 @@ HOSTILE_BODY = (
     '{"detail": "</script><script>document.title=\'pwned\'</script>'
     '<img src=x onerror=alert(1)> ]]> & \x1b[31m \x00 \x07 end"}'
 )
-ACCESS_TOKEN = (
-    "eyJhbGciOiJSUzI1NiIsImtpZCI6InRlc3QifQ.eyJzdWIiOiJ0ZW5hbnQtYSJ9.c2lnbmF0dXJlLXRoYXQtbXVzdC1oaWRl"
-)
+ACCESS_TOKEN = "eyJhbGciOiJSUzI1NiIsImtpZCI6InRlc3QifQ.eyJzdWIiOiJ0ZW5hbnQtYSJ9.c2lnbmF0dXJlLXRoYXQtbXVzdC1oaWRl"
 
 
 def client_secrets() -> list[str]:
@@ -86,9 +84,7 @@ class Scenario:
     not_applicable: dict[str, str] = field(default_factory=dict)
     tests: tuple[TestOutcome, ...] = (
         TestOutcome("test_contract.py::test_contract", "test_contract", "failed", 3.5, (), "nonconformance"),
-        TestOutcome(
-            "test_scenarios.py::test_scenario[check_etag]", "test_scenario[check_etag]", "passed", 0.4
-        ),
+        TestOutcome("test_scenarios.py::test_scenario[check_etag]", "test_scenario[check_etag]", "passed", 0.4),
         TestOutcome(
             "test_stateful.py::test_stateful",
             "test_stateful",
@@ -143,14 +139,11 @@ def waiver(requirement_id: str, operation: str | None = None, expires: str = "20
     return Waiver(requirement_id, operation, "known proxy bug <b>fix</b> in 2.3", "platform-team", expires)
 
 
-def failing_run(
-    report_dir: Path | None = None, *, waivers: Iterable[Waiver] = (), fail_on: str = "must"
-) -> RunResult:
+def failing_run(report_dir: Path | None = None, *, waivers: Iterable[Waiver] = (), fail_on: str = "must") -> RunResult:
     """A MUST failure with a hostile response, a waived failure, a SHOULD failure, a not-applicable."""
     return Scenario(
         fail_on=fail_on,
-        waivers=tuple(waivers)
-        or (waiver("P2-PRO-004", "GET /engine"), waiver("P2-AUTH-003", expires="2026-02-01")),
+        waivers=tuple(waivers) or (waiver("P2-PRO-004", "GET /engine"), waiver("P2-AUTH-003", expires="2026-02-01")),
         failures=[
             ("P2-CON-003", "GET /worlds/{world_id}", "Response violates schema <World>"),
             ("P2-PRO-004", "GET /engine", "X-Request-ID missing"),
@@ -161,6 +154,6 @@ def failing_run(
 
 
 def passing_run(report_dir: Path | None = None) -> RunResult:
-    return Scenario(
-        tests=(TestOutcome("test_contract.py::test_contract", "test_contract", "passed", 1.0),)
-    ).build(report_dir)
+    return Scenario(tests=(TestOutcome("test_contract.py::test_contract", "test_contract", "passed", 1.0),)).build(
+        report_dir
+    )

@@ -47,9 +47,7 @@ def _cli_run(report_dir: Path, *args: str) -> SuiteRun:
 def reference_run(tmp_path_factory: pytest.TempPathFactory) -> SuiteRun:
     """One quick run against the embedded reference, shared by the tests of real output."""
     base = tmp_path_factory.mktemp("reference-run")
-    return _cli_run(
-        base / "report", "--reference", "--profile", "quick", "--history-dir", str(base / "history")
-    )
+    return _cli_run(base / "report", "--reference", "--profile", "quick", "--history-dir", str(base / "history"))
 
 
 @pytest.fixture(scope="session")

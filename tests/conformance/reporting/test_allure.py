@@ -62,9 +62,7 @@ def test_failure_attachments_hold_request_response_and_curl(failing_result: RunR
     failure = next(f for f in failing_result.failures() if f.requirement_id == "P2-CON-003")
     attachments = dict(failure_attachments(failure))
     assert list(attachments) == ["failure", "request", "response", "curl"]
-    assert attachments["request"].startswith(
-        "GET http://127.0.0.1:8123/v2/worlds/w-1\nAuthorization: ***\nCookie: ***"
-    )
+    assert attachments["request"].startswith("GET http://127.0.0.1:8123/v2/worlds/w-1\nAuthorization: ***\nCookie: ***")
     assert attachments["response"].startswith("200\ncontent-type: text/html\nset-cookie: ***")
     assert attachments["curl"] == failure.curl
     assert "eyJ" not in "".join(attachments.values())
@@ -94,18 +92,14 @@ def test_contract_items_have_one_history_per_operation(reference_run: SuiteRun) 
 def test_history_is_copied_in_and_saved_back(tmp_path: Path, failing_result: RunResult) -> None:
     history = tmp_path / "history"
     (history / "allure-history").mkdir(parents=True)
-    (history / "allure-history" / "history-trend.json").write_text(
-        '[{"data": {"passed": 3}}]', encoding="utf-8"
-    )
+    (history / "allure-history" / "history-trend.json").write_text('[{"data": {"passed": 3}}]', encoding="utf-8")
     directory = AllureReporter().write(failing_result, ReportContext(tmp_path / "report", history))
     assert json.loads((directory / "history" / "history-trend.json").read_text()) == [{"data": {"passed": 3}}]
     site = tmp_path / "site"
     (site / "history").mkdir(parents=True)
     (site / "history" / "history-trend.json").write_text('[{"data": {"passed": 4}}]', encoding="utf-8")
     assert save_history(site, history)
-    assert json.loads((history / "allure-history" / "history-trend.json").read_text()) == [
-        {"data": {"passed": 4}}
-    ]
+    assert json.loads((history / "allure-history" / "history-trend.json").read_text()) == [{"data": {"passed": 4}}]
 
 
 def test_real_items_carry_class_requirement_operation_and_severity(reference_run: SuiteRun) -> None:

@@ -88,9 +88,7 @@ def test_bundle_and_verify(tmp_path: Path, failing_reports: Path, capsys: pytest
     assert "OK" in capsys.readouterr().out
 
 
-def test_verify_catches_tampering(
-    tmp_path: Path, failing_reports: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_verify_catches_tampering(tmp_path: Path, failing_reports: Path, capsys: pytest.CaptureFixture[str]) -> None:
     archive = tmp_path / "bundle.tar.gz"
     assert main(["bundle", str(failing_reports), "-o", str(archive)]) == 0
     capsys.readouterr()
@@ -131,9 +129,7 @@ def test_bundle_with_another_contract_is_refused(
     other.mkdir()
     (other / "phase2.yaml").write_text("openapi: 3.1.0\n", encoding="utf-8")
     (other / "requirements.yaml").write_text("requirements: []\n", encoding="utf-8")
-    code = main(
-        ["bundle", str(failing_reports), "--contract-dir", str(other), "-o", str(tmp_path / "b.tar.gz")]
-    )
+    code = main(["bundle", str(failing_reports), "--contract-dir", str(other), "-o", str(tmp_path / "b.tar.gz")])
     assert code == 2
     assert "is not the one the run used" in capsys.readouterr().err
 

@@ -108,9 +108,7 @@ def test_no_trend_without_history(failing_result: RunResult) -> None:
 
 
 @needs_chromium
-def test_renders_in_headless_chromium_with_scripts_and_no_injection(
-    tmp_path: Path, failing_reports: Path
-) -> None:
+def test_renders_in_headless_chromium_with_scripts_and_no_injection(tmp_path: Path, failing_reports: Path) -> None:
     dom = dump_dom(failing_reports / "report.html", tmp_path)
     assert 'data-ready="true"' in dom  # our script ran
     assert re.search(r'id="verdict"[^>]*>FAIL</div>', dom)
@@ -131,9 +129,7 @@ def test_filters_by_status_and_class_in_the_browser(tmp_path: Path, failing_repo
     page = failing_reports / "report.html"
     dom = dump_dom(page, tmp_path, "#status=failed")
     assert '<span id="filter-count">2 of 83 requirements shown</span>' in dom
-    assert re.search(
-        r'<tr class="requirement" id="req-P2-CON-003" data-status="failed" data-class="contract">', dom
-    )
+    assert re.search(r'<tr class="requirement" id="req-P2-CON-003" data-status="failed" data-class="contract">', dom)
     assert re.search(
         r'<tr class="requirement" id="req-P2-CON-001" data-status="passed" data-class="contract" hidden', dom
     )

@@ -67,9 +67,7 @@ def test_failure_carries_message_statement_and_masked_curl(tmp_path: Path, faili
     assert "\\x00" in text
 
 
-def test_waived_skipped_and_not_applicable_are_skipped_with_a_reason(
-    tmp_path: Path, failing_result: RunResult
-) -> None:
+def test_waived_skipped_and_not_applicable_are_skipped_with_a_reason(tmp_path: Path, failing_result: RunResult) -> None:
     by_key = cases(write(failing_result, tmp_path))
     waived = by_key[("protocol.P2-PRO-004", "GET /engine")].find("skipped")
     assert waived is not None
@@ -80,8 +78,7 @@ def test_waived_skipped_and_not_applicable_are_skipped_with_a_reason(
     not_applicable = by_key[("telemetry.P2-TEL-002", "(run)")].find("skipped")
     assert not_applicable is not None
     assert (
-        not_applicable.get("message")
-        == "not applicable: the target exports no traces (OTLP endpoint not configured)"
+        not_applicable.get("message") == "not applicable: the target exports no traces (OTLP endpoint not configured)"
     )
 
 
@@ -107,9 +104,7 @@ def test_unselected_requirements_are_skipped_run_wide(tmp_path: Path) -> None:
 
 
 def test_run_errors_and_stale_waivers_are_reported(tmp_path: Path) -> None:
-    result = Scenario(
-        pass_everything_else=False, waivers=(waiver("P2-CON-001", expires="2025-12-31"),)
-    ).build()
+    result = Scenario(pass_everything_else=False, waivers=(waiver("P2-CON-001", expires="2025-12-31"),)).build()
     path = write(result, tmp_path)
     xmlschema.XMLSchema(str(XSD)).validate(str(path))
     root = ET.parse(path).getroot()

@@ -30,9 +30,7 @@ def test_failed_requirements_fold_operation_message_and_curl(failing_result: Run
 def test_waived_stale_and_not_applicable_sections(failing_result: RunResult) -> None:
     text = render_markdown(failing_result)
     assert "### Waived (1)" in text
-    assert (
-        "| P2-PRO-004 | GET /engine | waived on GET /engine until 2026\\-06\\-30" not in text
-    )  # dates unescaped
+    assert "| P2-PRO-004 | GET /engine | waived on GET /engine until 2026\\-06\\-30" not in text  # dates unescaped
     assert "| P2-PRO-004 | GET /engine | waived on GET /engine until 2026-06-30 by platform-team" in text
     assert "### Stale waivers (1)" in text
     assert "| P2-AUTH-003 | matches nothing |" in text
@@ -52,9 +50,7 @@ def test_hostile_text_cannot_inject_markup_or_break_out() -> None:
 
 
 def test_errors_listed(tmp_path: Path) -> None:
-    result = Scenario(
-        pass_everything_else=False, waivers=(waiver("P2-CON-001", expires="2025-01-01"),)
-    ).build()
+    result = Scenario(pass_everything_else=False, waivers=(waiver("P2-CON-001", expires="2025-01-01"),)).build()
     path = MarkdownReporter().write(result, ReportContext(tmp_path))
     text = path.read_text(encoding="utf-8")
     assert text.startswith("## Phase 2 conformance: ⚠️ ERROR")

@@ -20,9 +20,7 @@ from tests.conftest import SuiteRun, _clean_env
 
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
 BEARER = re.compile(r"(?i)\bbearer\s+(?!\*\*\*)[A-Za-z0-9._~+/=-]{16,}")  # "Bearer scheme" is prose
-AUTHORIZATION = re.compile(
-    r"(?i)authorization\\?[\"']?\s*[:=]\s*\\?[\"']?(?!\*\*\*)(?!\\?[\"']?\s*$)[^\s\"'\\,}]+"
-)
+AUTHORIZATION = re.compile(r"(?i)authorization\\?[\"']?\s*[:=]\s*\\?[\"']?(?!\*\*\*)(?!\\?[\"']?\s*$)[^\s\"'\\,}]+")
 COOKIE = re.compile(r"(?i)\b(?:set-)?cookie\\?[\"']?\s*[:=]\s*\\?[\"']?(?!\*\*\*)[A-Za-z0-9_-]+=")
 TOKEN_FIELD = re.compile(
     r"(?i)\\?[\"']?(?:access_token|refresh_token|id_token|client_secret)\\?[\"']?\s*[:=]\s*\\?[\"']?(?!\*\*\*)[A-Za-z0-9._~+/-]{6,}"
@@ -79,9 +77,7 @@ def test_detector_finds_what_it_must() -> None:
 def test_no_secret_in_any_output(tmp_path: Path, run_suite: Callable[..., SuiteRun]) -> None:
     secrets = client_secrets()
     history = tmp_path / "history"
-    clean = run_suite(
-        "--reference", "--profile", "quick", "--history-dir", str(history), "--log-level", "debug"
-    )
+    clean = run_suite("--reference", "--profile", "quick", "--history-dir", str(history), "--log-level", "debug")
     broken = run_suite(
         "--reference",
         "--profile",
@@ -107,9 +103,7 @@ def test_no_secret_in_any_output(tmp_path: Path, run_suite: Callable[..., SuiteR
         broken.summary["errors"][:5],
     )
     assert broken.status("P2-AUTH-014") == "failed"
-    token_failure = next(
-        f for f in broken.summary["requirements"]["P2-AUTH-014"]["failures"] if f["exchange"]
-    )
+    token_failure = next(f for f in broken.summary["requirements"]["P2-AUTH-014"]["failures"] if f["exchange"])
     assert "***" in (token_failure["exchange"]["response_body"] or "") + (
         token_failure["exchange"]["request_body"] or ""
     )
@@ -134,9 +128,7 @@ def test_no_secret_in_any_output(tmp_path: Path, run_suite: Callable[..., SuiteR
         text = path.read_bytes().decode("utf-8", errors="replace")
         scanned += 1
         published = path.parent.name == "contract" and path.name in ("phase2.yaml", "requirements.yaml")
-        found += [
-            f"{path.relative_to(tmp_path)}: {leak}" for leak in leaks(text, secrets, published=published)
-        ]
+        found += [f"{path.relative_to(tmp_path)}: {leak}" for leak in leaks(text, secrets, published=published)]
     assert not found, "\n".join(found[:80])
     # Every format was there to be scanned, in the report dirs and inside the bundles.
     names = {p.name for p in files_under(tmp_path)}

@@ -51,9 +51,7 @@ def test_should_failures_fail_the_gate_only_with_fail_on_should() -> None:
     default = Scenario(failures=failures).build()
     assert default.verdict is Verdict.PASS
     assert default.exit_code == 0
-    assert (
-        next(r for r in default.requirements if r.id == "P2-SEM-014").status is Status.FAILED
-    )  # still reported
+    assert next(r for r in default.requirements if r.id == "P2-SEM-014").status is Status.FAILED  # still reported
     strict = Scenario(failures=failures, fail_on="should").build()
     assert (strict.verdict, strict.exit_code, strict.fail_on) == (Verdict.FAIL, 1, "should")
 
@@ -99,15 +97,10 @@ def test_each_failure_needs_its_own_cover() -> None:
 
 def test_an_expired_waiver_fails_the_gate_whatever_the_level() -> None:
     expired = waiver("P2-SEM-014", expires="2026-01-14")  # the day before the run
-    result = Scenario(
-        failures=[("P2-SEM-014", "GET /runtimes", "filter ignored")], waivers=(expired,)
-    ).build()
+    result = Scenario(failures=[("P2-SEM-014", "GET /runtimes", "filter ignored")], waivers=(expired,)).build()
     requirement = next(r for r in result.requirements if r.id == "P2-SEM-014")
     assert requirement.status is Status.FAILED
-    assert (
-        requirement.reason
-        == "waiver expired on 2026-01-14 (owner platform-team): known proxy bug <b>fix</b> in 2.3"
-    )
+    assert requirement.reason == "waiver expired on 2026-01-14 (owner platform-team): known proxy bug <b>fix</b> in 2.3"
     assert (result.verdict, result.exit_code) == (Verdict.FAIL, 1)
     assert "waiver for P2-SEM-014 expired on 2026-01-14" in result.errors
     assert [(s.waiver, s.reason) for s in result.stale_waivers] == [(expired, "expired")]
@@ -115,10 +108,7 @@ def test_an_expired_waiver_fails_the_gate_whatever_the_level() -> None:
 
 def test_a_waiver_expiring_today_still_holds() -> None:
     today = waiver("P2-SEM-014", expires="2026-01-15")
-    assert (
-        status_of(Scenario(failures=[("P2-SEM-014", None, "x")], waivers=(today,)), "P2-SEM-014")
-        is Status.WAIVED
-    )
+    assert status_of(Scenario(failures=[("P2-SEM-014", None, "x")], waivers=(today,)), "P2-SEM-014") is Status.WAIVED
 
 
 def test_an_expired_waiver_nothing_needs_is_stale_but_harmless() -> None:
@@ -131,9 +121,7 @@ def test_an_expired_waiver_nothing_needs_is_stale_but_harmless() -> None:
 def test_a_waiver_matching_nothing_is_stale() -> None:
     unused = waiver("P2-CON-001", "GET /worlds")
     wrong_operation = waiver("P2-PRO-004", "GET /worlds")
-    result = Scenario(
-        failures=[("P2-PRO-004", "GET /engine", "x")], waivers=(unused, wrong_operation)
-    ).build()
+    result = Scenario(failures=[("P2-PRO-004", "GET /engine", "x")], waivers=(unused, wrong_operation)).build()
     assert [(s.waiver, s.reason) for s in result.stale_waivers] == [
         (unused, "matches nothing"),
         (wrong_operation, "matches nothing"),
@@ -193,9 +181,7 @@ def test_real_run_waivers_in_every_format(tmp_path: Path, run_suite: Callable[..
     assert waived["status"] == "waived"
     assert waived["failures"]  # reported, not hidden
     assert waived["waiver"]["owner"] == "ops"
-    assert [(s["requirement_id"], s["reason"]) for s in summary["stale_waivers"]] == [
-        ("P2-HLT-001", "matches nothing")
-    ]
+    assert [(s["requirement_id"], s["reason"]) for s in summary["stale_waivers"]] == [("P2-HLT-001", "matches nothing")]
     assert "WAIVED P2-HLT-005" in run.stdout
     assert "waiver for P2-HLT-001 is stale: matches nothing" in run.stdout
     report = run.report_dir
@@ -203,8 +189,7 @@ def test_real_run_waivers_in_every_format(tmp_path: Path, run_suite: Callable[..
     skipped = [
         case.find("skipped")
         for case in junit.iter("testcase")
-        if case.get("classname") == "health.P2-HLT-005"
-        and case.get("name") in ("HEAD /healthz", "HEAD /readyz")
+        if case.get("classname") == "health.P2-HLT-005" and case.get("name") in ("HEAD /healthz", "HEAD /readyz")
     ]
     assert len(skipped) == 2
     assert all(s is not None and "load balancer eats HEAD" in (s.get("message") or "") for s in skipped)

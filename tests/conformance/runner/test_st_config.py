@@ -4,8 +4,8 @@ import pytest
 from schemathesis.config import SchemathesisConfig
 
 from conformance.contract import load_contract
-from conformance.profiles import PROFILES
 from conformance.contract.expectations import positive_statuses, status_allowed
+from conformance.profiles import PROFILES
 from conformance.runner.st_config import enabled_operations, schemathesis_config
 from conformance.settings import load_settings
 
@@ -33,6 +33,9 @@ def test_positive_expectations_come_from_the_contract() -> None:
 def test_flagged_operations_run_only_with_their_flag() -> None:
     contract = load_contract()
     off = {op.operation_id for op in enabled_operations(load_settings({}, env=ENV), contract)}
-    on = {op.operation_id for op in enabled_operations(load_settings({"feature_flags": "world-preview"}, env=ENV), contract)}
+    on = {
+        op.operation_id
+        for op in enabled_operations(load_settings({"feature_flags": "world-preview"}, env=ENV), contract)
+    }
     assert "previewWorld" not in off and "getScheduler" not in off
     assert "previewWorld" in on and "getScheduler" not in on

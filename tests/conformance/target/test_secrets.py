@@ -8,7 +8,7 @@ JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ0ZW5hbnQtYSJ9.c2lnbmF0dXJlLWJ5dGVz"
 def test_known_secrets_and_credential_shapes_are_masked() -> None:
     redactor = Redactor(["test-only-secret-tenant-a-admin-7f3c"])
     text = redactor.text(
-        f'client_secret=test-only-secret-tenant-a-admin-7f3c token {JWT} Authorization: Bearer abc.def '
+        f"client_secret=test-only-secret-tenant-a-admin-7f3c token {JWT} Authorization: Bearer abc.def "
         '{"refresh_token": "rt_opaque_value", "access_token":"xyz"}'
     )
     assert "test-only-secret" not in text

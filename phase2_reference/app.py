@@ -90,9 +90,7 @@ def _load_seed(path: Path, state: AppState) -> None:
         body: dict[str, Any] = {key: value for key, value in entry.items() if key != "tenant"}
         issues = validator.issues("application/json", body)
         if issues:
-            raise ConfigError(
-                f"seed file {path}: world {index} is invalid at {issues[0].pointer}: {issues[0].detail}"
-            )
+            raise ConfigError(f"seed file {path}: world {index} is invalid at {issues[0].pointer}: {issues[0].detail}")
         state.worlds.seed(entry["tenant"], body)
 
 
@@ -107,9 +105,7 @@ def build_state(config: Config) -> AppState:
         try:
             config.data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ConfigError(
-                f"cannot create data directory {config.data_dir}: {exc.strerror or exc}"
-            ) from exc
+            raise ConfigError(f"cannot create data directory {config.data_dir}: {exc.strerror or exc}") from exc
     clients = ClientRegistry.load(config.clients_file, frozenset(contract.scopes))
     store = Store(config.data_dir)
     signing_key = SigningKey.load_or_create(config.data_dir)

@@ -72,8 +72,6 @@ class ClientRegistry:
                 ) from exc
             unknown = sorted(scopes - known_scopes)
             if unknown:
-                raise ConfigError(
-                    f"clients file {path}: client {client.client_id} has unknown scopes {unknown}"
-                )
+                raise ConfigError(f"clients file {path}: client {client.client_id} has unknown scopes {unknown}")
             clients.append(client)
         return cls(clients)

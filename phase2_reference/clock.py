@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+
+_second_cache: tuple[int, str] = (-1, "")
 
 
 def now() -> float:
@@ -11,8 +12,15 @@ def now() -> float:
 
 
 def rfc3339(epoch_seconds: float) -> str:
-    moment = datetime.fromtimestamp(epoch_seconds, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    global _second_cache
+    whole = int(epoch_seconds)
+    cached_second, prefix = _second_cache
+    if whole != cached_second:
+        # Formatting the date and time of day dominates; it changes once a second.
+        prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+        _second_cache = (whole, prefix)
+    milliseconds = int((epoch_seconds - whole) * 1000)
+    return f"{prefix}.{milliseconds:03d}Z"
 
 
 def timestamp() -> str:

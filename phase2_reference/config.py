@@ -48,9 +48,7 @@ def locate_fixture(name: str) -> Path | None:
     candidates = [package_dir.parent / "fixtures" / name]
     spec = importlib.util.find_spec("conformance")
     if spec is not None and spec.submodule_search_locations:
-        candidates.extend(
-            Path(location) / "_fixture_files" / name for location in spec.submodule_search_locations
-        )
+        candidates.extend(Path(location) / "_fixture_files" / name for location in spec.submodule_search_locations)
     return next((candidate for candidate in candidates if candidate.is_file()), None)
 
 
@@ -103,7 +101,5 @@ def parse_flags(text: str | None, known: Iterable[str]) -> frozenset[str]:
     names = frozenset(part.strip() for part in (text or "").split(",") if part.strip())
     unknown = sorted(names - set(known))
     if unknown:
-        raise ConfigError(
-            f"unknown feature flag {', '.join(unknown)}; known flags: {', '.join(sorted(known))}"
-        )
+        raise ConfigError(f"unknown feature flag {', '.join(unknown)}; known flags: {', '.join(sorted(known))}")
     return names

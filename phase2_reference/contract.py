@@ -125,9 +125,7 @@ def _template_pattern(template: str) -> re.Pattern[str] | None:
     if "{" not in template:
         return None
     parts = re.split(r"\{([A-Za-z0-9_]+)\}", template)
-    regex = "".join(
-        re.escape(part) if index % 2 == 0 else f"(?P<{part}>[^/]+)" for index, part in enumerate(parts)
-    )
+    regex = "".join(re.escape(part) if index % 2 == 0 else f"(?P<{part}>[^/]+)" for index, part in enumerate(parts))
     return re.compile(f"^{regex}$")
 
 
@@ -171,9 +169,7 @@ def build_contract(raw: Mapping[str, Any]) -> Contract:
             if body_spec is not None:
                 body = RequestBody(
                     required=bool(body_spec.get("required", False)),
-                    media_types={
-                        media: content.get("schema", {}) for media, content in body_spec["content"].items()
-                    },
+                    media_types={media: content.get("schema", {}) for media, content in body_spec["content"].items()},
                 )
             operations[method.upper()] = Operation(
                 operation_id=spec["operationId"],
@@ -187,11 +183,7 @@ def build_contract(raw: Mapping[str, Any]) -> Contract:
             )
         paths.append(PathItem(template=template, pattern=_template_pattern(template), operations=operations))
     server_url = document["servers"][0]["url"]
-    base_path = (
-        "/" + server_url.split("://", 1)[-1].split("/", 1)[-1]
-        if "/" in server_url.split("://", 1)[-1]
-        else ""
-    )
+    base_path = "/" + server_url.split("://", 1)[-1].split("/", 1)[-1] if "/" in server_url.split("://", 1)[-1] else ""
     schemes = document["components"]["securitySchemes"]
     scopes = tuple(schemes["oauth2"]["flows"]["clientCredentials"]["scopes"])
     return Contract(

@@ -23,12 +23,19 @@ class StoredEvent:
     document: bytes  # the Event JSON
 
 
-def append(tx: Transaction, tenant: str, event_type: str, subject: str, data: dict[str, Any] | bytes) -> int:
+def append(
+    tx: Transaction,
+    tenant: str,
+    event_type: str,
+    subject: str,
+    data: dict[str, Any] | bytes,
+    time: str | None = None,
+) -> int:
     """Record an event; `data` is the resource after the change, as a dict or already as JSON."""
     encoded = data if isinstance(data, bytes) else dumps(data)
     cursor = tx.execute(
         "INSERT INTO events (tenant, type, subject, time, data) VALUES (?, ?, ?, ?, ?)",
-        (tenant, event_type, subject, timestamp(), encoded.decode("utf-8")),
+        (tenant, event_type, subject, time or timestamp(), encoded.decode("utf-8")),
     )
     tx.wrote_events = True
     sequence = cursor.lastrowid
@@ -65,8 +72,7 @@ def read_after(
         parameters.append(subject)
     parameters.append(limit)
     rows = store.connection.execute(
-        "SELECT seq, type, subject, time, data FROM events "
-        f"WHERE {' AND '.join(clauses)} ORDER BY seq LIMIT ?",
+        f"SELECT seq, type, subject, time, data FROM events WHERE {' AND '.join(clauses)} ORDER BY seq LIMIT ?",
         parameters,
     ).fetchall()
     return [_render(row) for row in rows]

@@ -128,9 +128,7 @@ HEALTH_OPERATIONS = {"getLiveness", "headLiveness", "getReadiness", "headReadine
 
 
 def _is_problem(exchange: Exchange) -> bool:
-    return (
-        exchange.status >= 400 and exchange.media_type == "application/problem+json" and bool(exchange.body)
-    )
+    return exchange.status >= 400 and exchange.media_type == "application/problem+json" and bool(exchange.body)
 
 
 def _drop_request_id(exchange: Exchange) -> None:
@@ -256,9 +254,7 @@ def _histogram_not_cumulative(exchange: Exchange) -> None:
         exchange.body = decumulate_buckets(exchange.body)
 
 
-BUCKET_LINE = re.compile(
-    rb"^(?P<series>[a-zA-Z_:][a-zA-Z0-9_:]*_bucket)\{(?P<labels>.*)\} (?P<value>\S+)(?P<rest>.*)$"
-)
+BUCKET_LINE = re.compile(rb"^(?P<series>[a-zA-Z_:][a-zA-Z0-9_:]*_bucket)\{(?P<labels>.*)\} (?P<value>\S+)(?P<rest>.*)$")
 LE_LABEL = re.compile(rb',?le="[^"]*"')
 
 
@@ -389,9 +385,7 @@ fault(
     _sse_wrong_content_type,
     headers_only=True,
 )
-fault(
-    "sse-ignores-last-event-id", "P2-SEM-018", "The event stream replays every event despite Last-Event-ID."
-)
+fault("sse-ignores-last-event-id", "P2-SEM-018", "The event stream replays every event despite Last-Event-ID.")
 fault("flag-always-on", "P2-SEM-019", "Feature-flagged operations answer even while their flag is off.")
 fault("engine-flags-wrong", "P2-SEM-021", "GET /engine reports the flags that are off instead of those on.")
 fault("single-plugin", "P2-SEM-022", "Only the first plugin can be read by name; the others answer 404.")

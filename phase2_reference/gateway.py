@@ -138,9 +138,7 @@ class Gateway:
             assert item.pattern is not None
             found = item.pattern.match(raw)
             if found:
-                return item, {
-                    name: unquote(value, errors="replace") for name, value in found.groupdict().items()
-                }
+                return item, {name: unquote(value, errors="replace") for name, value in found.groupdict().items()}
         return None
 
     async def dispatch(self, scope: Scope, receive: Receive, context: RequestContext) -> Reply:
@@ -160,9 +158,7 @@ class Gateway:
                     headers=[("allow", ", ".join(methods))],
                 )
             context.operation_id = name
-            body = (
-                await self._read_body(receive, context, MAX_BODY_BYTES) if context.method == "POST" else b""
-            )
+            body = await self._read_body(receive, context, MAX_BODY_BYTES) if context.method == "POST" else b""
             return await handler(self.state, context, body)
         item, path_values = matched
         context.route = item.template
@@ -264,9 +260,7 @@ class Gateway:
         if media_type not in spec.media_types or charset not in ("utf-8", "utf8"):
             if not self.state.faults.active("ignore-content-type"):
                 accepted = ", ".join(spec.media_types)
-                raise ProblemError(
-                    415, "unsupported-media-type", f"This operation accepts {accepted} in UTF-8."
-                )
+                raise ProblemError(415, "unsupported-media-type", f"This operation accepts {accepted} in UTF-8.")
             media_type = next(iter(spec.media_types))
         try:
             document = loads_strict(raw)
@@ -316,16 +310,12 @@ class Gateway:
                     raw_query[name] = value
         query, found = validator.query.read(raw_query)
         issues.extend(found)
-        raw_headers = {
-            name: context.headers[name] for name in validator.header.parameters if name in context.headers
-        }
+        raw_headers = {name: context.headers[name] for name in validator.header.parameters if name in context.headers}
         headers, found = validator.header.read(raw_headers)
         if_match_missing = any(
             issue.pointer == "#/header/if-match" and "if-match" not in raw_headers for issue in found
         )
-        issues.extend(
-            issue for issue in found if not (if_match_missing and issue.pointer == "#/header/if-match")
-        )
+        issues.extend(issue for issue in found if not (if_match_missing and issue.pointer == "#/header/if-match"))
         if issues:
             raise self._bad_input(operation, "A parameter is invalid.", issues)
         if if_match_missing and not self.state.faults.active("if-match-optional"):

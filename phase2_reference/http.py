@@ -40,6 +40,9 @@ class RequestContext:
     operation_id: str | None = None
     tenant: str | None = None
     client_id: str | None = None
+    # The status line sent (0 until the response starts); every layer that starts one sets it,
+    # so the middleware around needs no wrapper of `send` to learn it.
+    status: int = 0
 
     @classmethod
     def from_scope(cls, scope: Scope) -> RequestContext:
@@ -91,6 +94,7 @@ async def send_reply(send: Send, reply: Reply, context: RequestContext) -> None:
         # RFC 9110 §8.6: no Content-Length on a 204.
         headers.append((b"content-length", str(len(reply.body)).encode("latin-1")))
     headers.extend((name.encode("latin-1"), value.encode("latin-1")) for name, value in reply.headers)
+    context.status = reply.status
     await send({"type": "http.response.start", "status": reply.status, "headers": headers})
     if reply.stream is not None:
         async for chunk in reply.stream:

@@ -37,9 +37,7 @@ class VerificationKey:
 
     def pem_variants(self) -> Iterator[bytes]:
         """Spellings of the public key an algorithm-confusion attacker might use as an HMAC secret."""
-        spki = self.key.public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        spki = self.key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         yield spki
         yield spki.rstrip(b"\n")
         if self.key_type == "RSA":
@@ -75,9 +73,7 @@ class TrustedIssuerKeys:
                 raise ConfigError(f"--trust-issuer: cannot use JWKS file {self.source}: {exc}") from exc
 
     def may_refetch(self) -> bool:
-        return self.is_url and (
-            self._fetched_at is None or time.monotonic() - self._fetched_at > REFETCH_INTERVAL
-        )
+        return self.is_url and (self._fetched_at is None or time.monotonic() - self._fetched_at > REFETCH_INTERVAL)
 
     async def refetch(self) -> None:
         self._fetched_at = time.monotonic()

@@ -39,12 +39,8 @@ class Metrics:
         self.in_flight = Gauge(
             "phase2_http_requests_in_flight", "HTTP requests being answered.", registry=self.registry
         )
-        self.stream_clients = Gauge(
-            "phase2_event_stream_clients", "Open event streams.", registry=self.registry
-        )
-        info = Gauge(
-            "phase2_build_info", "The reference server's version.", ["version"], registry=self.registry
-        )
+        self.stream_clients = Gauge("phase2_event_stream_clients", "Open event streams.", registry=self.registry)
+        info = Gauge("phase2_build_info", "The reference server's version.", ["version"], registry=self.registry)
         info.labels(version=version).set(1)
         self._children: dict[tuple[str, str, int], tuple[Counter, Histogram | None]] = {}
         self._increment = 2 if faults.active("metrics-double-count") else 1

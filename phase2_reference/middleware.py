@@ -16,11 +16,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from phase2_reference.faults import ActiveFaults, Exchange
 from phase2_reference.http import Reply, context_of, send_reply
+from phase2_reference.jsonlog import log_access
 from phase2_reference.metrics import Metrics
 from phase2_reference.problems import PROBLEM_JSON, ProblemError
 from phase2_reference.tracing import Tracing
 
-access_logger = logging.getLogger("phase2_reference.access")
 error_logger = logging.getLogger("phase2_reference.errors")
 
 
@@ -38,19 +38,12 @@ class TelemetryMiddleware:
         context = context_of(scope)
         started = time.perf_counter()
         span = self.tracing.start(context.method, context.headers)
-        status = 500
-
-        async def record_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
         self.metrics.in_flight.inc()
         try:
-            await self.app(scope, receive, record_status)
+            await self.app(scope, receive, send)
         finally:
             elapsed = time.perf_counter() - started
+            status = context.status or 500
             self.metrics.in_flight.dec()
             route = context.path if self.raw_path_routes else context.route
             self.metrics.observe(context.method, route, status, elapsed)
@@ -66,18 +59,14 @@ class TelemetryMiddleware:
                     host=str(server[0]),
                     port=int(server[1] or 0),
                 )
-            if access_logger.isEnabledFor(logging.INFO):
-                access_logger.info(
-                    "request",
-                    extra={
-                        "request_id": context.request_id,
-                        "method": context.method,
-                        "route": context.route,
-                        "status": status,
-                        "duration_ms": round(elapsed * 1000.0, 3),
-                        "tenant": context.tenant,
-                    },
-                )
+            log_access(
+                request_id=context.request_id,
+                method=context.method,
+                route=context.route,
+                status=status,
+                duration_ms=round(elapsed * 1000.0, 3),
+                tenant=context.tenant,
+            )
 
 
 class FaultMiddleware:
@@ -102,17 +91,12 @@ class FaultMiddleware:
                 operation_id=context.operation_id,
                 request_headers=context.headers,
                 status=start["status"],
-                headers=[
-                    (name.decode("latin-1").lower(), value.decode("latin-1"))
-                    for name, value in start["headers"]
-                ],
+                headers=[(name.decode("latin-1").lower(), value.decode("latin-1")) for name, value in start["headers"]],
                 body=body,
             )
 
         def start_message(exchange: Exchange, *, length: bool) -> Message:
-            headers = [
-                (name, value) for name, value in exchange.headers if not (length and name == "content-length")
-            ]
+            headers = [(name, value) for name, value in exchange.headers if not (length and name == "content-length")]
             if length:
                 headers.append(("content-length", str(len(exchange.body))))
             return {
@@ -131,6 +115,7 @@ class FaultMiddleware:
                     for fault in self.mutators:
                         if fault.headers_only and fault.mutate is not None:
                             fault.mutate(exchange)
+                    context.status = exchange.status
                     await send(start_message(exchange, length=False))
                 else:
                     held = message
@@ -146,6 +131,7 @@ class FaultMiddleware:
                 if fault.mutate is not None:
                     fault.mutate(exchange)
             # A HEAD answer keeps the Content-Length of its GET twin; a 204 has none.
+            context.status = exchange.status
             await send(start_message(exchange, length=context.method != "HEAD" and exchange.status != 204))
             await send({"type": "http.response.body", "body": exchange.body})
 
@@ -160,23 +146,13 @@ class ErrorMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def watch(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
         try:
-            await self.app(scope, receive, watch)
+            await self.app(scope, receive, send)
         except Exception:
             context = context_of(scope)
-            error_logger.exception(
-                "unhandled error", extra={"request_id": context.request_id, "route": context.route}
-            )
-            if started:
-                return
+            error_logger.exception("unhandled error", extra={"request_id": context.request_id, "route": context.route})
+            if context.status:
+                return  # the response has started; nothing honest can be added to it
             problem = ProblemError(500, "internal-error", "The server could not answer this request.")
             reply = Reply(500, problem.body(context.request_id), content_type=PROBLEM_JSON)
-            await send_reply(watch, reply, context)
+            await send_reply(send, reply, context)

@@ -27,10 +27,7 @@ class Plugin:
         """Why this plugin cannot run a world with these settings, or None when it can."""
         entities = int(world_settings.get("max_entities", 0))
         if entities > self.max_entities:
-            return (
-                f"The world needs {entities} entities but plugin {self.name} supports at most "
-                f"{self.max_entities}."
-            )
+            return f"The world needs {entities} entities but plugin {self.name} supports at most {self.max_entities}."
         return None
 
 

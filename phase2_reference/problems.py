@@ -89,9 +89,7 @@ def unavailable(detail: str = "The data store is unavailable.", retry_after: int
     return ProblemError(503, "unavailable", detail, headers=[("retry-after", str(retry_after))])
 
 
-def oauth_error(
-    status: int, error: str, detail: str, *, headers: Sequence[tuple[str, str]] = ()
-) -> ProblemError:
+def oauth_error(status: int, error: str, detail: str, *, headers: Sequence[tuple[str, str]] = ()) -> ProblemError:
     """An RFC 6749 §5.2 / RFC 6750 §3.1 error carried in a problem document's `error` member."""
     titles = {
         "invalid_request": "Invalid request",

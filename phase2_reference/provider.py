@@ -56,9 +56,7 @@ async def token_endpoint(state: AppState, headers: Mapping[str, str], body: byte
     challenge = ("www-authenticate", 'Basic realm="phase2"')
     try:
         if grant_type == "client_credentials":
-            client = (
-                state.clients.authenticate(client_id or "", secret or "") if client_id and secret else None
-            )
+            client = state.clients.authenticate(client_id or "", secret or "") if client_id and secret else None
             if client is None:
                 return _error(401, "invalid_client", "Client authentication failed.", challenge)
             issued = state.tokens.login(client, form.get("scope"))
@@ -72,9 +70,7 @@ async def token_endpoint(state: AppState, headers: Mapping[str, str], body: byte
         elif grant_type is None:
             return _error(400, "invalid_request", "grant_type is required.")
         else:
-            return _error(
-                400, "unsupported_grant_type", "Only client_credentials and refresh_token are supported."
-            )
+            return _error(400, "unsupported_grant_type", "Only client_credentials and refresh_token are supported.")
     except GrantError as exc:
         return _error(400, exc.error, exc.description)
     except StoreUnavailable:
@@ -83,9 +79,7 @@ async def token_endpoint(state: AppState, headers: Mapping[str, str], body: byte
 
 
 def jwks(state: AppState) -> Reply:
-    return Reply(
-        200, dumps({"keys": [state.signing_key.public_jwk]}), headers=[("cache-control", "max-age=300")]
-    )
+    return Reply(200, dumps({"keys": [state.signing_key.public_jwk]}), headers=[("cache-control", "max-age=300")])
 
 
 def metadata(state: AppState) -> Reply:

@@ -97,9 +97,7 @@ class RuntimeService:
         rows = self.store.connection.execute(
             f"SELECT seq, doc FROM runtimes WHERE {' AND '.join(clauses)} ORDER BY seq LIMIT ?", parameters
         ).fetchall()
-        return make_page(
-            "runtimes", [(seq, doc.encode("utf-8")) for seq, doc in rows], limit, self.codec, self.faults
-        )
+        return make_page("runtimes", [(seq, doc.encode("utf-8")) for seq, doc in rows], limit, self.codec, self.faults)
 
     def counts(self, tenant: str) -> tuple[dict[str, int], dict[str, int]]:
         """Runtimes of the tenant by status, and live runtimes by plugin."""
@@ -119,9 +117,7 @@ class RuntimeService:
 
     def start(self, tenant: str, body: dict[str, Any]) -> StoredRuntime:
         if body["plugin"] not in PLUGINS:
-            raise unprocessable(
-                "The engine has no such plugin.", [{"pointer": "/plugin", "detail": "Unknown plugin."}]
-            )
+            raise unprocessable("The engine has no such plugin.", [{"pointer": "/plugin", "detail": "Unknown plugin."}])
         world_id = body["world_id"].lower()
         now = time.time()
         stamp = timestamp()
@@ -157,9 +153,7 @@ class RuntimeService:
         failure_reason: str | None = None,
     ) -> StoredRuntime:
         runtime = stored.as_json()
-        runtime.update(
-            status=status, failure_reason=failure_reason, version=stored.version + 1, updated_at=timestamp()
-        )
+        runtime.update(status=status, failure_reason=failure_reason, version=stored.version + 1, updated_at=timestamp())
         doc = dumps(runtime)
         tx.execute(
             "UPDATE runtimes SET status = ?, version = ?, next_transition_at = ?, doc = ? WHERE id = ?",
@@ -184,12 +178,8 @@ class RuntimeService:
             stored = self._find_for_write(tenant, runtime_id)
             if stored is None:
                 raise not_found("No runtime with this id.")
-            if stored.status not in ("stopped", "failed") and not self.faults.active(
-                "delete-running-runtime"
-            ):
-                raise conflict(
-                    f"The runtime is {stored.status}; only stopped or failed runtimes can be deleted."
-                )
+            if stored.status not in ("stopped", "failed") and not self.faults.active("delete-running-runtime"):
+                raise conflict(f"The runtime is {stored.status}; only stopped or failed runtimes can be deleted.")
             if self.faults.active("not-deleted"):
                 return
             tx.execute("DELETE FROM runtimes WHERE id = ?", (runtime_id,))
@@ -228,9 +218,7 @@ class RuntimeService:
             self._move(tx, stored, "starting", now + self.step)
         elif stored.status == "starting":
             if self.faults.active("runtime-stuck-starting"):
-                tx.execute(
-                    "UPDATE runtimes SET next_transition_at = NULL WHERE id = ?", (stored.as_json()["id"],)
-                )
+                tx.execute("UPDATE runtimes SET next_transition_at = NULL WHERE id = ?", (stored.as_json()["id"],))
                 return
             reason = self._refusal(tx, world_id, plugin)
             if reason is None:
@@ -245,15 +233,11 @@ class RuntimeService:
                 )
         elif stored.status == "stopping":
             if self.faults.active("stop-never-completes"):
-                tx.execute(
-                    "UPDATE runtimes SET next_transition_at = NULL WHERE id = ?", (stored.as_json()["id"],)
-                )
+                tx.execute("UPDATE runtimes SET next_transition_at = NULL WHERE id = ?", (stored.as_json()["id"],))
                 return
             self._move(tx, stored, "stopped", None)
         else:
-            tx.execute(
-                "UPDATE runtimes SET next_transition_at = NULL WHERE id = ?", (stored.as_json()["id"],)
-            )
+            tx.execute("UPDATE runtimes SET next_transition_at = NULL WHERE id = ?", (stored.as_json()["id"],))
 
     @staticmethod
     def _refusal(tx: Transaction, world_id: str, plugin_name: str) -> str | None:

@@ -47,11 +47,10 @@ def serving(config: Config) -> Iterator[RunningServer]:
             loop="asyncio",
             http=ProblemHttpToolsProtocol,
             timeout_graceful_shutdown=2,
+            proxy_headers=False,
         )
     )
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="phase2-reference", daemon=True
-    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="phase2-reference", daemon=True)
     thread.start()
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while not server.started:

@@ -97,9 +97,7 @@ class TokenService:
         }
         return jwt.encode(claims, self.key.private_key, algorithm="RS256", headers={"kid": self.key.kid})
 
-    def _new_refresh_token(
-        self, tx: Transaction, family: str, client_id: str, tenant: str, scope: str
-    ) -> str:
+    def _new_refresh_token(self, tx: Transaction, family: str, client_id: str, tenant: str, scope: str) -> str:
         token = "rt_" + secrets.token_urlsafe(32)
         tx.execute(
             "INSERT INTO refresh_tokens (token_hash, family, client_id, tenant, scope, expires_at) "
@@ -112,9 +110,7 @@ class TokenService:
         scope = resolve_scope(client, requested_scope)
         with self.store.transaction() as tx:
             refresh = self._new_refresh_token(tx, str(uuid.uuid4()), client.client_id, client.tenant, scope)
-        return IssuedTokens(
-            self._access_token(client.client_id, client.tenant, scope), refresh, self.ttl, scope
-        )
+        return IssuedTokens(self._access_token(client.client_id, client.tenant, scope), refresh, self.ttl, scope)
 
     def refresh(self, refresh_token: str, client_id: str | None = None) -> IssuedTokens:
         """Consume `refresh_token` and issue its successor.
@@ -124,8 +120,7 @@ class TokenService:
         token_hash = _hash(refresh_token)
         with self.store.transaction() as tx:
             row = tx.execute(
-                "SELECT family, client_id, tenant, scope, expires_at, used FROM refresh_tokens "
-                "WHERE token_hash = ?",
+                "SELECT family, client_id, tenant, scope, expires_at, used FROM refresh_tokens WHERE token_hash = ?",
                 (token_hash,),
             ).fetchone()
             if row is None:
@@ -136,9 +131,7 @@ class TokenService:
                 # Reuse of a consumed token: someone holds a copy, so the whole family goes.
                 tx.execute("INSERT OR IGNORE INTO revoked_families (family) VALUES (?)", (family,))
             if used or revoked or expires_at < time.time() or (client_id is not None and client_id != owner):
-                failure = GrantError(
-                    "invalid_grant", "The refresh token is invalid, expired or already used."
-                )
+                failure = GrantError("invalid_grant", "The refresh token is invalid, expired or already used.")
             else:
                 failure = None
                 if self.faults.active("refresh-not-rotated"):

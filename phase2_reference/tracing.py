@@ -33,9 +33,7 @@ class Tracing:
                 resource=Resource.create({"service.name": "phase2-reference", "service.version": version})
             )
             exporter = OTLPSpanExporter(endpoint=endpoint.rstrip("/") + "/v1/traces")
-            self._provider.add_span_processor(
-                BatchSpanProcessor(exporter, schedule_delay_millis=SCHEDULE_DELAY_MILLIS)
-            )
+            self._provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=SCHEDULE_DELAY_MILLIS))
             self._tracer = self._provider.get_tracer("phase2_reference")
 
     @property

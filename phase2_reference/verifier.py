@@ -80,11 +80,7 @@ class TokenVerifier:
         algorithm = header.get("alg")
         kid = header.get("kid")
         key: VerificationKey | None = None
-        if (
-            isinstance(algorithm, str)
-            and algorithm.lower() == "none"
-            and self.faults.active("accept-alg-none")
-        ):
+        if isinstance(algorithm, str) and algorithm.lower() == "none" and self.faults.active("accept-alg-none"):
             claims = self._unverified_claims(token)
         elif algorithm == "HS256" and self.faults.active("alg-confusion"):
             key = self._hmac_with_public_key(token)
@@ -165,9 +161,7 @@ class TokenVerifier:
         if not isinstance(expires_at, int | float) or isinstance(expires_at, bool):
             raise InvalidToken("The token has no valid exp claim.")
         not_before = claims.get("nbf")
-        if not_before is not None and (
-            not isinstance(not_before, int | float) or isinstance(not_before, bool)
-        ):
+        if not_before is not None and (not isinstance(not_before, int | float) or isinstance(not_before, bool)):
             raise InvalidToken("The token has an invalid nbf claim.")
         tenant = claims.get("tenant")
         if not isinstance(tenant, str) or not tenant:

@@ -32,9 +32,7 @@ async def list_events(state: AppState, call: Call) -> Reply:
     limit = effective_limit(call.query.get("limit", 20), state.faults)
     tenant, event_type, subject = _scope(state, call)
     rows = events.read_after(state.store, tenant, after, limit + 1, event_type, subject)
-    page = make_page(
-        "events", [(event.sequence, event.document) for event in rows], limit, state.codec, state.faults
-    )
+    page = make_page("events", [(event.sequence, event.document) for event in rows], limit, state.codec, state.faults)
     return Reply(200, page.body())
 
 

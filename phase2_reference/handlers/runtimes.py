@@ -24,9 +24,7 @@ async def start_runtime(state: AppState, call: Call) -> Reply:
     runtime = state.runtimes.start(call.tenant, call.body)
     state.orchestrator.poke()
     runtime_id = runtime.as_json()["id"]
-    return Reply(
-        202, runtime.doc, headers=[("location", f"/v2/runtimes/{runtime_id}"), ("etag", runtime.etag)]
-    )
+    return Reply(202, runtime.doc, headers=[("location", f"/v2/runtimes/{runtime_id}"), ("etag", runtime.etag)])
 
 
 @operation("getRuntime")
@@ -40,9 +38,7 @@ async def stop_runtime(state: AppState, call: Call) -> Reply:
     runtime = state.runtimes.stop(call.tenant, call.path["runtime_id"])
     state.orchestrator.poke()
     runtime_id = call.path["runtime_id"]
-    return Reply(
-        202, runtime.doc, headers=[("location", f"/v2/runtimes/{runtime_id}"), ("etag", runtime.etag)]
-    )
+    return Reply(202, runtime.doc, headers=[("location", f"/v2/runtimes/{runtime_id}"), ("etag", runtime.etag)])
 
 
 @operation("deleteRuntime")

@@ -18,8 +18,7 @@ async def list_worlds(state: AppState, call: Call) -> Reply:
 @operation("createWorld")
 async def create_world(state: AppState, call: Call) -> Reply:
     world = state.worlds.create(call.tenant, call.body)
-    world_id = world.as_json()["id"]
-    return Reply(201, world.doc, headers=[("location", f"/v2/worlds/{world_id}"), ("etag", world.etag)])
+    return Reply(201, world.doc, headers=[("location", f"/v2/worlds/{world.id}"), ("etag", world.etag)])
 
 
 @operation("getWorld")

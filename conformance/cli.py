@@ -52,6 +52,10 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     target.add_argument("--test-issuer-port", type=int, help="port for the test issuer's JWKS (default: any free)")
     target.add_argument("--otlp-receiver-port", type=int, help="port of the suite's OTLP/HTTP receiver (default: any)")
     target.add_argument(
+        "--callback-host",
+        help="host a remote deployment reaches the suite's test issuer and OTLP receiver at (default 127.0.0.1)",
+    )
+    target.add_argument(
         "--reference-fault",
         dest="reference_faults",
         action="append",
@@ -94,6 +98,7 @@ SETTING_KEYS = (
     "test_issuer_trusted",
     "test_issuer_port",
     "otlp_receiver_port",
+    "callback_host",
     "reference_faults",
     "config",
     "profile",

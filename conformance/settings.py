@@ -47,6 +47,7 @@ ENVIRONMENT = {
     "PHASE2_READ_ONLY_CLIENT_SECRET": "read_only_client_secret",
     "PHASE2_REPORT_DIR": "report_dir",
     "PHASE2_TIME_BUDGET": "time_budget",
+    "PHASE2_CALLBACK_HOST": "callback_host",
 }
 SETTING_NAMES = frozenset(ENVIRONMENT.values()) | {
     "reference",
@@ -62,6 +63,7 @@ SETTING_NAMES = frozenset(ENVIRONMENT.values()) | {
     "test_issuer_trusted",
     "test_issuer_port",
     "otlp_receiver_port",
+    "callback_host",
     "liveness_budget_ms",
     "reference_faults",
     "reference_controls",
@@ -133,6 +135,7 @@ class Settings:
     test_issuer_trusted: bool
     test_issuer_port: int
     otlp_receiver_port: int
+    callback_host: str  # how the deployment reaches the suite's test issuer and OTLP receiver
     liveness_budget_ms: float
     reference_faults: tuple[str, ...]
     reference_controls: bool
@@ -418,6 +421,7 @@ def load_settings(
                 integer=True,
             )
         ),
+        callback_host=str(value("callback_host", "127.0.0.1")),
         otlp_receiver_port=int(
             _as_number(
                 value("otlp_receiver_port", 0),

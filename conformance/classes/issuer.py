@@ -15,19 +15,19 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
 import time
 import uuid
 from functools import cached_property
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from jwt.algorithms import RSAAlgorithm
 
+from conformance.classes.loopback import LoopbackServer
 from conformance.contract.files import fixtures_dir
 
 AUDIENCE = "phase2-api"
@@ -39,7 +39,6 @@ CLIENT_ID = "phase2-conformance-test-issuer"
 LIFETIME = 300
 # Far beyond any clock-skew leeway a deployment may allow (commonly up to five minutes).
 SKEW_BEYOND_LEEWAY = 3600
-POLL_INTERVAL = 0.05  # seconds; how fast close() is answered by the serving thread
 JWKS_PATHS = ("/jwks.json", "/.well-known/jwks.json")
 METADATA_PATHS = ("/.well-known/openid-configuration", "/.well-known/oauth-authorization-server")
 
@@ -59,57 +58,26 @@ def _load_private_key(path: Path) -> RSAPrivateKey:
     return key
 
 
-class TestIssuer:
+class TestIssuer(LoopbackServer):
     """Serves the test issuer's JWKS over HTTP and mints valid and deliberately broken tokens."""
 
     __test__ = False  # not a pytest test class, despite its name
+
+    thread_name = "test-issuer"
+
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     def __init__(self, port: int = 0, host: str = "127.0.0.1", keys_dir: Path | None = None) -> None:
         keys = keys_dir or fixtures_dir() / "keys"
         self._key = _load_private_key(keys / "test-issuer-private.pem")
         self._rogue_key = _load_private_key(keys / "rogue-private.pem")
-        self._host = host
-        self._port = port
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # --- the HTTP side ------------------------------------------------------------------------
-    def start(self) -> Self:
-        if self._server is not None:
-            return self
-        server = ThreadingHTTPServer((self._host, self._port), _handler_for(self))
-        server.daemon_threads = True
-        self._server = server
-        self._port = int(server.server_address[1])
-        self._thread = threading.Thread(
-            target=server.serve_forever, args=(POLL_INTERVAL,), name="test-issuer", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @property
-    def port(self) -> int:
-        return self._port
+        super().__init__(port, host)
 
     @property
     def issuer(self) -> str:
         """The `iss` of every token it mints: its own URL, fixed once the port is."""
-        return f"http://{self._host}:{self._port}"
+        return self.url
 
     @property
     def jwks_url(self) -> str:

@@ -16,8 +16,8 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
@@ -25,13 +25,14 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
+from conformance.classes.loopback import LoopbackServer
+
 TRACES_PATH = "/v1/traces"
 # Other signals an exporter configured with one endpoint may send; accepted and dropped.
 IGNORED_PATHS = ("/v1/metrics", "/v1/logs")
 MAX_BODY_BYTES = 16 * 1024 * 1024
 MAX_SPANS = 50_000  # a chatty deployment must not grow the run's memory without bound
 PROTOBUF = "application/x-protobuf"
-POLL_INTERVAL = 0.05  # seconds; how fast close() is answered by the serving thread
 SPAN_KIND_SERVER = 2  # opentelemetry.proto.trace.v1.Span.SpanKind.SPAN_KIND_SERVER
 
 
@@ -112,55 +113,25 @@ def decode_export(body: bytes, content_type: str, content_encoding: str) -> Expo
     return request
 
 
-class OtlpReceiver:
+class OtlpReceiver(LoopbackServer):
     """An OTLP/HTTP receiver on loopback with a thread-safe store of the spans it received."""
 
+    thread_name = "otlp-receiver"
+
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
+
     def __init__(self, port: int = 0, host: str = "127.0.0.1") -> None:
-        self._host = host
-        self._port = port
+        super().__init__(port, host)
         self._spans: list[ReceivedSpan] = []
         self._changed = threading.Condition()
         self.exports = 0  # export requests accepted
         self.rejected = 0  # requests that were not valid exports
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> Self:
-        if self._server is not None:
-            return self
-        server = ThreadingHTTPServer((self._host, self._port), _handler_for(self))
-        server.daemon_threads = True
-        self._server = server
-        self._port = int(server.server_address[1])
-        self._thread = threading.Thread(
-            target=server.serve_forever, args=(POLL_INTERVAL,), name="otlp-receiver", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @property
-    def port(self) -> int:
-        return self._port
 
     @property
     def endpoint(self) -> str:
         """The base URL for OTEL_EXPORTER_OTLP_ENDPOINT (exporters append /v1/traces)."""
-        return f"http://{self._host}:{self._port}"
+        return self.url
 
     def add(self, spans: list[ReceivedSpan]) -> None:
         with self._changed:

@@ -90,11 +90,15 @@ class RunSession:
         if "auth" in classes and self.settings.test_issuer_trusted:
             from conformance.classes.issuer import TestIssuer
 
-            self.resources.test_issuer = self._stack.enter_context(TestIssuer(port=self.settings.test_issuer_port))
+            self.resources.test_issuer = self._stack.enter_context(
+                TestIssuer(port=self.settings.test_issuer_port, host=self.settings.callback_host)
+            )
         if "telemetry" in classes:
             from conformance.classes.otlp import OtlpReceiver
 
-            self.resources.otlp = self._stack.enter_context(OtlpReceiver(port=self.settings.otlp_receiver_port))
+            self.resources.otlp = self._stack.enter_context(
+                OtlpReceiver(port=self.settings.otlp_receiver_port, host=self.settings.callback_host)
+            )
 
     def _start_reference(self) -> None:
         issuer = self.resources.test_issuer

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +19,7 @@ from phase2_reference import events
 from phase2_reference.clock import timestamp
 from phase2_reference.cursors import CursorCodec
 from phase2_reference.faults import ActiveFaults
+from phase2_reference.ids import new_id
 from phase2_reference.jsonutil import dumps
 from phase2_reference.paging import Page, effective_limit, make_page
 from phase2_reference.plugins import PLUGINS
@@ -122,7 +122,7 @@ class RuntimeService:
         now = time.time()
         stamp = timestamp()
         runtime = {
-            "id": str(uuid.uuid4()),
+            "id": new_id(),
             "world_id": world_id,
             "plugin": body["plugin"],
             "parameters": dict(body.get("parameters", {})),

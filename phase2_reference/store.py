@@ -20,8 +20,7 @@ import asyncio
 import contextlib
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 SCHEMA = """
@@ -93,11 +92,14 @@ class Store:
         self._connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._connection.execute("PRAGMA journal_mode=WAL")
         self._connection.execute("PRAGMA synchronous=NORMAL")
+        # 64 MiB of page cache instead of 2: index pages stay in memory as the tables grow.
+        self._connection.execute("PRAGMA cache_size=-65536")
         self._connection.execute("PRAGMA foreign_keys=ON")
         self._connection.executescript(SCHEMA)
         self.available = True
         self._after_commit: list[Callable[[], None]] = []
-        self._batch: asyncio.Future[None] | None = None
+        self._batch_open = False
+        self._batch_waiters: list[asyncio.Future[None]] = []
         self._batch_wrote_events = False
 
     def on_commit(self, callback: Callable[[], None]) -> None:
@@ -110,67 +112,56 @@ class Store:
             raise StoreUnavailable("data store unavailable")
         return self._connection
 
-    @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
-        """One change with its events: all of it is committed, or none of it."""
-        connection = self.connection
-        batched = self._join_batch(connection)
-        connection.execute("SAVEPOINT change" if batched else "BEGIN IMMEDIATE")
-        tx = Transaction(connection)
-        try:
-            yield tx
-        except BaseException:
-            if batched:
-                connection.execute("ROLLBACK TO change")
-                connection.execute("RELEASE change")
-            else:
-                connection.execute("ROLLBACK")
-            raise
-        if batched:
-            connection.execute("RELEASE change")
-            self._batch_wrote_events = self._batch_wrote_events or tx.wrote_events
-        else:
-            connection.execute("COMMIT")
-            if tx.wrote_events:
-                self._notify()
+    def transaction(self) -> Change:
+        """One change with its events: all of it is committed, or none of it (`with store.transaction() as tx`)."""
+        return Change(self, self.connection)
 
-    def _join_batch(self, connection: sqlite3.Connection) -> bool:
+    def join_batch(self, connection: sqlite3.Connection) -> bool:
+        """Open (or join) the loop turn's shared transaction; False when no event loop runs here."""
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return False
-        if self._batch is None:
+        if not self._batch_open:
             connection.execute("BEGIN IMMEDIATE")
-            batch: asyncio.Future[None] = loop.create_future()
-            # Nobody may be waiting when a commit fails (the orchestrator's changes); mark it seen.
-            batch.add_done_callback(lambda done: done.cancelled() or done.exception())
-            self._batch = batch
+            self._batch_open = True
             loop.call_soon(self._commit_batch)
         return True
 
     def _commit_batch(self) -> None:
-        batch, self._batch = self._batch, None
-        wrote_events, self._batch_wrote_events = self._batch_wrote_events, False
-        if batch is None:
+        if not self._batch_open:
             return
+        waiters, self._batch_waiters = self._batch_waiters, []
+        wrote_events, self._batch_wrote_events = self._batch_wrote_events, False
+        self._batch_open = False
+        failure: StoreUnavailable | None = None
         try:
             self._connection.execute("COMMIT")
         except sqlite3.Error:
             with contextlib.suppress(sqlite3.Error):
                 self._connection.execute("ROLLBACK")
-            batch.set_exception(StoreUnavailable("the data store could not commit"))
-            return
-        batch.set_result(None)
-        if wrote_events:
-            self._notify()
+            failure = StoreUnavailable("the data store could not commit")
+        for waiter in waiters:
+            if not waiter.done():  # a waiter whose request was cancelled is done already
+                if failure is None:
+                    waiter.set_result(None)
+                else:
+                    waiter.set_exception(failure)
+        if failure is None and wrote_events:
+            self.notify()
 
     async def settled(self) -> None:
         """Return once every change made so far is committed; StoreUnavailable if its commit failed."""
-        batch = self._batch
-        if batch is not None:
-            await asyncio.shield(batch)
+        if self._batch_open:
+            # A future per waiter: cancelling one request must not cancel the others' wait.
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._batch_waiters.append(waiter)
+            await waiter
 
-    def _notify(self) -> None:
+    def note_events(self, wrote_events: bool) -> None:
+        self._batch_wrote_events = self._batch_wrote_events or wrote_events
+
+    def notify(self) -> None:
         for callback in self._after_commit:
             callback()
 
@@ -183,6 +174,40 @@ class Store:
     def close(self) -> None:
         self._commit_batch()
         self._connection.close()
+
+
+class Change:
+    """The context manager of one change: a SAVEPOINT in the loop turn's group, or its own transaction."""
+
+    __slots__ = ("_batched", "_connection", "_store", "_tx")
+
+    def __init__(self, store: Store, connection: sqlite3.Connection) -> None:
+        self._store = store
+        self._connection = connection
+        self._batched = False
+        self._tx = Transaction(connection)
+
+    def __enter__(self) -> Transaction:
+        self._batched = self._store.join_batch(self._connection)
+        self._connection.execute("SAVEPOINT change" if self._batched else "BEGIN IMMEDIATE")
+        return self._tx
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: object) -> None:
+        connection = self._connection
+        if kind is not None:
+            if self._batched:
+                connection.execute("ROLLBACK TO change")
+                connection.execute("RELEASE change")
+            else:
+                connection.execute("ROLLBACK")
+            return
+        if self._batched:
+            connection.execute("RELEASE change")
+            self._store.note_events(self._tx.wrote_events)
+        else:
+            connection.execute("COMMIT")
+            if self._tx.wrote_events:
+                self._store.notify()
 
 
 class Transaction:

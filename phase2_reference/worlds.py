@@ -7,7 +7,6 @@ tenant's world is indistinguishable from one that never existed (404).
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +14,7 @@ from phase2_reference import events
 from phase2_reference.clock import timestamp
 from phase2_reference.cursors import CursorCodec
 from phase2_reference.faults import ActiveFaults
+from phase2_reference.ids import new_id
 from phase2_reference.jsonutil import dumps
 from phase2_reference.paging import Page, effective_limit, make_page
 from phase2_reference.plugins import PLUGINS
@@ -126,7 +126,7 @@ class WorldService:
         self._reject_labels(body.get("labels"))
         now = timestamp()
         world = {
-            "id": str(uuid.uuid4()),
+            "id": new_id(),
             "name": body["name"],
             "description": body.get("description", ""),
             "labels": dict(body.get("labels", {})),

@@ -30,11 +30,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from servers import Reference, st_run_command  # noqa: E402
+
 from conformance.contract import load_catalog  # noqa: E402
 from phase2_reference.faults import REGISTRY  # noqa: E402
 
-CONTRACT = REPO / "openapi" / "phase2.yaml"
-ST_CONFIG = REPO / "tests" / "phase2_reference" / "schemathesis.toml"
 CLEAN = "(none: the clean reference)"
 
 
@@ -72,58 +72,13 @@ def suite_detects(fault: str | None, requirement: str | None, workdir: Path) -> 
 
 
 def schemathesis_detects(fault: str | None, max_examples: int, workdir: Path) -> bool:
-    command = [
-        sys.executable,
-        "-m",
-        "phase2_reference",
-        "serve",
-        "--port",
-        "0",
-        "--in-memory",
-        "--token-ttl",
-        "3600",
-        "--log-level",
-        "warning",
-    ]
-    if fault:
-        command += ["--fault", fault]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    reference = Reference(*(["--fault", fault] if fault else []))
     try:
-        assert server.stdout is not None
-        base_url = json.loads(server.stdout.readline())["base_url"]
-        st = str(Path(sys.executable).with_name("st"))
-        completed = subprocess.run(
-            [
-                st,
-                "--config-file",
-                str(ST_CONFIG),
-                "run",
-                str(CONTRACT),
-                "--url",
-                base_url,
-                "--checks",
-                "all",
-                "--mode",
-                "all",
-                "--phases",
-                "examples,coverage,fuzzing,stateful",
-                "--max-examples",
-                str(max_examples),
-                "--seed",
-                "20261126",
-                "--request-timeout",
-                "15",
-                "--no-color",
-            ],
-            capture_output=True,
-            text=True,
-            cwd=workdir,
-            timeout=1800,
-        )
+        command = st_run_command(reference.base_url, max_examples, 20261126)
+        completed = subprocess.run(command, capture_output=True, text=True, cwd=workdir, timeout=1800)
         return completed.returncode != 0
     finally:
-        server.terminate()
-        server.wait(10)
+        reference.stop()
 
 
 def measure(fault: str | None, max_examples: int) -> Outcome:

@@ -19,21 +19,16 @@ Wall time includes each tool's start-up (imports, schema loading), which favours
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from prometheus_client.parser import text_string_to_metric_families
+from servers import Reference, st_run_command
 
-REPO = Path(__file__).resolve().parent.parent
-CONTRACT = REPO / "openapi" / "phase2.yaml"
-ST_CONFIG = REPO / "tests" / "phase2_reference" / "schemathesis.toml"
 CLIENT_ID = "tenant-a-admin"
 CLIENT_SECRET = "test-only-secret-tenant-a-admin-7f3c"  # test-only, from fixtures/clients.yaml
 
@@ -50,48 +45,6 @@ class Measurement:
         return 1000 * self.seconds / max(self.requests, 1)
 
 
-class Reference:
-    def __init__(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "phase2_reference",
-                "serve",
-                "--port",
-                "0",
-                "--in-memory",
-                "--token-ttl",
-                "3600",
-                "--log-level",
-                "warning",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        announcement = json.loads(self.process.stdout.readline())
-        self.url = announcement["url"]
-        self.base_url = announcement["base_url"]
-
-    def requests_served(self) -> int:
-        with urllib.request.urlopen(self.base_url + "/metrics", timeout=10) as response:
-            text = response.read().decode()
-        total = 0.0
-        for family in text_string_to_metric_families(text):
-            if family.name != "phase2_http_requests":
-                continue
-            for sample in family.samples:
-                if sample.name.endswith("_total") and sample.labels.get("route") != "/metrics":
-                    total += sample.value
-        return int(total)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
-
-
 def measure(tool: str, command: list[str], reference: Reference, env: dict[str, str]) -> Measurement:
     started = time.perf_counter()
     completed = subprocess.run(command, env=env, capture_output=True, text=True, cwd=tempfile.gettempdir())
@@ -106,29 +59,7 @@ def measure(tool: str, command: list[str], reference: Reference, env: dict[str, 
 def run_schemathesis(max_examples: int, seed: int) -> Measurement:
     reference = Reference()
     try:
-        st = str(Path(sys.executable).with_name("st"))
-        command = [
-            st,
-            "--config-file",
-            str(ST_CONFIG),
-            "run",
-            str(CONTRACT),
-            "--url",
-            reference.base_url,
-            "--checks",
-            "all",
-            "--mode",
-            "all",
-            "--phases",
-            "examples,coverage,fuzzing,stateful",
-            "--max-examples",
-            str(max_examples),
-            "--seed",
-            str(seed),
-            "--request-timeout",
-            "15",
-            "--no-color",
-        ]
+        command = st_run_command(reference.base_url, max_examples, seed)
         return measure("schemathesis (st run)", command, reference, dict(os.environ))
     finally:
         reference.stop()

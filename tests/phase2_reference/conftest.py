@@ -82,9 +82,7 @@ class Api:
         runtime: dict[str, Any] = response.json()
         return runtime
 
-    def wait_status(
-        self, runtime_id: str, wanted: str, who: str = "a", timeout: float = 5.0
-    ) -> dict[str, Any]:
+    def wait_status(self, runtime_id: str, wanted: str, who: str = "a", timeout: float = 5.0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
             runtime: dict[str, Any] = self.request("GET", f"/runtimes/{runtime_id}", who).json()

@@ -20,9 +20,7 @@ def test_in_process_without_lifespan_starts_the_orchestrator_on_demand() -> None
         try:
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://x") as http:
                 client_id, secret = CLIENTS["b"]
-                login = await http.post(
-                    "/v2/auth/login", json={"client_id": client_id, "client_secret": secret}
-                )
+                login = await http.post("/v2/auth/login", json={"client_id": client_id, "client_secret": secret})
                 bearer = {"Authorization": f"Bearer {login.json()['access_token']}"}
                 worlds = (await http.get("/v2/worlds", headers=bearer)).json()["items"]
                 assert [world["name"] for world in worlds] == ["seed-tenant-b-world"]
@@ -30,9 +28,7 @@ def test_in_process_without_lifespan_starts_the_orchestrator_on_demand() -> None
                     "/v2/runtimes", headers=bearer, json={"world_id": worlds[0]["id"], "plugin": "agent-sim"}
                 )
                 for _ in range(100):
-                    status = (await http.get(f"/v2/runtimes/{runtime.json()['id']}", headers=bearer)).json()[
-                        "status"
-                    ]
+                    status = (await http.get(f"/v2/runtimes/{runtime.json()['id']}", headers=bearer)).json()["status"]
                     if status == "running":
                         break
                     await asyncio.sleep(0.01)

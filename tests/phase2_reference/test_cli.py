@@ -32,9 +32,7 @@ class Served:
 
     def login(self, who: str = "a") -> dict[str, Any]:
         client_id, secret = CLIENTS[who]
-        response = httpx.post(
-            f"{self.base_url}/auth/login", json={"client_id": client_id, "client_secret": secret}
-        )
+        response = httpx.post(f"{self.base_url}/auth/login", json={"client_id": client_id, "client_secret": secret})
         assert response.status_code == 200, response.text
         tokens: dict[str, Any] = response.json()
         return tokens
@@ -178,9 +176,7 @@ def test_the_default_data_dir_and_restart_survival(tmp_path: Path) -> None:
         world = httpx.get(f"{served.base_url}/worlds/{created.json()['id']}", headers=headers)
         assert world.status_code == 200
         assert world.json() == created.json()
-        refreshed = httpx.post(
-            f"{served.base_url}/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
-        )
+        refreshed = httpx.post(f"{served.base_url}/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
         assert refreshed.status_code == 200
 
 
@@ -226,9 +222,7 @@ def test_runtime_transitions_resume_after_a_restart(tmp_path: Path) -> None:
         status = ""
         deadline = time.monotonic() + 10
         while status != "running" and time.monotonic() < deadline:
-            status = httpx.get(f"{served.base_url}/runtimes/{runtime['id']}", headers=headers).json()[
-                "status"
-            ]
+            status = httpx.get(f"{served.base_url}/runtimes/{runtime['id']}", headers=headers).json()["status"]
             time.sleep(0.05)
         assert status == "running"
         events = httpx.get(
@@ -249,9 +243,7 @@ def test_logs_are_json_lines_without_secrets(tmp_path: Path) -> None:
         listed = httpx.get(f"{served.base_url}/worlds", headers=bearer).json()["items"]
         assert [world["name"] for world in listed] == ["seed-archipelago", "seed-crowds"]
         httpx.post(f"{served.base_url}/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
-        httpx.post(
-            f"{served.base_url}/auth/login", json={"client_id": "tenant-a-admin", "client_secret": "guess"}
-        )
+        httpx.post(f"{served.base_url}/auth/login", json={"client_id": "tenant-a-admin", "client_secret": "guess"})
         served.process.send_signal(signal.SIGTERM)
         served.process.wait(timeout=10)
         served.stderr.seek(0)

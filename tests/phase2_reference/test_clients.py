@@ -10,9 +10,7 @@ from phase2_reference.clients import ClientRegistry
 from phase2_reference.config import ConfigError
 from tests.phase2_reference.conftest import REPO
 
-SCOPES = frozenset(
-    {"worlds:read", "worlds:write", "runtimes:read", "runtimes:write", "engine:read", "events:read"}
-)
+SCOPES = frozenset({"worlds:read", "worlds:write", "runtimes:read", "runtimes:write", "engine:read", "events:read"})
 
 
 def test_the_fixture_clients() -> None:

@@ -73,8 +73,5 @@ def test_faults_are_listed_with_their_requirement() -> None:
 
 def test_controls_exist_only_when_asked_for() -> None:
     for api in make_api(trusting_config(test_controls=False)):
-        assert (
-            api.http.post(api.server.origin + "/_reference/store", json={"available": False}).status_code
-            == 404
-        )
+        assert api.http.post(api.server.origin + "/_reference/store", json={"available": False}).status_code == 404
         assert api.http.get(api.server.origin + "/_reference/faults").status_code == 404

@@ -24,9 +24,7 @@ def test_append_and_read_after_with_filters() -> None:
     assert document["data"] == {"id": "1"}
     assert document["time"].endswith("Z")
     assert [e.sequence for e in events.read_after(store, "a", first, 10)] == [third]
-    assert [e.type for e in events.read_after(store, "a", 0, 10, event_type="world.deleted")] == [
-        "world.deleted"
-    ]
+    assert [e.type for e in events.read_after(store, "a", 0, 10, event_type="world.deleted")] == ["world.deleted"]
     assert events.read_after(store, "a", 0, 10, subject="worlds/2") == []
     assert len(events.read_after(store, None, 0, 10)) == 3
     assert len(events.read_after(store, "a", 0, 1)) == 1

@@ -85,9 +85,7 @@ class Probe:
     async def token(self, who: str = "a") -> str:
         if who not in self.tokens:
             client_id, secret = CLIENTS[who]
-            response = await self.http.post(
-                "/v2/auth/login", json={"client_id": client_id, "client_secret": secret}
-            )
+            response = await self.http.post("/v2/auth/login", json={"client_id": client_id, "client_secret": secret})
             self.tokens[who] = response.json()["access_token"]
         return self.tokens[who]
 
@@ -216,8 +214,7 @@ async def buckets_cumulative(probe: Probe) -> bool:
             elif sample.name.endswith("_count"):
                 counts[key] = sample.value
         return all(
-            [v for _, v in sorted(buckets)] == sorted(v for _, v in buckets)
-            and sorted(buckets)[-1][1] == counts[key]
+            [v for _, v in sorted(buckets)] == sorted(v for _, v in buckets) and sorted(buckets)[-1][1] == counts[key]
             for key, buckets in series.items()
         )
     return False
@@ -226,9 +223,7 @@ async def buckets_cumulative(probe: Probe) -> bool:
 async def labels_after_patch(probe: Probe) -> dict[str, str]:
     world = await probe.world(labels={"a": "1", "b": "2"})
     headers = {"If-Match": '"1"', "Content-Type": "application/merge-patch+json"}
-    response = await probe.call(
-        "PATCH", f"/worlds/{world['id']}", headers=headers, json={"labels": {"b": "3"}}
-    )
+    response = await probe.call("PATCH", f"/worlds/{world['id']}", headers=headers, json={"labels": {"b": "3"}})
     labels: dict[str, str] = response.json()["labels"]
     return labels
 
@@ -358,13 +353,9 @@ async def raw_path_routes(probe: Probe) -> bool:
 
 async def refresh_twice(probe: Probe) -> int:
     client_id, secret = CLIENTS["a"]
-    tokens = (
-        await probe.http.post("/v2/auth/login", json={"client_id": client_id, "client_secret": secret})
-    ).json()
+    tokens = (await probe.http.post("/v2/auth/login", json={"client_id": client_id, "client_secret": secret})).json()
     await probe.http.post("/v2/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
-    return (
-        await probe.http.post("/v2/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
-    ).status_code
+    return (await probe.http.post("/v2/auth/refresh", json={"refresh_token": tokens["refresh_token"]})).status_code
 
 
 async def after_logout(probe: Probe) -> int:
@@ -385,9 +376,7 @@ async def other_tenant(probe: Probe, action: str) -> object:
         return (
             await probe.call("PATCH", f"/worlds/{theirs['id']}", headers=headers, json={"description": "x"})
         ).status_code
-    subjects = [
-        e["subject"] for e in (await probe.call("GET", "/events", params={"limit": 100})).json()["items"]
-    ]
+    subjects = [e["subject"] for e in (await probe.call("GET", "/events", params={"limit": 100})).json()["items"]]
     return f"worlds/{theirs['id']}" in subjects
 
 
@@ -406,9 +395,7 @@ async def distinct_request_ids(probe: Probe) -> bool:
 
 async def create_status(probe: Probe, body: Any, content_type: str = "application/json") -> int:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return (
-        await probe.call("POST", "/worlds", headers={"Content-Type": content_type}, content=raw)
-    ).status_code
+    return (await probe.call("POST", "/worlds", headers={"Content-Type": content_type}, content=raw)).status_code
 
 
 async def with_flags_engine(probe: Probe) -> object:
@@ -544,9 +531,7 @@ PROBES: dict[str, tuple[ProbeFunction, object, object]] = {
     "slow-liveness": (liveness_seconds, False, True),
     "metrics-garbled": (parses, True, False),
     "metrics-no-openmetrics": (
-        lambda p: _header(
-            p.metrics("application/openmetrics-text; version=1.0.0"), "content-type", prefix=True
-        ),
+        lambda p: _header(p.metrics("application/openmetrics-text; version=1.0.0"), "content-type", prefix=True),
         "application/openmetrics-text",
         "text/plain",
     ),
@@ -619,9 +604,7 @@ async def _duplicate(probe: Probe) -> int:
 async def _patch_status(probe: Probe, if_match: str | None) -> int:
     world = await probe.world()
     headers = {"Content-Type": "application/merge-patch+json", **({"If-Match": if_match} if if_match else {})}
-    return (
-        await probe.call("PATCH", f"/worlds/{world['id']}", headers=headers, json={"description": "x"})
-    ).status_code
+    return (await probe.call("PATCH", f"/worlds/{world['id']}", headers=headers, json={"description": "x"})).status_code
 
 
 async def _create_with(probe: Probe, token: str) -> int:
@@ -694,9 +677,7 @@ def tracing(request: pytest.FixtureRequest) -> Iterator[tuple[str | None, Collec
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
-def test_the_fault_changes_the_behaviour_it_names(
-    name: str, tracing: tuple[str | None, Collector | None]
-) -> None:
+def test_the_fault_changes_the_behaviour_it_names(name: str, tracing: tuple[str | None, Collector | None]) -> None:
     endpoint, collector = tracing
     _, clean, faulted = PROBES[name]
     if collector is not None:

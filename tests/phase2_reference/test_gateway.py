@@ -67,9 +67,7 @@ def test_the_pipeline_checks_in_order(api: Api) -> None:
     # then media type (415) before parsing (400)
     assert_problem(api.request("POST", "/worlds", content=b"{", headers={"content-type": "text/plain"}), 415)
     # then parsing (400) before body validation (422)
-    assert_problem(
-        api.request("POST", "/worlds", content=b"{", headers={"content-type": "application/json"}), 400
-    )
+    assert_problem(api.request("POST", "/worlds", content=b"{", headers={"content-type": "application/json"}), 400)
     problem = assert_problem(api.request("POST", "/worlds", json={"name": 5, "colour": "red"}), 422)
     assert {error["pointer"] for error in problem["errors"]} == {"/name", "/colour"}
 
@@ -79,9 +77,7 @@ def test_bodies_over_one_mebibyte_are_413_by_length_or_by_counting(api: Api) -> 
     exact = json.dumps({"name": "x", "description": "d"}).encode()
     padded = exact[:-1] + b" " * (limit - len(exact)) + b"}"
     assert len(padded) == limit
-    assert api.request(
-        "POST", "/worlds", content=padded, headers={"content-type": "application/json"}
-    ).status_code in (
+    assert api.request("POST", "/worlds", content=padded, headers={"content-type": "application/json"}).status_code in (
         201,
         409,
     )
@@ -96,9 +92,7 @@ def test_bodies_over_one_mebibyte_are_413_by_length_or_by_counting(api: Api) -> 
     assert "content-length" not in streamed.request.headers
     assert_problem(streamed, 413)
     over = padded + b" "
-    assert_problem(
-        api.request("POST", "/worlds", content=over, headers={"content-type": "application/json"}), 413
-    )
+    assert_problem(api.request("POST", "/worlds", content=over, headers={"content-type": "application/json"}), 413)
 
 
 @pytest.mark.parametrize(
@@ -135,13 +129,9 @@ def test_malformed_bodies_are_400(api: Api, raw: bytes) -> None:
 
 def test_media_type_parameters(api: Api) -> None:
     body = json.dumps({"name": f"charset-{uuid.uuid4().hex[:8]}"}).encode()
-    ok = api.request(
-        "POST", "/worlds", content=body, headers={"content-type": "application/json; charset=UTF-8"}
-    )
+    ok = api.request("POST", "/worlds", content=body, headers={"content-type": "application/json; charset=UTF-8"})
     assert ok.status_code == 201
-    latin = api.request(
-        "POST", "/worlds", content=body, headers={"content-type": "application/json; charset=latin-1"}
-    )
+    latin = api.request("POST", "/worlds", content=body, headers={"content-type": "application/json; charset=latin-1"})
     assert_problem(latin, 415)
     missing = api.request("POST", "/worlds", content=body, headers={"content-type": ""})
     assert_problem(missing, 415)

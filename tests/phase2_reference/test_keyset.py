@@ -79,9 +79,7 @@ def test_url_keys_are_fetched_once_and_refetched_sparingly(
 
 
 def test_an_unreachable_url_is_logged_not_raised() -> None:
-    keyset = KeySet(
-        "http://me", SigningKey.generate(), (TrustedIssuer(TEST_ISSUER, "http://127.0.0.1:1/jwks"),)
-    )
+    keyset = KeySet("http://me", SigningKey.generate(), (TrustedIssuer(TEST_ISSUER, "http://127.0.0.1:1/jwks"),))
     assert asyncio.run(keyset.find(TEST_KID)) is None
 
 

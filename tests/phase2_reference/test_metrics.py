@@ -57,9 +57,7 @@ def test_routes_are_templates_and_unknown_paths_one_series(fresh: Api) -> None:
     assert "/worlds" in routes
     assert "/auth/login" in routes
     assert "unmatched" in routes
-    assert not any(
-        route.startswith("/v2") or "-" in route.split("/")[-1] for route in routes if route != "unmatched"
-    )
+    assert not any(route.startswith("/v2") or "-" in route.split("/")[-1] for route in routes if route != "unmatched")
 
 
 def test_histogram_buckets_are_cumulative_and_end_in_the_count(fresh: Api) -> None:

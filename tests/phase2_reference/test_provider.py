@@ -65,14 +65,9 @@ def test_token_endpoint_errors(api: Api) -> None:
         headers={"Authorization": basic(client_id, secret)},
     )
     assert both.json()["error"] == "invalid_request"
-    assert (
-        api.http.post(endpoint, data={"grant_type": "password"}).json()["error"] == "unsupported_grant_type"
-    )
+    assert api.http.post(endpoint, data={"grant_type": "password"}).json()["error"] == "unsupported_grant_type"
     assert api.http.post(endpoint, data={}).json()["error"] == "invalid_request"
-    assert (
-        api.http.post(endpoint, json={"grant_type": "client_credentials"}).json()["error"]
-        == "invalid_request"
-    )
+    assert api.http.post(endpoint, json={"grant_type": "client_credentials"}).json()["error"] == "invalid_request"
     unknown = api.http.post(endpoint, data={"grant_type": "refresh_token", "refresh_token": "rt_nope"})
     assert unknown.status_code == 400
     assert unknown.json()["error"] == "invalid_grant"

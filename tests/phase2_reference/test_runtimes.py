@@ -35,9 +35,7 @@ def test_stop_and_delete_follow_the_status() -> None:
 def test_start_checks_plugin_then_world() -> None:
     state = build_state(trusting_config())
     with pytest.raises(ProblemError) as plugin:
-        state.runtimes.start(
-            "t", {"world_id": "00000000-0000-4000-8000-000000000000", "plugin": "quantum-sim"}
-        )
+        state.runtimes.start("t", {"world_id": "00000000-0000-4000-8000-000000000000", "plugin": "quantum-sim"})
     assert plugin.value.status == 422
     with pytest.raises(ProblemError) as world:
         state.runtimes.start("t", {"world_id": "00000000-0000-4000-8000-000000000000", "plugin": "agent-sim"})

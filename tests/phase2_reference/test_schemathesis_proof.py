@@ -25,9 +25,7 @@ MAX_EXAMPLES = "20"
 @pytest.mark.slow
 def test_schemathesis_finds_no_failure(tmp_path: Path) -> None:
     st = Path(sys.executable).with_name("st")
-    config = Config(
-        data_dir=tmp_path / "data", feature_flags=BOTH_FLAGS, runtime_step_ms=50, log_level="warning"
-    )
+    config = Config(data_dir=tmp_path / "data", feature_flags=BOTH_FLAGS, runtime_step_ms=50, log_level="warning")
     with running_server(config) as base_url:
         result = subprocess.run(
             [

@@ -31,9 +31,7 @@ def test_a_failed_transaction_leaves_nothing_and_skips_callbacks() -> None:
 
     def failing_change() -> None:
         with store.transaction() as tx:
-            tx.execute(
-                "INSERT INTO events (tenant, type, subject, time, data) VALUES ('t', 'x', 's', 'now', '{}')"
-            )
+            tx.execute("INSERT INTO events (tenant, type, subject, time, data) VALUES ('t', 'x', 's', 'now', '{}')")
             tx.wrote_events = True
             raise RuntimeError("boom")
 
@@ -42,9 +40,7 @@ def test_a_failed_transaction_leaves_nothing_and_skips_callbacks() -> None:
     assert store.connection.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 0
     assert calls == []
     with store.transaction() as tx:
-        tx.execute(
-            "INSERT INTO events (tenant, type, subject, time, data) VALUES ('t', 'x', 's', 'now', '{}')"
-        )
+        tx.execute("INSERT INTO events (tenant, type, subject, time, data) VALUES ('t', 'x', 's', 'now', '{}')")
         tx.wrote_events = True
     assert calls == [1]
     with store.transaction() as tx:
@@ -111,3 +107,24 @@ def test_a_failed_group_commit_reaches_every_waiter(tmp_path: Path) -> None:
             await store.settled()
 
     asyncio.run(main())
+
+
+def test_a_cancelled_waiter_leaves_the_others_waiting_for_the_commit() -> None:
+    store = Store(None)
+
+    async def change_then_wait() -> None:
+        with store.transaction() as tx:  # opens the group; its commit is queued behind the tasks below
+            tx.execute("INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ('a', 1)")
+        await store.settled()
+
+    async def main() -> None:
+        impatient = asyncio.ensure_future(change_then_wait())
+        patient = asyncio.ensure_future(store.settled())
+        canceller = asyncio.get_running_loop().call_soon(impatient.cancel)
+        assert canceller is not None
+        await asyncio.gather(impatient, patient, return_exceptions=True)
+        assert impatient.cancelled()
+        assert patient.result() is None
+
+    asyncio.run(main())
+    assert store.connection.execute("SELECT jti FROM revoked_access_tokens").fetchall() == [("a",)]

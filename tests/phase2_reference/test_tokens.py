@@ -17,9 +17,7 @@ CLIENT = Client("c", b"", "tenant-x", frozenset({"worlds:read", "worlds:write"})
 
 
 def service(store: Store | None = None, faults: ActiveFaults | None = None) -> TokenService:
-    return TokenService(
-        store or Store(None), SigningKey.generate(), "http://issuer", 60, faults or ActiveFaults()
-    )
+    return TokenService(store or Store(None), SigningKey.generate(), "http://issuer", 60, faults or ActiveFaults())
 
 
 def test_scope_resolution() -> None:
@@ -33,9 +31,7 @@ def test_scope_resolution() -> None:
 def test_login_claims() -> None:
     tokens = service()
     issued = tokens.login(CLIENT, "worlds:read")
-    claims = jwt.decode(
-        issued.access_token, tokens.key.public_key, algorithms=["RS256"], audience="phase2-api"
-    )
+    claims = jwt.decode(issued.access_token, tokens.key.public_key, algorithms=["RS256"], audience="phase2-api")
     assert claims["iss"] == "http://issuer"
     assert claims["tenant"] == "tenant-x"
     assert claims["scope"] == "worlds:read"

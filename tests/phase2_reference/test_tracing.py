@@ -46,9 +46,7 @@ def test_spans_continue_the_callers_trace(collector: tuple[Collector, str]) -> N
 def test_a_malformed_traceparent_starts_a_new_trace(collector: tuple[Collector, str]) -> None:
     received, endpoint = collector
     for api in make_api(trusting_config(otlp_endpoint=endpoint)):
-        response = api.http.get(
-            "/healthz", headers={"traceparent": "00-nothex-zz-01", "X-Request-ID": "malformed-tp"}
-        )
+        response = api.http.get("/healthz", headers={"traceparent": "00-nothex-zz-01", "X-Request-ID": "malformed-tp"})
         assert response.status_code == 200
         spans = received.wait_for(lambda s: s.name == "GET /healthz")
         assert all(span.trace_id.hex() != TRACE_ID for span in spans)

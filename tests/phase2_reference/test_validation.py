@@ -58,26 +58,22 @@ def test_a_missing_required_header_is_reported() -> None:
 def test_body_issues_point_into_the_document() -> None:
     body = validator("createWorld").body
     assert body is not None
-    issues = body.issues(
-        "application/json", {"colour": "red", "labels": {"Bad": "x"}, "settings": {"tick_rate_hz": 0}}
-    )
+    issues = body.issues("application/json", {"colour": "red", "labels": {"Bad": "x"}, "settings": {"tick_rate_hz": 0}})
     pointers = sorted(issue.pointer for issue in issues)
     assert pointers == ["/colour", "/labels", "/name", "/settings/tick_rate_hz"]
     assert all(len(issue.detail) <= 200 for issue in issues)
     assert body.issues("application/json", {"name": "ok", "settings": {"tick_rate_hz": 60.0}}) == []
     runtime = validator("startRuntime").body
     assert runtime is not None
-    assert [i.pointer for i in runtime.issues("application/json", {"world_id": "x", "plugin": "p-1"})] == [
-        "/world_id"
-    ]
+    assert [i.pointer for i in runtime.issues("application/json", {"world_id": "x", "plugin": "p-1"})] == ["/world_id"]
 
 
 def test_patterns_are_read_as_ecma_262() -> None:
     body = validator("createWorld").body
     assert body is not None
     assert [i.pointer for i in body.issues("application/json", {"name": "trailing\n"})] == ["/name"]
-    assert [
-        i.pointer for i in body.issues("application/json", {"name": "ok", "labels": {"team\n": "x"}})
-    ] == ["/labels"]
+    assert [i.pointer for i in body.issues("application/json", {"name": "ok", "labels": {"team\n": "x"}})] == [
+        "/labels"
+    ]
     _, issues = validator("listWorlds").query.read({"cursor": "abc\n"})
     assert [issue.pointer for issue in issues] == ["#/query/cursor"]

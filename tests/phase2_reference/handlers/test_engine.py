@@ -23,9 +23,7 @@ def test_flags_off_hide_their_operations(flags: frozenset[str]) -> None:
         scheduler = api.request("GET", "/engine/scheduler")
         assert scheduler.status_code == (200 if "engine-v2" in flags else 404)
         # The flag check comes before authentication: a missing operation needs no token.
-        assert api.request("GET", "/engine/scheduler", None).status_code == (
-            401 if "engine-v2" in flags else 404
-        )
+        assert api.request("GET", "/engine/scheduler", None).status_code == (401 if "engine-v2" in flags else 404)
 
 
 def test_plugins_list_and_read_by_name(api: Api) -> None:

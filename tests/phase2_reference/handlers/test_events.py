@@ -106,9 +106,7 @@ def test_last_event_id_resumes_after_it(fresh: Api) -> None:
     for _ in range(5):
         fresh.create_world()
     listed = all_events(fresh)
-    resumed = parse_stream(
-        fresh.request("GET", "/events/stream", headers={"Last-Event-ID": listed[1]["id"]}).text
-    )
+    resumed = parse_stream(fresh.request("GET", "/events/stream", headers={"Last-Event-ID": listed[1]["id"]}).text)
     assert [m["id"] for m in resumed] == [e["id"] for e in listed[2:]]
     nothing = fresh.request("GET", "/events/stream", headers={"Last-Event-ID": "9" * 19})
     assert nothing.status_code == 200

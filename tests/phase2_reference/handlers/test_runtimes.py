@@ -82,9 +82,7 @@ def test_unknown_plugin_is_422_and_unknown_world_404(api: Api) -> None:
     unknown_plugin = api.request("POST", "/runtimes", json={"world_id": world["id"], "plugin": "no-such-sim"})
     assert unknown_plugin.status_code == 422
     assert unknown_plugin.json()["errors"][0]["pointer"] == "/plugin"
-    unknown_world = api.request(
-        "POST", "/runtimes", json={"world_id": str(uuid.uuid4()), "plugin": "agent-sim"}
-    )
+    unknown_world = api.request("POST", "/runtimes", json={"world_id": str(uuid.uuid4()), "plugin": "agent-sim"})
     assert unknown_world.status_code == 404
     invalid = api.request("POST", "/runtimes", json={"world_id": "nope", "plugin": "agent-sim"})
     assert invalid.status_code == 422

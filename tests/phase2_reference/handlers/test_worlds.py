@@ -58,9 +58,7 @@ def test_duplicate_names_conflict_in_a_tenant_but_not_across_tenants(api: Api) -
     assert again.status_code == 409
     assert again.headers["content-type"] == "application/problem+json"
     api.create_world("b", name=name)
-    listed = [
-        w for w in api.request("GET", "/worlds", params={"limit": 100}).json()["items"] if w["name"] == name
-    ]
+    listed = [w for w in api.request("GET", "/worlds", params={"limit": 100}).json()["items"] if w["name"] == name]
     assert len(listed) == 1
 
 
@@ -143,9 +141,7 @@ def test_patch_refuses_json_and_unknown_fields(api: Api) -> None:
     assert as_json.status_code == 415
     unknown = api.request("PATCH", path, headers={**PATCH, "If-Match": '"1"'}, json={"colour": "red"})
     assert unknown.status_code == 422
-    assert unknown.json()["errors"] == [
-        {"pointer": "/colour", "detail": unknown.json()["errors"][0]["detail"]}
-    ]
+    assert unknown.json()["errors"] == [{"pointer": "/colour", "detail": unknown.json()["errors"][0]["detail"]}]
     empty = api.request("PATCH", path, headers={**PATCH, "If-Match": '"1"'}, json={})
     assert empty.status_code == 422
     assert api.request("GET", path).json()["version"] == 1
@@ -219,15 +215,9 @@ def test_another_tenants_world_is_404_for_everything(api: Api) -> None:
     path = f"/worlds/{theirs['id']}"
     assert api.request("GET", path).status_code == 404
     assert api.request("GET", path + "/preview").status_code == 404
-    assert (
-        api.request("PATCH", path, headers={**PATCH, "If-Match": "*"}, json={"name": "stolen"}).status_code
-        == 404
-    )
+    assert api.request("PATCH", path, headers={**PATCH, "If-Match": "*"}, json={"name": "stolen"}).status_code == 404
     assert api.request("DELETE", path).status_code == 404
-    assert (
-        api.request("POST", "/runtimes", json={"world_id": theirs["id"], "plugin": "physics-sim"}).status_code
-        == 404
-    )
+    assert api.request("POST", "/runtimes", json={"world_id": theirs["id"], "plugin": "physics-sim"}).status_code == 404
     names = [w["name"] for w in api.request("GET", "/worlds", params={"limit": 100}).json()["items"]]
     assert theirs["name"] not in names
     assert api.request("GET", path, "b").json() == theirs

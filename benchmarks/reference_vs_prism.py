@@ -104,9 +104,7 @@ def wait_until_up(url: str, timeout: float = 60.0) -> None:
     raise SystemExit(f"server at {url} did not come up")
 
 
-def request_json(
-    method: str, url: str, body: dict[str, object], token: str | None = None
-) -> dict[str, object]:
+def request_json(method: str, url: str, body: dict[str, object], token: str | None = None) -> dict[str, object]:
     headers = {"Content-Type": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
@@ -151,9 +149,7 @@ def run_wrk(url: str, script: str, args: argparse.Namespace, workdir: Path, labe
     return report
 
 
-def measure(
-    server: str, base: str, token: str, world_id: str, args: argparse.Namespace, workdir: Path
-) -> list[Result]:
+def measure(server: str, base: str, token: str, world_id: str, args: argparse.Namespace, workdir: Path) -> list[Result]:
     results = []
 
     def script(scenario: str) -> str:
@@ -192,9 +188,7 @@ def bench_reference(args: argparse.Namespace, workdir: Path) -> list[Result]:
     try:
         assert process.stdout is not None
         base = json.loads(process.stdout.readline())["base_url"]
-        tokens = request_json(
-            "POST", f"{base}/auth/login", {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
-        )
+        tokens = request_json("POST", f"{base}/auth/login", {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})
         token = str(tokens["access_token"])
         world = request_json("POST", f"{base}/worlds", {"name": "bench-target"}, token)
         return measure("reference", base, token, str(world["id"]), args, workdir)
@@ -239,11 +233,7 @@ def table(results: list[Result], args: argparse.Namespace) -> str:
     for scenario in dict.fromkeys(r.scenario for r in results):
         reference, prism = by_key[(scenario, "reference")], by_key[(scenario, "prism")]
         for result in (reference, prism):
-            ratio = (
-                f"{reference.requests_per_second / prism.requests_per_second:.1f}×"
-                if result is reference
-                else ""
-            )
+            ratio = f"{reference.requests_per_second / prism.requests_per_second:.1f}×" if result is reference else ""
             lines.append(
                 f"| `{scenario}` | {result.server} | {result.requests_per_second:,.0f} | "
                 f"{result.p50_ms:.2f} | {result.p99_ms:.2f} | {result.failures} | {ratio} |"

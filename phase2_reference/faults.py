@@ -194,6 +194,96 @@ def _unknown_enum_status(exchange: Exchange) -> None:
         exchange.body = exchange.body.replace(b'"status":"pending"', b'"status":"queued"')
 
 
+def _bearer_token(exchange: Exchange) -> str | None:
+    authorization = exchange.request_headers.get("authorization", "")
+    scheme, _, token = authorization.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _token_scopes(token: str) -> list[str] | None:
+    """The `scope` claim of a JWT, read without verification (the fault only imitates a bug)."""
+    import base64
+
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except ValueError:
+        return None
+    scope = claims.get("scope") if isinstance(claims, dict) else None
+    return scope.split() if isinstance(scope, str) else None
+
+
+def _garbage_token_wrong_error(exchange: Exchange) -> None:
+    token = _bearer_token(exchange)
+    if exchange.status == 401 and token is not None and token.count(".") != 2:
+        exchange.set_header("www-authenticate", 'Bearer realm="phase2", error="invalid_request"')
+        if _is_problem(exchange):
+            exchange.set_json({**exchange.json(), "error": "invalid_request"})
+
+
+def _refuse_single_scope(exchange: Exchange) -> None:
+    token = _bearer_token(exchange)
+    scopes = _token_scopes(token) if token else None
+    if 200 <= exchange.status < 300 and scopes is not None and len(scopes) == 1 and exchange.operation_id:
+        exchange.status = 403
+        exchange.set_header("content-type", "application/problem+json")
+        exchange.set_header("www-authenticate", 'Bearer realm="phase2", error="insufficient_scope"')
+        exchange.remove_header("etag")
+        exchange.remove_header("location")
+        exchange.set_json(
+            {
+                "type": "https://phase2.example/problems/insufficient-scope",
+                "title": "Insufficient scope",
+                "status": 403,
+                "detail": "This token holds too few scopes.",
+                "error": "insufficient_scope",
+            }
+        )
+
+
+def _metadata_without_jwks(exchange: Exchange) -> None:
+    if exchange.operation_id == "oauthMetadata" and exchange.status == 200 and exchange.is_json():
+        document = exchange.json()
+        document.pop("jwks_uri", None)
+        exchange.set_json(document)
+
+
+def _request_id_with_spaces(exchange: Exchange) -> None:
+    if "x-request-id" not in exchange.request_headers:
+        exchange.set_header("x-request-id", "req " + str(uuid.uuid4()))
+
+
+def _created_id_unreachable(exchange: Exchange) -> None:
+    if exchange.operation_id == "createWorld" and exchange.status == 201 and exchange.is_json():
+        document = exchange.json()
+        elsewhere = str(uuid.uuid4())
+        document["id"] = elsewhere
+        exchange.set_json(document)
+        exchange.set_header("location", f"/v2/worlds/{elsewhere}")
+
+
+def _non_bearer_challenge(exchange: Exchange) -> None:
+    challenge = exchange.header("www-authenticate") or ""
+    if exchange.status == 401 and 'error="invalid_token"' in challenge:
+        exchange.set_header("www-authenticate", challenge.replace("Bearer ", "Token ", 1))
+
+
+def _read_drops_description(exchange: Exchange) -> None:
+    if exchange.operation_id == "getWorld" and exchange.status == 200 and exchange.is_json():
+        document = exchange.json()
+        document["description"] = ""
+        exchange.set_json(document)
+
+
+def _flagged_operation_missing(exchange: Exchange) -> None:
+    if exchange.operation_id == "previewWorld" and exchange.status == 200:
+        exchange.status = 404
+        exchange.set_header("content-type", "application/problem+json")
+        exchange.set_json({"type": "https://phase2.example/problems/not-found", "title": "Not found", "status": 404})
+
+
 def _no_retry_after(exchange: Exchange) -> None:
     if exchange.status in (429, 503):
         exchange.remove_header("retry-after")
@@ -450,3 +540,48 @@ fault(
     "Server spans start a new trace instead of continuing traceparent.",
 )
 fault("span-missing-attributes", "P2-TEL-008", "Server spans carry no http.* attributes.")
+
+# Rules no other fault breaks alone.
+fault(
+    "garbage-token-wrong-error",
+    "P2-AUTH-002",
+    'A bearer token that is not a JWT is refused with error="invalid_request" instead of invalid_token.',
+    _garbage_token_wrong_error,
+)
+fault(
+    "refuse-single-scope",
+    "P2-AUTH-012",
+    "A valid token holding only the operation's scope is refused with 403.",
+    _refuse_single_scope,
+)
+fault("metadata-without-jwks", "P2-AUTH-018", "The RFC 8414 metadata names no jwks_uri.", _metadata_without_jwks)
+fault(
+    "request-id-with-spaces",
+    "P2-CON-004",
+    "Generated X-Request-IDs hold a space, outside the header's schema.",
+    _request_id_with_spaces,
+)
+fault(
+    "clamp-tick-rate",
+    "P2-CON-006",
+    "A tick rate outside 1-240 is forced into range instead of refused.",
+)
+fault(
+    "created-id-unreachable",
+    "P2-CON-009",
+    "Creating a world answers another id than the one stored, so its links lead nowhere.",
+    _created_id_unreachable,
+)
+fault(
+    "non-bearer-challenge",
+    "P2-PRO-005",
+    "401 answers to an invalid token challenge with the Token scheme instead of Bearer.",
+    _non_bearer_challenge,
+)
+fault("read-drops-description", "P2-SEM-001", "Reading a world answers an empty description.", _read_drops_description)
+fault(
+    "flagged-operation-missing",
+    "P2-SEM-020",
+    "The world preview answers 404 even while its flag is on.",
+    _flagged_operation_missing,
+)

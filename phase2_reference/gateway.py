@@ -333,6 +333,8 @@ class Gateway:
         if self.state.faults.active("accept-unknown-fields") and isinstance(document, dict):
             known = body.properties[media_type]
             document = {key: value for key, value in document.items() if key in known}
+        if self.state.faults.active("clamp-tick-rate") and isinstance(document, dict):
+            document = _clamped_tick_rate(document)
         issues = body.issues(media_type, document)
         if issues:
             if operation.operation_id in TOKEN_OPERATIONS:
@@ -356,3 +358,13 @@ class Gateway:
 
     async def _list_faults(self, state: AppState, context: RequestContext, body: bytes) -> Reply:
         return controls.list_faults(state)
+
+
+def _clamped_tick_rate(document: dict[str, Any]) -> dict[str, Any]:
+    """The `clamp-tick-rate` fault: an out-of-range tick rate is forced into range, not refused."""
+    settings = document.get("settings")
+    rate = settings.get("tick_rate_hz") if isinstance(settings, dict) else None
+    if isinstance(rate, int) and not isinstance(rate, bool) and not 1 <= rate <= 240:
+        assert isinstance(settings, dict)
+        return {**document, "settings": {**settings, "tick_rate_hz": min(max(rate, 1), 240)}}
+    return document

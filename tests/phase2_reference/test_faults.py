@@ -549,7 +549,72 @@ PROBES: dict[str, tuple[ProbeFunction, object, object]] = {
         ["http.request.method", "http.response.status_code", "http.route"],
         [],
     ),
+    "garbage-token-wrong-error": (
+        lambda p: _text_of_header(p.http.get("/v2/worlds", headers={"Authorization": "Bearer not-a-jwt"}), "error="),
+        'error="invalid_token"',
+        'error="invalid_request"',
+    ),
+    "refuse-single-scope": (lambda p: _single_scope_list_status(p), 200, 403),
+    "metadata-without-jwks": (
+        lambda p: _json_has(p.http.get("/.well-known/oauth-authorization-server"), "jwks_uri"),
+        True,
+        False,
+    ),
+    "request-id-with-spaces": (lambda p: _text_of_header(p.http.get("/v2/healthz"), " "), None, " "),
+    "clamp-tick-rate": (
+        lambda p: create_status(p, {"name": "clamped", "settings": {"tick_rate_hz": 0}}),
+        422,
+        201,
+    ),
+    "created-id-unreachable": (lambda p: _created_world_read_status(p), 200, 404),
+    "non-bearer-challenge": (
+        lambda p: _header(p.http.get("/v2/worlds", headers={"Authorization": "Bearer a.b.c"}), "www-authenticate"),
+        ...,
+        ...,
+    ),
+    "read-drops-description": (lambda p: _read_description(p), "kept", ""),
+    "flagged-operation-missing": (lambda p: _preview_status(p), 200, 404),
 }
+
+
+async def _text_of_header(response: Awaitable[httpx.Response], needle: str) -> str | None:
+    """The part of the response's challenge or request id from `needle` on (None when absent)."""
+    answered = await response
+    value = answered.headers.get("www-authenticate") or answered.headers.get("x-request-id") or ""
+    start = value.find(needle)
+    if start < 0:
+        return None
+    if needle == "error=":
+        return value[start:].split(",")[0]
+    return needle
+
+
+async def _json_has(response: Awaitable[httpx.Response], name: str) -> bool:
+    return name in (await response).json()
+
+
+async def _single_scope_list_status(probe: Probe) -> int:
+    client_id, secret = CLIENTS["a"]
+    login = await probe.http.post(
+        "/v2/auth/login", json={"client_id": client_id, "client_secret": secret, "scope": "worlds:read"}
+    )
+    token = login.json()["access_token"]
+    return (await probe.http.get("/v2/worlds", headers={"Authorization": f"Bearer {token}"})).status_code
+
+
+async def _created_world_read_status(probe: Probe) -> int:
+    world = await probe.world()
+    return (await probe.call("GET", f"/worlds/{world['id']}")).status_code
+
+
+async def _read_description(probe: Probe) -> object:
+    world = await probe.world(description="kept")
+    return (await probe.call("GET", f"/worlds/{world['id']}")).json()["description"]
+
+
+async def _preview_status(probe: Probe) -> int:
+    world = await probe.world()
+    return (await probe.call("GET", f"/worlds/{world['id']}/preview")).status_code
 
 
 async def _status(response: Awaitable[httpx.Response]) -> int:
@@ -634,6 +699,7 @@ async def _count_healthz(probe: Probe) -> float:
 
 SPECIAL_CONFIG: dict[str, dict[str, Any]] = {
     "flag-always-on": {"feature_flags": frozenset()},
+    "flagged-operation-missing": {"feature_flags": frozenset({"world-preview"})},
     "engine-flags-wrong": {"feature_flags": frozenset({"engine-v2"})},
 }
 

@@ -34,13 +34,28 @@ NEEDS: dict[str, tuple[str, ...]] = {
     # A name outside ASCII comes from fuzzing the create operation for long enough.
     "server-error-on-unicode-name": ("--operation", "createWorld", "--max-examples", "60"),
     "reject-valid-labels": ("--operation", "createWorld", "--max-examples", "30"),
+    # Boundary values (tick rate 0 and 241) come from the coverage phase of the standard profile.
+    "clamp-tick-rate": ("--profile", "standard", "--operation", "createWorld"),
+    # The preview must be missing while its flag is on.
+    "flagged-operation-missing": ("--flags", "world-preview"),
+}
+# Rules no fault can break alone, and the fault that breaks them along with its own rule.
+ALSO_BROKEN: dict[str, tuple[str, ...]] = {
+    # A deployment that accepts an update without If-Match breaks both the 428 rule and the 4xx rule;
+    # one that refuses with another 4xx breaks only the 428 rule, so the 4xx rule never fails alone.
+    "if-match-optional": ("P2-CON-007",),
 }
 
 
 def arguments(name: str) -> tuple[str, ...]:
     fault = REGISTRY[name]
-    requirement = load_catalog().get(fault.requirement)
-    selection = ("--classes", requirement.cls, "--requirement", requirement.id)
+    catalog = load_catalog()
+    requirement = catalog.get(fault.requirement)
+    also = [catalog.get(rid) for rid in ALSO_BROKEN.get(name, ())]
+    classes = ",".join(sorted({requirement.cls, *(r.cls for r in also)}))
+    selection: tuple[str, ...] = ("--classes", classes, "--requirement", requirement.id)
+    for other in also:
+        selection += ("--requirement", other.id)
     if requirement.level is Level.SHOULD:
         # A SHOULD failure fails the gate only when asked to; the corpus proves it is caught.
         selection += ("--fail-on", "should")
@@ -57,6 +72,15 @@ def test_the_suite_catches_the_fault(name: str, run_suite: Callable[..., SuiteRu
     )
     failures = run.summary["requirements"][requirement_id]["failures"]
     assert failures and all(f["requirement_id"] == requirement_id for f in failures)
+    for other in ALSO_BROKEN.get(name, ()):
+        assert run.status(other) == "failed", f"{name} should also fail {other}"
+
+
+def test_every_requirement_is_broken_by_some_fault() -> None:
+    broken = {fault.requirement for fault in REGISTRY.values()} | {
+        rid for others in ALSO_BROKEN.values() for rid in others
+    }
+    assert {r.id for r in load_catalog()} == broken
 
 
 def test_every_requirement_class_has_faults() -> None:

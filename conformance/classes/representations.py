@@ -13,6 +13,7 @@ from conformance.checks.registry import check
 from conformance.classes.contract import largest_plugin
 from conformance.classes.lifecycle import watch_runtime
 from conformance.classes.resources import create_world, start_runtime
+from conformance.target.api import NO_TOKEN
 
 STORE_CONTROL = "/store"
 
@@ -47,3 +48,11 @@ def check_unavailable_answers(ctx: ScenarioContext) -> None:
     ctx.api.client.post(control, json={"available": True})
     if not any(answer.status == 503 for answer in answers):
         ctx.blocked("no operation answered 503 while the data store was away")
+
+
+@check("P2-PRO-005", kind="scenario")
+def check_refusals_carry_challenges(ctx: ScenarioContext) -> None:
+    """Provoke 401s of every kind (no token, garbage, a JWT-shaped forgery, bad client) for the response checks."""
+    for token in (NO_TOKEN, "not-a-token", "a.b.c", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."):
+        ctx.api.call("listWorlds", token=token, negative=True)
+    ctx.api.call("login", json={"client_id": "nobody", "client_secret": "nothing"}, negative=True)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import urllib.request
 from pathlib import Path
+from typing import IO
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -17,12 +19,22 @@ ST_CONFIG = REPO / "tests" / "phase2_reference" / "schemathesis.toml"
 
 
 class Reference:
-    """`python -m phase2_reference serve` on a free port, in memory, until `stop`."""
+    """`python -m phase2_reference serve` on a free port until `stop` (or `kill`).
 
-    def __init__(self, *extra: str) -> None:
-        command = [sys.executable, "-m", "phase2_reference", "serve", "--port", "0", "--in-memory"]
+    In memory unless `data_dir` is given (then a file-backed SQLite store there, which a second
+    `Reference` on the same directory reopens); its stderr (JSON logs) goes to `log_file` if given.
+    """
+
+    def __init__(self, *extra: str, data_dir: Path | None = None, log_file: Path | None = None) -> None:
+        storage = ["--in-memory"] if data_dir is None else ["--data-dir", str(data_dir)]
+        command = [sys.executable, "-m", "phase2_reference", "serve", "--port", "0", *storage]
         command += ["--token-ttl", "3600", "--log-level", "warning", *extra]
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        stderr: IO[bytes] | int = subprocess.DEVNULL if log_file is None else log_file.open("ab")
+        try:
+            self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True)
+        finally:
+            if not isinstance(stderr, int):
+                stderr.close()  # the child holds its own copy
         assert self.process.stdout is not None
         announcement = json.loads(self.process.stdout.readline())
         self.url = announcement["url"]
@@ -44,6 +56,13 @@ class Reference:
 
     def stop(self) -> None:
         self.process.terminate()
+        self.process.wait(10)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hook runs, the store is left as the last COMMIT wrote it."""
+        self.process.send_signal(signal.SIGKILL)
         self.process.wait(10)
         if self.process.stdout is not None:
             self.process.stdout.close()

@@ -230,3 +230,15 @@ def test_encoded_slashes_never_split_an_id(api: Api) -> None:
     world = api.create_world()
     response = api.request("GET", f"/worlds/{world['id']}%2Fpreview")
     assert response.status_code == 400
+
+
+def test_deeply_nested_bodies_are_400_never_500(api: Api) -> None:
+    # Regression (found by benchmarks/malformed_fuzz.py): a body nested about 970 levels deep passed
+    # the parser, then hit the recursion limit while the jsonschema package quoted it in a
+    # validation error (or while it was re-encoded for the surrogate check): a 500.
+    headers = {"Content-Type": "application/json"}
+    for depth in (*range(64, 70), 500, *range(900, 1010), 5000):
+        body = b'{"name":"deep","labels":' + b'{"a":' * depth + b'"\\u0041"' + b"}" * depth + b"}"
+        assert_problem(api.request("POST", "/worlds", content=body, headers=headers), 400)
+    shallow = b'{"name":"deep","labels":' + b'{"a":' * 10 + b"1" + b"}" * 10 + b"}"
+    assert_problem(api.request("POST", "/worlds", content=shallow, headers=headers), 422)

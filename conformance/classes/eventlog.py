@@ -52,6 +52,14 @@ def events_since(ctx: ScenarioContext, since: Anchor) -> tuple[list[Mapping[str,
     return items, result.problem
 
 
+def events_about(ctx: ScenarioContext, since: Anchor, subjects: set[str]) -> list[Mapping[str, Any]]:
+    """The events about `subjects` written after the anchor was taken; blocks the scenario when they cannot be read."""
+    events, problem = events_since(ctx, since)
+    if problem is not None:
+        ctx.blocked(f"cannot read the events: {problem}")
+    return about(events, subjects)
+
+
 def about(events: Sequence[Mapping[str, Any]], subjects: Collection[str]) -> list[Mapping[str, Any]]:
     return [event for event in events if event.get("subject") in subjects]
 

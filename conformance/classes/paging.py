@@ -23,6 +23,7 @@ from conformance.target.exchange import ObservedResponse
 
 MAX_LIMIT = 100
 LOCATE_LIMITS = (MAX_LIMIT, 10)
+MAX_PAGES = 10_000  # a ceiling on the pages of a scenario's walk, so a list that never ends cannot hang it
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
-"""Worlds and runtimes a scenario creates for itself, and how they are removed afterwards.
+"""Worlds and runtimes a scenario creates for itself, the plugins it runs them on, and how they are
+removed afterwards.
 
-Creation helpers `ctx.require` success, so a target that cannot create blocks the scenario
-instead of being blamed for the rule the scenario verifies. Cleanup is best effort within a
-budget: it stops runtimes, waits for them to end, deletes them, then deletes the world.
+Creation, read and settling helpers `ctx.require` success, so a target that cannot create a world,
+read it back or bring a runtime where a scenario needs it blocks the scenario instead of being
+blamed for the rule the scenario verifies. Cleanup is best effort within a budget: it stops
+runtimes, waits for them to end, deletes them, then deletes the world.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from conformance.checks.context import ScenarioContext
-from conformance.classes.lifecycle import LIVE, TERMINAL
+from conformance.classes.lifecycle import LIVE, TERMINAL, watch_runtime
 from conformance.target.api import ApiClient
+from conformance.target.exchange import ObservedResponse
 
 CLEANUP_BUDGET = 10.0  # seconds one cleanup may wait for runtimes to stop
 _POLL = 0.05
@@ -28,6 +31,19 @@ def create_world(ctx: ScenarioContext, **fields: Any) -> dict[str, Any]:
         ctx.blocked("createWorld answered 201 without a world id")
     delete_later(ctx, world["id"])
     return world
+
+
+def read_world(ctx: ScenarioContext, world_id: str, what: str) -> tuple[dict[str, Any], str]:
+    """The world and its ETag, or the scenario is blocked."""
+    response = ctx.require(ctx.api.call("getWorld", path={"world_id": world_id}), {200}, what)
+    document, etag = response.json_or_none(), response.headers.get("etag")
+    if not isinstance(document, dict) or not etag:
+        ctx.blocked(f"{what}: getWorld answered without a world and its ETag")
+    return document, etag
+
+
+def update_world(ctx: ScenarioContext, world_id: str, etag: str, patch: Mapping[str, Any]) -> ObservedResponse:
+    return ctx.api.call("updateWorld", path={"world_id": world_id}, json=dict(patch), headers={"If-Match": etag})
 
 
 def delete_later(ctx: ScenarioContext, world_id: str) -> None:
@@ -59,6 +75,20 @@ def plugin_list(ctx: ScenarioContext) -> list[dict[str, Any]]:
     return plugins
 
 
+def capable_plugins(plugins: Sequence[Mapping[str, Any]], entities: int) -> list[Mapping[str, Any]]:
+    return [plugin for plugin in plugins if plugin["max_entities"] >= entities]
+
+
+def failing_setup(ctx: ScenarioContext) -> tuple[Mapping[str, Any], int] | None:
+    """The plugin with the smallest capacity and a world size beyond it, if the contract allows one."""
+    maximum = ctx.contract.component_schema("WorldSettings")["properties"]["max_entities"]["maximum"]
+    plugins = [plugin for plugin in plugin_list(ctx) if plugin["max_entities"] < maximum]
+    if not plugins:
+        return None
+    smallest = min(plugins, key=lambda plugin: int(plugin["max_entities"]))
+    return smallest, int(smallest["max_entities"]) + 1
+
+
 def start_runtime(
     ctx: ScenarioContext, world_id: str, plugin: str, parameters: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
@@ -72,6 +102,18 @@ def start_runtime(
         ctx.blocked("startRuntime answered 202 without a runtime id")
     retire_later(ctx, [runtime["id"]])
     return runtime
+
+
+def runtime_timeout(ctx: ScenarioContext) -> float:
+    """How long a scenario waits for a runtime to change status: the profile's timeout, within the budget."""
+    return max(1.0, min(ctx.settings.profile.runtime_timeout, ctx.time_left - 5.0))
+
+
+def settle_runtime(ctx: ScenarioContext, runtime_id: str, status: str) -> None:
+    """Wait until the runtime reaches `status`, or the scenario is blocked."""
+    watch = watch_runtime(ctx.api, runtime_id, {status}, runtime_timeout(ctx))
+    if watch.reached != status:
+        ctx.blocked(f"a runtime did not reach {status} (saw {watch.changes})")
 
 
 def retire_later(ctx: ScenarioContext, runtime_ids: Sequence[str]) -> None:

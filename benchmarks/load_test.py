@@ -494,8 +494,13 @@ class LoadClient:
                 self.violation("lost update", f"{record.world_id}: version {version} acknowledged twice")
             elif version <= floor:
                 self.violation("stale update", f"{record.world_id}: version {version} after {floor}")
+            if if_match != "*" and version != int(if_match.strip('"')) + 1:
+                self.violation("If-Match ignored", f"{record.world_id}: If-Match {if_match} answered v{version}")
             if world["description"] != patch["description"]:
                 self.violation("update not applied", f"{record.world_id}: {world['description']!r}")
+            if "client" not in world["labels"]:
+                # No patch ever names the creator's label: a merge keeps it, a replacement loses it.
+                self.violation("patch did not merge", f"{record.world_id}: labels {world['labels']}")
             record.acked[version] = world
             record.latest = max(record.latest, version)
         elif answer.status_code == 412:
@@ -570,6 +575,8 @@ class LoadClient:
             return
         page = answer.json()
         walk.pages += 1
+        if len(page["items"]) > params["limit"]:
+            self.violation("limit ignored", f"/worlds?limit={params['limit']} answered {len(page['items'])} items")
         for world in page["items"]:
             world_id = world["id"]
             if world_id in walk.seen:
@@ -1148,6 +1155,7 @@ class LoadConfig:
     request_timeout: float = 30.0
     data_dir: Path | None = None  # None: a temporary directory
     log_file: Path | None = None  # the server's stderr (JSON logs); None: discarded
+    faults: tuple[str, ...] = ()  # reference faults to serve with, proving the checks can fail
 
 
 @dataclass
@@ -1262,7 +1270,10 @@ async def run(config: LoadConfig) -> LoadReport:
 
 
 def _start(config: LoadConfig, data_dir: Path) -> Reference:
-    return Reference("--runtime-step-ms", str(config.runtime_step_ms), data_dir=data_dir, log_file=config.log_file)
+    faults = [argument for name in config.faults for argument in ("--fault", name)]
+    return Reference(
+        "--runtime-step-ms", str(config.runtime_step_ms), *faults, data_dir=data_dir, log_file=config.log_file
+    )
 
 
 async def _run(config: LoadConfig, data_dir: Path) -> LoadReport:
@@ -1360,6 +1371,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--data-dir", type=Path, help="keep the SQLite store here (default: a temporary directory)")
     parser.add_argument("--server-log", type=Path, help="write the server's JSON logs here")
     parser.add_argument("--json", type=Path, help="also write the summary as JSON here")
+    parser.add_argument(
+        "--fault", action="append", default=[], help="serve with this reference fault (test-only: the checks must fail)"
+    )
     args = parser.parse_args(argv)
     if args.clients < 2:
         parser.error("--clients must be at least 2 (one per tenant)")
@@ -1378,6 +1392,7 @@ def main(argv: list[str] | None = None) -> int:
         runtime_step_ms=args.runtime_step_ms,
         data_dir=args.data_dir,
         log_file=args.server_log,
+        faults=tuple(args.fault),
     )
     try:
         import uvloop  # the load generator shares two cores with the server: spend less on the loop

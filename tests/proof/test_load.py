@@ -45,3 +45,15 @@ def test_a_sigkill_under_load_loses_nothing_acknowledged(tmp_path: Path) -> None
     # Load went on against the restarted server on the same file.
     assert report.acknowledged("login", 200) >= 2 * 6
     assert sum(report.final_counts[tenant]["worlds"] for tenant in report.final_counts) > 0
+
+
+def test_the_checks_fail_on_a_broken_reference(tmp_path: Path) -> None:
+    # The same code against a reference serving two faults: every world.updated event written twice,
+    # and deleted worlds kept in the list. A checker that passes this is checking nothing.
+    config = load_test.LoadConfig(
+        clients=4, duration=1.5, seed=13, data_dir=tmp_path, faults=("duplicate-events", "soft-delete-visible")
+    )
+    report = asyncio.run(load_test.run(config))
+    assert not report.ok
+    assert report.violations.counts["duplicate or missing event"] > 0, report.render()
+    assert report.violations.counts["event without change"] > 0, report.render()

@@ -27,14 +27,14 @@ BUILTIN_MODULES = (
 
 def load_checks(extra_modules: tuple[str, ...] = ()) -> None:
     """Import every module that registers checks (built-in ones, then the user's)."""
-    for module in (*BUILTIN_MODULES, *extra_modules):
+    for module in BUILTIN_MODULES:
+        importlib.import_module(module)
+    for module in extra_modules:
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:
             if exc.name != module:
                 raise
-            if module in BUILTIN_MODULES:
-                continue  # a class not built yet
             from conformance.errors import ConfigError
 
             raise ConfigError(f"cannot import check module {module!r}") from None

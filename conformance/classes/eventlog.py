@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.checks.context import ScenarioContext
-from conformance.classes.paging import MAX_LIMIT, list_fetcher, tail, walk
+from conformance.classes.paging import MAX_LIMIT, MAX_PAGES, list_fetcher, tail, walk
 
 STATE_KEY = "conformance.classes.eventlog.tail"
-MAX_PAGES = 10_000  # a ceiling on pages, so a list that never ends cannot hang a scenario
 
 
 @dataclass(frozen=True)

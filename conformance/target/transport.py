@@ -134,8 +134,9 @@ class LimitedSession(requests.Session):
                     )
         finally:
             response.close()
+        # requests keeps a read body in these two private fields; `.content` then returns it as read here.
         response._content = bytes(body)
-        response._content_consumed = True
+        response._content_consumed = True  # type: ignore[attr-defined]
         return response
 
 

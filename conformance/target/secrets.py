@@ -12,12 +12,24 @@ from collections.abc import Iterable, Mapping
 
 MASK = "***"
 SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"})
-SENSITIVE_FIELDS = ("access_token", "refresh_token", "client_secret", "id_token", "password")
+# Also header names: a fuzzed body may carry them as keys, and a credential is masked wherever it sits.
+SENSITIVE_FIELDS = (
+    "access_token",
+    "refresh_token",
+    "client_secret",
+    "id_token",
+    "password",
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "x-api-key",
+)
 # A JWS compact serialisation, with or without its signature.
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
 _FIELD = re.compile(
-    r"""(?P<key>["']?(?:""" + "|".join(SENSITIVE_FIELDS) + r""")["']?\s*[:=]\s*["']?)(?P<value>[^"'&\s,}]+)"""
+    r"""(?P<key>["']?(?:""" + "|".join(SENSITIVE_FIELDS) + r""")["']?\s*[:=]\s*["']?)(?P<value>[^"'&\s,}]+)""",
+    re.IGNORECASE,
 )
 _MIN_SECRET_LENGTH = 6
 

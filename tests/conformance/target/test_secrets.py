@@ -30,3 +30,10 @@ def test_tokens_registered_later_are_masked_too() -> None:
     assert "opaque-access-token-123" not in redactor.text("sent opaque-access-token-123 to the target")
     redactor.register("abc")  # too short to mask safely: ignored
     assert redactor.text("abc") == "abc"
+
+
+def test_credential_names_used_as_body_keys_are_masked_too() -> None:
+    text = Redactor().text('{"Authorization": {"scheme": "Bearer"}, "cookie": "sid=abc", "name": "kept"}')
+    assert '"Authorization": {' not in text
+    assert "sid=abc" not in text
+    assert '"name": "kept"' in text

@@ -107,6 +107,7 @@ MIX = {
     "list_worlds": 6,
     "list_events": 6,
     "stream_events": 5,
+    "world_events": 4,
     "foreign_world": 4,
 }
 # What each operation may answer when other clients race it; anything else is a violation.
@@ -125,6 +126,7 @@ ALLOWED = {
     "list_worlds": {200},
     "list_events": {200},
     "stream_events": {200},
+    "world_events": {200},
     "foreign_world": {404},
 }
 LIST_TAIL_LIMIT = 50
@@ -775,6 +777,35 @@ class LoadClient:
         if page["next_cursor"] is not None:
             tail.cursor = page["next_cursor"]
             tail.since_cursor = []
+
+    async def world_events(self) -> None:
+        """One world's events (a filtered list): its history so far, one event per version, in order."""
+        record = self.pick_world()
+        if record is None:
+            return await self.create_world()
+        floor = record.max_acked
+        subject = f"worlds/{record.world_id}"
+        answer = await self.call("world_events", "GET", "/events", params={"subject": subject, "limit": 100})
+        if answer.status_code != 200:
+            return
+        page = answer.json()
+        events = page["items"]
+        if any(event["subject"] != subject for event in events):
+            self.violation("filter ignored", f"/events?subject={subject} lists another subject")
+            return
+        if not events or events[0]["type"] != "world.created" or events[0]["data"] != record.acked[1]:
+            self.violation("change without event", f"{subject}: no world.created matching its 201")
+            return
+        types = [event["type"] for event in events]
+        if "world.deleted" in types[:-1]:
+            self.violation("event after deletion", f"{subject}: {types}")
+        versions = [event["data"].get("version") for event in events if event["type"] == "world.updated"]
+        if versions != list(range(2, 2 + len(versions))):
+            self.violation("duplicate or missing event", f"{subject}: world.updated versions {versions}")
+        elif page["next_cursor"] is None and types[-1] != "world.deleted" and 1 + len(versions) < floor:
+            self.violation(
+                "change without event", f"{subject}: v{floor} acknowledged, events reach v{1 + len(versions)}"
+            )
 
     async def stream_events(self) -> None:
         tail = self.stream_tail

@@ -47,6 +47,7 @@ import asyncio
 import contextlib
 import importlib.util
 import json
+import os
 import random
 import sqlite3
 import ssl
@@ -1123,6 +1124,16 @@ def check_runtimes(
     return verified
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of a live process, from /proc (0.0 where there is none)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # utime and stime are fields 14 and 15 of proc(5); the split starts at field 3.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def mid_transition(database: Path, violations: Violations) -> dict[str, str]:
     """Right after the kill, before any restart: the file is sound, and which runtimes it caught moving."""
     with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as connection:
@@ -1204,6 +1215,8 @@ class LoadReport:
     walks_completed: int
     uncertain: dict[str, int]
     resumed: int = 0
+    server_cpu: float = 0.0  # CPU seconds the server processes used during the load
+    generator_cpu: float = 0.0  # and this load generator
 
     @property
     def requests(self) -> int:
@@ -1246,6 +1259,8 @@ class LoadReport:
             "final": self.final_counts,
             "uncertain": self.uncertain,
             "resumed_runtimes": self.resumed,
+            "server_cpu_s": round(self.server_cpu, 1),
+            "generator_cpu_s": round(self.generator_cpu, 1),
             "violations": sum(self.violations.counts.values()),
         }
 
@@ -1258,6 +1273,8 @@ class LoadReport:
             f"requests: {summary['requests']} ({summary['rps']}/s), latency p50 {summary['p50_ms']} ms, "
             f"p99 {summary['p99_ms']} ms, max {summary['max_ms']} ms; 5xx: {summary['status_5xx']}; "
             f"unanswered: {summary['transport_errors']}",
+            f"CPU during the load: server {summary['server_cpu_s']} s, this generator {summary['generator_cpu_s']} s "
+            f"(of {summary['duration_s']} s on {os.cpu_count()} cores)",
             "",
             f"  {'operation':<16}{'requests':>9}{'p50 ms':>9}{'p99 ms':>9}  statuses",
         ]
@@ -1320,6 +1337,8 @@ async def _run(config: LoadConfig, data_dir: Path) -> LoadReport:
             for index in range(config.clients)
         ]
         started = time.monotonic()
+        generator_cpu_start = time.process_time()
+        server_cpu = 0.0
         stop_at = started + config.duration
         tasks = [asyncio.create_task(client.run(stop_at)) for client in clients]
         kills = 0
@@ -1327,6 +1346,7 @@ async def _run(config: LoadConfig, data_dir: Path) -> LoadReport:
         if config.kill_after is not None:
             await asyncio.sleep(config.kill_after)
             target.take_down()
+            server_cpu += cpu_seconds(server.process.pid)
             server.kill()
             kills += 1
             caught = mid_transition(data_dir / DATABASE_FILE, ledger.violations)
@@ -1335,6 +1355,8 @@ async def _run(config: LoadConfig, data_dir: Path) -> LoadReport:
             target.bring_up(server.base_url)
         await asyncio.gather(*tasks)
         seconds = time.monotonic() - started
+        server_cpu += cpu_seconds(server.process.pid)
+        generator_cpu = time.process_time() - generator_cpu_start
         violations = ledger.violations
         rng = random.Random(config.seed)
         settle = max(5.0, 40 * config.runtime_step_ms / 1000.0)
@@ -1385,6 +1407,8 @@ async def _run(config: LoadConfig, data_dir: Path) -> LoadReport:
             walks_completed=ledger.walks_completed,
             uncertain=uncertain,
             resumed=resumed,
+            server_cpu=server_cpu,
+            generator_cpu=generator_cpu,
         )
     finally:
         for each in servers:

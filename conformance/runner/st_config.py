@@ -75,4 +75,18 @@ def schemathesis_config(settings: Settings, base_url: str) -> dict[str, Any]:
         },
         # The stream stays open `wait` seconds; fuzzing it with long waits only burns the budget.
         "parameters": {"wait": 0},
+        **_tls(settings),
     }
+
+
+def _tls(settings: Settings) -> dict[str, Any]:
+    """Mutual TLS for Schemathesis' own requests (its auth probes do not use the run's session)."""
+    tls = settings.tls
+    options: dict[str, Any] = {}
+    if tls.ca_path:
+        options["tls-verify"] = str(tls.ca_path)
+    if tls.cert_path:
+        options["request-cert"] = str(tls.cert_path)
+    if tls.key_path:
+        options["request-cert-key"] = str(tls.key_path)
+    return options

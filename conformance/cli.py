@@ -75,6 +75,12 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--max-examples", type=int, help="fuzzing examples per operation")
     run.add_argument("--liveness-budget-ms", type=float, help="p95 budget for /healthz (default 200)")
     run.add_argument("--rerun-failed", metavar="DIR", help="replay only what failed in an earlier run's report dir")
+    run.add_argument(
+        "--checks-module",
+        dest="check_modules",
+        action="append",
+        help="import your own checks from this module (repeatable; see docs/writing-checks.md)",
+    )
     run.add_argument("--log-level", help="debug, info, warning (default), error")
 
     report = parser.add_argument_group("report")
@@ -110,6 +116,7 @@ SETTING_KEYS = (
     "max_examples",
     "liveness_budget_ms",
     "rerun_failed",
+    "check_modules",
     "log_level",
     "report_dir",
     "history_dir",

@@ -40,6 +40,7 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "time_budget": ("--phase2-time-budget", "seconds the whole run may take"),
     "fail_on": ("--phase2-fail-on", "must (default) or should"),
     "waivers": ("--phase2-waivers", "a YAML file of accepted failures"),
+    "check_modules": ("--phase2-checks-modules", "comma-separated modules of your own checks"),
 }
 
 
@@ -103,9 +104,8 @@ def contract_schema() -> Any:
 
     from conformance.contract import load_contract
     from conformance.runner.st_config import schemathesis_config
-    from conformance.settings import load_settings
 
-    settings = _ACTIVE.get("settings") or load_settings({})
+    settings = active_settings()
     contract = load_contract()
     base_url = settings.base_url or "http://127.0.0.1:1/v2"
     wanted = contract_operations(settings)
@@ -128,6 +128,14 @@ def contract_operations(settings: Settings) -> set[str]:
 
 # Settings of the run being collected; test modules read them at import (see `contract_schema`).
 _ACTIVE: dict[str, Any] = {}
+
+
+def active_settings() -> Settings:
+    """The settings of the run being collected (defaults when none is active)."""
+    from conformance.settings import load_settings
+
+    settings = _ACTIVE.get("settings")
+    return settings if settings is not None else load_settings({})
 
 
 @pytest.fixture(scope="session")
@@ -194,8 +202,12 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
             f"{f.requirement_id} {f.operation or ''}: {f.title}{' [waived]' if w else ''}"
             for f, w in zip(failures[:20], waivers, strict=False)
         ]
-        raise AssertionError("nonconformance:\n  " + "\n  ".join(lines))
+        raise Nonconformance("nonconformance:\n  " + "\n  ".join(lines))
     return result
+
+
+class Nonconformance(AssertionError):
+    """An item recorded failures of the target: the verdict is in the recorder already."""
 
 
 def _label_for_allure(item: pytest.Item, session: RunSession, failures: list[Failure]) -> None:
@@ -262,6 +274,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     report.user_properties.append(("phase2_test_id", test_id(item)))
     session = _session(item.config)
+    if session is not None and report.failed and call.excinfo is not None:
+        _record_crash(session, test_id(item), call.excinfo.value)
     if session is not None and (report.when == "call" or (report.when == "setup" and not report.passed)):
         from conformance.results import TestOutcome
 
@@ -280,6 +294,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             )
         )
     return report
+
+
+def _record_crash(session: RunSession, item_id: str, error: BaseException) -> None:
+    """An item that ended on anything but the target's nonconformance leaves the run unverified."""
+    from conformance.errors import AuthError, TargetUnreachable
+
+    if isinstance(error, Nonconformance):
+        return
+    if isinstance(error, AuthError | TargetUnreachable):
+        session.lose_target(error)
+        return
+    text = " ".join(str(error).split())[:300] or type(error).__name__
+    session.recorder.error(f"{item_id} could not finish: {type(error).__name__}: {text}")
 
 
 def pytest_collectreport(report: pytest.CollectReport) -> None:

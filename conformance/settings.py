@@ -48,6 +48,7 @@ ENVIRONMENT = {
     "PHASE2_REPORT_DIR": "report_dir",
     "PHASE2_TIME_BUDGET": "time_budget",
     "PHASE2_CALLBACK_HOST": "callback_host",
+    "PHASE2_CHECK_MODULES": "check_modules",
 }
 SETTING_NAMES = frozenset(ENVIRONMENT.values()) | {
     "reference",
@@ -64,6 +65,7 @@ SETTING_NAMES = frozenset(ENVIRONMENT.values()) | {
     "test_issuer_port",
     "otlp_receiver_port",
     "callback_host",
+    "check_modules",
     "liveness_budget_ms",
     "reference_faults",
     "reference_controls",
@@ -136,6 +138,7 @@ class Settings:
     test_issuer_port: int
     otlp_receiver_port: int
     callback_host: str  # how the deployment reaches the suite's test issuer and OTLP receiver
+    check_modules: tuple[str, ...]  # the user's modules of checks, imported beside the built-in ones
     liveness_budget_ms: float
     reference_faults: tuple[str, ...]
     reference_controls: bool
@@ -422,6 +425,7 @@ def load_settings(
             )
         ),
         callback_host=str(value("callback_host", "127.0.0.1")),
+        check_modules=tuple(_as_list(value("check_modules", []))),
         otlp_receiver_port=int(
             _as_number(
                 value("otlp_receiver_port", 0),

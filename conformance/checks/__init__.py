@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 
 BUILTIN_MODULES = (
     "conformance.checks.builtin",
@@ -29,6 +31,9 @@ def load_checks(extra_modules: tuple[str, ...] = ()) -> None:
     """Import every module that registers checks (built-in ones, then the user's)."""
     for module in BUILTIN_MODULES:
         importlib.import_module(module)
+    if extra_modules and os.getcwd() not in sys.path:
+        # The user's check modules live in their project, like a conftest.
+        sys.path.insert(0, os.getcwd())
     for module in extra_modules:
         try:
             importlib.import_module(module)

@@ -61,7 +61,7 @@ class RunSession:
         """Start what the run needs and prove the target answers; raises `Phase2Error` if not."""
         if self.prepared:
             return self
-        load_checks()
+        load_checks(self.settings.check_modules)
         if self.settings.waivers_path is not None:
             self.waivers = load_waivers(self.settings.waivers_path, self.catalog)
         try:

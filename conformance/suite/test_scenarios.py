@@ -6,10 +6,11 @@ import pytest
 
 from conformance.checks import load_checks
 from conformance.checks.registry import REGISTRY, CheckSpec
+from conformance.plugin import active_settings
 from conformance.runner.scenarios import run_scenario, selected_requirements
 from conformance.runner.session import RunSession
 
-load_checks()
+load_checks(active_settings().check_modules)
 SCENARIOS = REGISTRY.of_kind("scenario")
 
 

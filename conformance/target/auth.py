@@ -119,7 +119,8 @@ class TokenManager:
             now = time.monotonic()
             if grant is not None:
                 remaining = grant.expires_at - now
-                if remaining > max(MIN_REMAINING_SECONDS, grant.lifetime * REFRESH_AT_REMAINING):
+                margin = max(grant.lifetime * REFRESH_AT_REMAINING, min(MIN_REMAINING_SECONDS, grant.lifetime / 2))
+                if remaining > margin:
                     return grant.access_token
                 grant = self._refresh(grant) if grant.refresh_token else None
                 if grant is not None:

@@ -258,7 +258,7 @@ def test_id(item: pytest.Item) -> str:
 TIME_SHARE_USED = "time share used"
 # Scenarios cover most requirements and cannot be cut short: they keep this part of the budget.
 SCENARIO_RESERVE = 0.35
-MIN_SHARE = 1.0  # seconds every contract item gets, whatever the budget
+MIN_SHARE = 0.25  # seconds every contract item gets, whatever the budget
 
 
 def _soft_deadline(item: pytest.Item, session: RunSession) -> float:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+pytest_plugins = ("pytester",)
 
 
 @dataclass

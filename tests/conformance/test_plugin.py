@@ -1,0 +1,60 @@
+"""The pytest face, through pytester: options in one group, inert by default, the same verdicts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+def test_options_are_in_the_phase2_group(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--help")
+    help_text = result.stdout.str()
+    assert "Phase 2 conformance:" in help_text
+    for option in ("--phase2-base-url", "--phase2-reference", "--phase2-profile", "--phase2-report-dir"):
+        assert option in help_text
+
+
+def test_the_plugin_is_inert_in_other_projects(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_other="def test_unrelated():\n    assert 1 + 1 == 2\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert not (pytester.path / "reports").exists()
+
+
+def test_a_bad_setting_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--pyargs", "conformance.suite", "--phase2-profile", "deep")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "unknown profile 'deep'" in result.stderr.str()
+
+
+def test_a_run_inside_pytest_gives_the_suites_verdict_and_reports(pytester: pytest.Pytester) -> None:
+    report_dir = pytester.path / "phase2-report"
+    result = pytester.runpytest_subprocess(
+        "--pyargs", "conformance.suite", "--phase2-reference", "--phase2-profile", "quick",
+        "--phase2-classes", "health", "--phase2-report-dir", str(report_dir), "-p", "no:cacheprovider",
+    )  # fmt: skip
+    assert result.ret == 0, result.stdout.str()[-3000:]
+    summary = json.loads((report_dir / "summary.json").read_text())
+    assert summary["verdict"] == "pass"
+    assert {r["status"] for rid, r in summary["requirements"].items() if rid.startswith("P2-HLT-")} == {"passed"}
+    assert (report_dir / "junit.xml").exists() and (report_dir / "report.html").exists()
+
+
+def test_a_nonconforming_target_fails_the_pytest_run(pytester: pytest.Pytester) -> None:
+    report_dir = pytester.path / "phase2-report"
+    pytester.makeini("[pytest]\n")
+    result = pytester.runpytest_subprocess(
+        "--pyargs", "conformance.suite", "--phase2-reference", "--phase2-profile", "quick",
+        "--phase2-classes", "health", "--phase2-report-dir", str(report_dir), "-p", "no:cacheprovider",
+        "--phase2-config", str(_fault_config(pytester, "health-cacheable")),
+    )  # fmt: skip
+    assert result.ret == 1
+    summary = json.loads((report_dir / "summary.json").read_text())
+    assert summary["requirements"]["P2-HLT-004"]["status"] == "failed"
+
+
+def _fault_config(pytester: pytest.Pytester, fault: str) -> object:
+    path = pytester.path / "phase2.toml"
+    path.write_text(f'reference-faults = ["{fault}"]\n')
+    return path

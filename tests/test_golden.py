@@ -8,12 +8,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from conformance.cli import main
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "requirements.json"
 
 
-def test_requirements_and_their_checks_match_the_golden_file(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_requirements_and_their_checks_match_the_golden_file(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["requirements", "--json"]) == 0
     current = json.loads(capsys.readouterr().out)
     golden = json.loads(GOLDEN.read_text())

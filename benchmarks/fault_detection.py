@@ -1,11 +1,11 @@
 """Fault detection: the suite against Schemathesis' CLI alone, on every broken variant of the reference.
 
-    python benchmarks/fault_detection.py [--jobs 2] [--st-max-examples 10] [--only NAME ...]
+    python benchmarks/fault_detection.py [--jobs 2] [--profile standard] [--st-max-examples 10] [--only NAME ...]
 
 For every fault of `phase2_reference.faults` (each breaks exactly one requirement):
 
-- the suite runs `phase2-conformance run --reference --reference-fault NAME --profile quick`, every
-  class, and *detects* the fault when its requirement is reported failed;
+- the suite runs `phase2-conformance run --reference --reference-fault NAME --profile standard`, every
+  class and nothing told about the fault, and *detects* it when its requirement is reported failed;
 - Schemathesis runs `st run openapi/phase2.yaml --checks all --mode all --phases
   examples,coverage,fuzzing,stateful` against the same variant (started alike, proof configuration of
   tests/phase2_reference/schemathesis.toml) and *detects* it when it reports any failure — it has no
@@ -47,7 +47,7 @@ class Outcome:
     schemathesis: bool
 
 
-def suite_detects(fault: str | None, requirement: str | None, workdir: Path) -> bool:
+def suite_detects(fault: str | None, requirement: str | None, profile: str, workdir: Path) -> bool:
     report = workdir / "suite"
     command = [
         sys.executable,
@@ -57,7 +57,7 @@ def suite_detects(fault: str | None, requirement: str | None, workdir: Path) -> 
         "-q",
         "--reference",
         "--profile",
-        "quick",
+        profile,
         "--report-dir",
         str(report),
     ]
@@ -81,27 +81,31 @@ def schemathesis_detects(fault: str | None, max_examples: int, workdir: Path) ->
         reference.stop()
 
 
-def measure(fault: str | None, max_examples: int) -> Outcome:
+def measure(fault: str | None, profile: str, max_examples: int) -> Outcome:
     catalog = load_catalog()
     requirement = REGISTRY[fault].requirement if fault else None
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        ours = suite_detects(fault, requirement, workdir)
+        ours = suite_detects(fault, requirement, profile, workdir)
         theirs = schemathesis_detects(fault, max_examples, workdir)
     cls = catalog.get(requirement).cls if requirement else "-"
-    return Outcome(fault or CLEAN, requirement or "-", cls, ours, theirs)
+    outcome = Outcome(fault or CLEAN, requirement or "-", cls, ours, theirs)
+    # Progress on stderr, so a long run shows where it is and an interrupted one keeps its rows.
+    print(f"{outcome.fault} {outcome.requirement}: suite {ours}, st run {theirs}", file=sys.stderr, flush=True)
+    return outcome
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--profile", default="standard", help="the suite's profile (default: the release gate)")
     parser.add_argument("--st-max-examples", type=int, default=10)
     parser.add_argument("--only", nargs="*", help="only these faults")
     args = parser.parse_args()
     faults = args.only or sorted(REGISTRY)
     with ThreadPoolExecutor(args.jobs) as pool:
-        control = pool.submit(measure, None, args.st_max_examples)
-        outcomes = list(pool.map(lambda f: measure(f, args.st_max_examples), faults))
+        control = pool.submit(measure, None, args.profile, args.st_max_examples)
+        outcomes = list(pool.map(lambda f: measure(f, args.profile, args.st_max_examples), faults))
     clean = control.result()
     print(
         f"control, clean reference: suite {'FAILED' if clean.suite else 'passed'}, "
@@ -128,6 +132,8 @@ def main() -> int:
     )
     missed = [o.fault for o in outcomes if not o.suite]
     print(f"\nmissed by the suite: {', '.join(missed) or 'none'}")
+    st_missed = [o.fault for o in outcomes if not o.schemathesis]
+    print(f"missed by st run: {', '.join(st_missed) or 'none'}")
     print(
         f"caught only by the suite: {sum(1 for o in outcomes if o.suite and not o.schemathesis)}; "
         f"only by st run: {sum(1 for o in outcomes if o.schemathesis and not o.suite)}"

@@ -36,6 +36,9 @@ from conformance.contract import load_catalog  # noqa: E402
 from phase2_reference.faults import REGISTRY  # noqa: E402
 
 CLEAN = "(none: the clean reference)"
+# Faults that only exist on a deployment with a feature flag on: both tools get that deployment,
+# and the suite is told its flags, as a vendor would configure it.
+DEPLOYED_FLAGS: dict[str, str] = {"flagged-operation-missing": "world-preview"}
 
 
 @dataclass
@@ -63,16 +66,21 @@ def suite_detects(fault: str | None, requirement: str | None, profile: str, work
     ]
     if fault:
         command += ["--reference-fault", fault]
+    if fault in DEPLOYED_FLAGS:
+        command += ["--flags", DEPLOYED_FLAGS[fault]]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PHASE2_", "OTEL_"))}
     subprocess.run(command, capture_output=True, text=True, env=env, cwd=workdir, timeout=900)
     summary = json.loads((report / "summary.json").read_text())
     if requirement is None:
-        return summary["verdict"] != "pass"
+        return bool(summary["verdict"] != "pass")
     return bool(summary["requirements"][requirement]["status"] == "failed")
 
 
 def schemathesis_detects(fault: str | None, max_examples: int, workdir: Path) -> bool:
-    reference = Reference(*(["--fault", fault] if fault else []))
+    extra = ["--fault", fault] if fault else []
+    if fault in DEPLOYED_FLAGS:
+        extra += ["--flags", DEPLOYED_FLAGS[fault]]
+    reference = Reference(*extra)
     try:
         command = st_run_command(reference.base_url, max_examples, 20261126)
         completed = subprocess.run(command, capture_output=True, text=True, cwd=workdir, timeout=1800)

@@ -26,6 +26,7 @@ from conformance.target.auth import TokenManager
 from conformance.target.probe import preflight
 from conformance.target.reference import ReferenceProcess
 from conformance.target.secrets import Redactor
+from conformance.target.stalls import StallBreaker
 from conformance.target.transport import LimitedClient, LimitedSession, Limits, make_client
 from conformance.waivers import load_waivers
 
@@ -43,6 +44,9 @@ class RunSession:
         self.started_at = datetime.now(UTC)
         self.started = time.monotonic()
         self.deadline = self.started + settings.time_budget
+        # Shared by the suite's client and Schemathesis' session: a hanging route costs a few
+        # time-outs, not one per remaining request, and the run still reaches every class.
+        self.breaker = StallBreaker(settings.request_timeout, on_open=lambda route, why: self.recorder.error(why))
         self.tests: list[TestOutcome] = []
         self.target_lost = False
         self.waivers: tuple[Waiver, ...] = ()
@@ -70,7 +74,7 @@ class RunSession:
                 self._start_reference()
             base_url = self.settings.base_url
             assert base_url is not None
-            self.client = self._stack.enter_context(make_client(self.settings))
+            self.client = self._stack.enter_context(make_client(self.settings, breaker=self.breaker))
             preflight(self.client, base_url)
             self.tokens = TokenManager(self.settings, self.client, self.redactor)
             self.tokens.token("primary")
@@ -79,7 +83,7 @@ class RunSession:
             raise
         self.judge = Judge(self.contract, self.recorder, self.resources.state)
         self.api = ApiClient(self.client, self.contract, self.tokens, base_url, self.judge.observe)
-        session = LimitedSession(Limits.from_settings(self.settings), self.settings.tls)
+        session = LimitedSession(Limits.from_settings(self.settings, self.breaker), self.settings.tls)
         self._stack.callback(session.close)
         self.exerciser = ContractExerciser(self.contract, self.judge, self.recorder, self.tokens, session)
         self.prepared = True

@@ -11,13 +11,15 @@ from __future__ import annotations
 import ssl
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import requests
+import urllib3
 
 from conformance.settings import Settings, TLSSettings
+from conformance.target.stalls import StallBreaker
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_REDIRECTS = 5
@@ -28,14 +30,37 @@ class ResponseLimitExceeded(requests.exceptions.RequestException):
     """The target's answer broke a transport limit (too slow in total, or too large)."""
 
 
+class ResponseTooSlow(ResponseLimitExceeded):
+    """The answer was not complete within the request time-out (it started, then dripped)."""
+
+
+class RouteStalled(ResponseLimitExceeded):
+    """Not sent: the route timed out repeatedly and is only probed now (see `stalls`)."""
+
+
 @dataclass(frozen=True)
 class Limits:
     timeout: float
     max_body_bytes: int = MAX_BODY_BYTES
+    # One per run, shared by every client: routes that stopped answering are not waited on again.
+    breaker: StallBreaker | None = field(default=None, compare=False)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Limits:
-        return cls(timeout=settings.request_timeout)
+    def from_settings(cls, settings: Settings, breaker: StallBreaker | None = None) -> Limits:
+        return cls(timeout=settings.request_timeout, breaker=breaker)
+
+    def refuse_stalled(self, url: str) -> None:
+        reason = self.breaker.refusal(url) if self.breaker is not None else None
+        if reason is not None:
+            raise RouteStalled(reason)
+
+    def stalled(self, url: str) -> None:
+        if self.breaker is not None:
+            self.breaker.stalled(url)
+
+    def answered(self, url: str) -> None:
+        if self.breaker is not None:
+            self.breaker.answered(url)
 
 
 def ssl_context(tls: TLSSettings) -> ssl.SSLContext:
@@ -54,7 +79,7 @@ def read_limited(response: httpx.Response, limits: Limits, started: float) -> by
         if len(body) > limits.max_body_bytes:
             raise ResponseLimitExceeded(f"response body exceeded {limits.max_body_bytes} bytes")
         if time.monotonic() - started > limits.timeout:
-            raise ResponseLimitExceeded(f"response not complete after {limits.timeout:g}s ({len(body)} bytes received)")
+            raise ResponseTooSlow(f"response not complete after {limits.timeout:g}s ({len(body)} bytes received)")
     return bytes(body)
 
 
@@ -68,14 +93,23 @@ class LimitedClient(httpx.Client):
 
     def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
         kwargs["stream"] = True
+        url = str(request.url)
+        self.limits.refuse_stalled(url)
         started = time.monotonic()
-        response = super().send(request, **kwargs)
+        try:
+            response = super().send(request, **kwargs)
+        except httpx.TimeoutException:
+            self.limits.stalled(url)
+            raise
         try:
             content = read_limited(response, self.limits, started)
-        except BaseException:
+        except BaseException as exc:
             response.close()
+            if isinstance(exc, ResponseTooSlow | httpx.TimeoutException):
+                self.limits.stalled(url)
             raise
         response.close()
+        self.limits.answered(url)
         # Re-create the response around the bytes read so callers see a normal, loaded response.
         loaded = httpx.Response(
             status_code=response.status_code,
@@ -87,9 +121,11 @@ class LimitedClient(httpx.Client):
         return loaded
 
 
-def make_client(settings: Settings, *, app: Any = None, base_url: str | None = None) -> LimitedClient:
+def make_client(
+    settings: Settings, *, app: Any = None, base_url: str | None = None, breaker: StallBreaker | None = None
+) -> LimitedClient:
     """The suite's client for the target; `app` swaps the network for an in-process ASGI app."""
-    limits = Limits.from_settings(settings)
+    limits = Limits.from_settings(settings, breaker)
     kwargs: dict[str, Any] = {"base_url": base_url or settings.base_url or ""}
     if app is not None:
         kwargs["transport"] = httpx.ASGITransport(app=app)
@@ -116,8 +152,13 @@ class LimitedSession(requests.Session):
         timeout = kwargs.get("timeout")
         if timeout is None or (isinstance(timeout, int | float) and timeout > self.limits.timeout):
             kwargs["timeout"] = self.limits.timeout
+        self.limits.refuse_stalled(str(url))
         started = time.monotonic()
-        response = super().request(str(method), str(url), *args, **kwargs)
+        try:
+            response = super().request(str(method), str(url), *args, **kwargs)
+        except requests.exceptions.Timeout:
+            self.limits.stalled(str(url))
+            raise
         if _is_event_stream(response.headers):
             # Schemathesis reads event streams itself, bounded by time and event count.
             return response
@@ -129,11 +170,21 @@ class LimitedSession(requests.Session):
                 if len(body) > self.limits.max_body_bytes:
                     raise ResponseLimitExceeded(f"response body exceeded {self.limits.max_body_bytes} bytes")
                 if time.monotonic() - started > self.limits.timeout:
-                    raise ResponseLimitExceeded(
+                    raise ResponseTooSlow(
                         f"response not complete after {self.limits.timeout:g}s ({len(body)} bytes received)"
                     )
+        except ResponseTooSlow:
+            self.limits.stalled(str(url))
+            raise
+        except urllib3.exceptions.ReadTimeoutError as exc:
+            # The headers came, then the body stopped: raised by urllib3 itself, below requests.
+            self.limits.stalled(str(url))
+            raise ResponseTooSlow(f"response body stopped arriving: no data within {self.limits.timeout:g}s") from exc
+        except urllib3.exceptions.HTTPError as exc:
+            raise requests.exceptions.ConnectionError(f"response body broken off: {exc}") from exc
         finally:
             response.close()
+        self.limits.answered(str(url))
         # requests keeps a read body in these two private fields; `.content` then returns it as read here.
         response._content = bytes(body)
         response._content_consumed = True  # type: ignore[attr-defined]

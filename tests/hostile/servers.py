@@ -169,3 +169,43 @@ def free_port() -> int:
 def refusing() -> Iterator[str]:
     """A port nobody listens on."""
     yield f"http://127.0.0.1:{free_port()}"
+
+
+def _read_whole_request(conn: socket.socket) -> bytes:
+    """Head and body (by Content-Length): what a proxy must forward."""
+    data = _read_request(conn)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip() or 0)
+    with contextlib.suppress(OSError):
+        while len(body) < length:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+    return head + b"\r\n\r\n" + body
+
+
+def hangs_past_preflight(upstream: str, hanging: tuple[str, ...]) -> Handler:
+    """A healthy deployment (answers forwarded to `upstream`) until a path starting with one of
+    `hanging` is asked for: that request is read and never answered. The run gets past its preflight
+    (health, auth) and meets the hostility in the middle."""
+    host, port = upstream.removeprefix("http://").split("/", 1)[0].split(":")
+
+    def handler(conn: socket.socket) -> None:
+        request = _read_whole_request(conn)
+        if _path(request).split("?", 1)[0].startswith(hanging):
+            time.sleep(3600)
+            return
+        head, _, body = request.partition(b"\r\n\r\n")
+        lines = [line for line in head.split(b"\r\n") if not line.lower().startswith(b"connection:")]
+        forwarded = b"\r\n".join([*lines, b"Connection: close"]) + b"\r\n\r\n" + body
+        with socket.create_connection((host, int(port)), timeout=30) as out:
+            out.sendall(forwarded)
+            while chunk := out.recv(65536):
+                conn.sendall(chunk)
+
+    return handler

@@ -19,6 +19,7 @@ BUDGET = 20.0
 GRACE = 15.0  # interpreter start-up and teardown on a loaded 2-core machine
 MAX_RSS_MB = 400
 CREDENTIALS = {"PHASE2_CLIENT_ID": "hostile-client", "PHASE2_CLIENT_SECRET": "hostile-secret-value-123"}
+CLIENT_SECRET = "test-only-secret-tenant-a-admin-7f3c"  # fixtures/clients.yaml, test-only
 
 
 @contextlib.contextmanager
@@ -97,3 +98,44 @@ def test_a_broken_auth_provider_ends_the_run_with_exit_3(provider: str, tmp_path
     assert "auth provider" in output or "token endpoint" in output, output
     assert "Traceback" not in output and elapsed < BUDGET + GRACE
     assert "hostile-secret-value-123" not in output
+
+
+@pytest.fixture
+def healthy_upstream() -> Iterator[str]:
+    """The reference, in memory: the healthy half of a deployment that turns hostile mid-run."""
+    command = [sys.executable, "-m", "phase2_reference", "serve", "--port", "0", "--in-memory"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert process.stdout is not None
+    try:
+        yield str(json.loads(process.stdout.readline())["url"])
+    finally:
+        process.terminate()
+        process.wait(15)
+        process.stdout.close()
+
+
+def test_a_target_hanging_past_the_preflight_still_ends_on_time_with_a_verdict(
+    healthy_upstream: str, tmp_path: Path
+) -> None:
+    """Health and auth answer, so the run starts; then every world request hangs for good."""
+    handler = servers.hangs_past_preflight(healthy_upstream, ("/v2/worlds",))
+    with serving(handler) as url:
+        code, output, elapsed, rss_mb = run_against(
+            url, tmp_path, {"PHASE2_CLIENT_ID": "tenant-a-admin", "PHASE2_CLIENT_SECRET": CLIENT_SECRET}
+        )
+    assert code == 1, output
+    assert elapsed < BUDGET + GRACE, f"took {elapsed:.1f}s"
+    assert rss_mb < MAX_RSS_MB, f"peak RSS {rss_mb:.0f} MB"
+    assert "Traceback" not in output and CLIENT_SECRET not in output
+    assert "Verdict: FAIL (exit 1)" in output
+    summary = json.loads((tmp_path / "report" / "summary.json").read_text())
+    assert summary["verdict"] in ("fail", "error") and summary["exit_code"] == 1
+    # The hang fails the world operations, the stalled routes are named, and what they kept from
+    # running is listed as not verified.
+    assert summary["requirements"]["P2-CON-008"]["status"] == "failed"
+    assert any(error.startswith("/v2/worlds timed out") for error in summary["errors"]), summary["errors"]
+    assert summary["requirements"]["P2-SEM-001"]["status"] == "skipped"
+    # A stalled route costs a few time-outs, not the budget: the rest was tested, and passed.
+    assert not any("time budget" in error for error in summary["errors"]), summary["errors"]
+    for untouched in ("P2-HLT-001", "P2-HLT-002", "P2-AUTH-001", "P2-TEL-001"):
+        assert summary["requirements"][untouched]["status"] == "passed", untouched

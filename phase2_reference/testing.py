@@ -10,10 +10,13 @@ down gracefully (lifespan shutdown included) and closes the store.
 from __future__ import annotations
 
 import dataclasses
+import ssl
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -32,11 +35,34 @@ class RunningServer:
     app: Phase2App
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class ServerTLS:
+    """HTTPS with a required client certificate signed by `client_ca` (mutual TLS)."""
+
+    cert: Path
+    key: Path
+    client_ca: Path
+
+    def uvicorn_options(self) -> dict[str, Any]:
+        return {
+            "ssl_certfile": str(self.cert),
+            "ssl_keyfile": str(self.key),
+            "ssl_ca_certs": str(self.client_ca),
+            "ssl_cert_reqs": ssl.CERT_REQUIRED,
+        }
+
+
 @contextmanager
-def serving(config: Config) -> Iterator[RunningServer]:
-    """Serve `config` (its port is ignored: a free one is bound) and yield where it listens."""
+def serving(config: Config, tls: ServerTLS | None = None) -> Iterator[RunningServer]:
+    """Serve `config` (its port is ignored: a free one is bound) and yield where it listens.
+
+    With `tls`, over HTTPS requiring a client certificate; the issuer is then the https origin."""
     sock = bind(config.host, 0)
     config = dataclasses.replace(config, port=sock.getsockname()[1])
+    origin = config.origin
+    if tls is not None:
+        origin = origin.replace("http://", "https://", 1)
+        config = dataclasses.replace(config, issuer=config.issuer or origin)
     app = create_app(config)
     server = uvicorn.Server(
         uvicorn.Config(
@@ -48,6 +74,7 @@ def serving(config: Config) -> Iterator[RunningServer]:
             http=ProblemHttpToolsProtocol,
             timeout_graceful_shutdown=2,
             proxy_headers=False,
+            **(tls.uvicorn_options() if tls is not None else {}),
         )
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="phase2-reference", daemon=True)
@@ -58,7 +85,7 @@ def serving(config: Config) -> Iterator[RunningServer]:
             raise RuntimeError("the reference server did not start")
         time.sleep(0.005)
     try:
-        yield RunningServer(base_url=f"{config.origin}/v2", origin=config.origin, app=app)
+        yield RunningServer(base_url=f"{origin}/v2", origin=origin, app=app)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -11,24 +11,19 @@ import dataclasses
 import datetime
 import ipaddress
 import os
-import ssl
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from phase2_reference.app import create_app
-from phase2_reference.cli import bind
 from phase2_reference.config import Config
+from phase2_reference.testing import ServerTLS, serving
 
 CLIENT_ID = "tenant-a-admin"
 CLIENT_SECRET = "test-only-secret-tenant-a-admin-7f3c"  # test-only, fixtures/clients.yaml
@@ -109,35 +104,9 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 @pytest.fixture(scope="module")
 def tls_reference(pki: Pki) -> Iterator[str]:
     """The reference over HTTPS on a free loopback port, refusing clients without a certificate."""
-    sock = bind("127.0.0.1", 0)
-    port = sock.getsockname()[1]
-    config = Config(port=port, data_dir=None, issuer=f"https://127.0.0.1:{port}", runtime_step_ms=20, log_level="error")
-    app = create_app(config)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            lifespan="on",
-            log_config=None,
-            access_log=False,
-            ssl_certfile=str(pki.server_cert),
-            ssl_keyfile=str(pki.server_key),
-            ssl_ca_certs=str(pki.ca),
-            ssl_cert_reqs=ssl.CERT_REQUIRED,
-        )
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the TLS reference did not start"
-        time.sleep(0.01)
-    try:
-        yield f"https://127.0.0.1:{port}/v2"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        app.close()
-        sock.close()
+    config = Config(data_dir=None, runtime_step_ms=20, log_level="error")
+    with serving(config, ServerTLS(pki.server_cert, pki.server_key, pki.ca)) as running:
+        yield running.base_url
 
 
 def run(tmp_path: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

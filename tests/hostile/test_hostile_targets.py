@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import _clean_env
 from tests.hostile import servers
 
 BUDGET = 20.0
@@ -31,8 +32,7 @@ def serving(handler: servers.Handler) -> Iterator[str]:
 def run_against(
     base_url: str, tmp_path: Path, extra_env: dict[str, str] | None = None
 ) -> tuple[int, str, float, float]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PHASE2_", "OTEL_"))}
-    env.update(CREDENTIALS, PHASE2_BASE_URL=base_url + "/v2", **(extra_env or {}))
+    env = _clean_env({**CREDENTIALS, "PHASE2_BASE_URL": base_url + "/v2", **(extra_env or {})})
     command = [
         sys.executable,
         "-m",

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import ipaddress
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from phase2_reference.config import Config
 from phase2_reference.testing import ServerTLS, serving
+from tests.conftest import _clean_env
 
 CLIENT_ID = "tenant-a-admin"
 CLIENT_SECRET = "test-only-secret-tenant-a-admin-7f3c"  # test-only, fixtures/clients.yaml
@@ -110,10 +110,9 @@ def tls_reference(pki: Pki) -> Iterator[str]:
 
 
 def run(tmp_path: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PHASE2_", "OTEL_"))}
     return subprocess.run(
         [sys.executable, "-m", "conformance", "run", "-q", "--report-dir", str(tmp_path / "report"), *args],
-        env={**clean, "PHASE2_CLIENT_ID": CLIENT_ID, "PHASE2_CLIENT_SECRET": CLIENT_SECRET, **env},
+        env=_clean_env({"PHASE2_CLIENT_ID": CLIENT_ID, "PHASE2_CLIENT_SECRET": CLIENT_SECRET, **env}),
         capture_output=True,
         text=True,
         timeout=300,

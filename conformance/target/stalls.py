@@ -31,7 +31,6 @@ def route_of(url: str) -> str:
 class _RouteState:
     consecutive: int = 0
     opened_at: float | None = None
-    refused: int = 0
 
 
 class StallBreaker:
@@ -60,11 +59,7 @@ class StallBreaker:
             if self._clock() - state.opened_at >= self.probe_interval:
                 state.opened_at = self._clock()  # this request is the probe; others wait for it
                 return None
-            state.refused += 1
-            return (
-                f"not sent: {route} timed out {state.consecutive} times in a row "
-                f"(no answer within {self.request_timeout:g}s); retried every {self.probe_interval:g}s"
-            )
+            return f"not sent: {self._stalls(route, state.consecutive)}; retried every {self.probe_interval:g}s"
 
     def answered(self, url: str) -> None:
         with self._lock:
@@ -82,10 +77,12 @@ class StallBreaker:
         if newly_open and self.on_open is not None:
             self.on_open(
                 route,
-                f"{route} timed out {STALLS_TO_OPEN} times in a row (no answer within "
-                f"{self.request_timeout:g}s): its further requests are not sent, but probed every "
-                f"{self.probe_interval:g}s",
+                f"{self._stalls(route, STALLS_TO_OPEN)}: its further requests are not sent, "
+                f"but probed every {self.probe_interval:g}s",
             )
+
+    def _stalls(self, route: str, times: int) -> str:
+        return f"{route} timed out {times} times in a row (no answer within {self.request_timeout:g}s)"
 
     def open_routes(self) -> list[str]:
         with self._lock:

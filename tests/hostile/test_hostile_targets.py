@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from phase2_reference.config import Config
+from phase2_reference.testing import serving as serving_reference
 from tests.conftest import _clean_env
 from tests.hostile import servers
 
@@ -103,15 +105,8 @@ def test_a_broken_auth_provider_ends_the_run_with_exit_3(provider: str, tmp_path
 @pytest.fixture
 def healthy_upstream() -> Iterator[str]:
     """The reference, in memory: the healthy half of a deployment that turns hostile mid-run."""
-    command = [sys.executable, "-m", "phase2_reference", "serve", "--port", "0", "--in-memory"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    assert process.stdout is not None
-    try:
-        yield str(json.loads(process.stdout.readline())["url"])
-    finally:
-        process.terminate()
-        process.wait(15)
-        process.stdout.close()
+    with serving_reference(Config(data_dir=None)) as running:
+        yield running.origin
 
 
 def test_a_target_hanging_past_the_preflight_still_ends_on_time_with_a_verdict(

@@ -279,10 +279,16 @@ def fingerprint(event: dict[str, Any]) -> int:
 
 
 class Target:
-    """Where the server listens now; a kill takes it down and a restart brings up the next generation."""
+    """Where the server listens now; a kill takes it down and a restart brings up the next generation.
 
-    def __init__(self, base_url: str) -> None:
+    `stop_at` is when the load ends. A restart moves it so that the load after the restart lasts as
+    long as it was meant to: on a busy machine the restart alone can take longer than what was left,
+    and a load that ended before the new server came up would prove nothing about it.
+    """
+
+    def __init__(self, base_url: str, stop_at: float) -> None:
         self.base_url = base_url
+        self.stop_at = stop_at
         self.generation = 0
         self.up = asyncio.Event()
         self.up.set()
@@ -290,9 +296,10 @@ class Target:
     def take_down(self) -> None:
         self.up.clear()
 
-    def bring_up(self, base_url: str) -> None:
+    def bring_up(self, base_url: str, load_after: float) -> None:
         self.base_url = base_url
         self.generation += 1
+        self.stop_at = max(self.stop_at, time.monotonic() + load_after)
         self.up.set()
 
 
@@ -330,10 +337,10 @@ class LoadClient:
         self.counter += 1
         return f"{prefix}-c{self.index:03d}-{self.counter:06d}"
 
-    async def session(self, stop_at: float) -> bool:
+    async def session(self) -> bool:
         """Be logged in on the target's current generation; False once the load is over."""
         while not (self.logged_in and self.generation == self.target.generation):
-            if time.monotonic() >= stop_at:
+            if time.monotonic() >= self.target.stop_at:
                 return False
             await self.target.up.wait()
             if self.http is None or self.generation != self.target.generation:
@@ -399,10 +406,10 @@ class LoadClient:
 
     # --- the loop ----------------------------------------------------------------------------
 
-    async def run(self, stop_at: float) -> None:
+    async def run(self) -> None:
         try:
-            while time.monotonic() < stop_at:
-                if not await self.session(stop_at):
+            while time.monotonic() < self.target.stop_at:
+                if not await self.session():
                     break
                 operation = self.rng.choices(self._operations, self._weights)[0]
                 try:
@@ -1325,17 +1332,16 @@ async def _run(config: LoadConfig, data_dir: Path) -> LoadReport:
     servers = [server]
     try:
         ledger = Ledger({tenant: TenantState(tenant) for tenant in CLIENTS})
-        target = Target(server.base_url)
+        started = time.monotonic()
+        target = Target(server.base_url, stop_at=started + config.duration)
         tenants = list(CLIENTS)
         clients = [
             LoadClient(index, tenants[index % len(tenants)], ledger, target, config.seed, config.request_timeout)
             for index in range(config.clients)
         ]
-        started = time.monotonic()
         generator_cpu_start = time.process_time()
         server_cpu = 0.0
-        stop_at = started + config.duration
-        tasks = [asyncio.create_task(client.run(stop_at)) for client in clients]
+        tasks = [asyncio.create_task(client.run()) for client in clients]
         kills = 0
         caught: dict[str, str] = {}
         if config.kill_after is not None:
@@ -1347,7 +1353,7 @@ async def _run(config: LoadConfig, data_dir: Path) -> LoadReport:
             caught = mid_transition(data_dir / DATABASE_FILE, ledger.violations)
             server = await loop.run_in_executor(None, _start, config, data_dir)
             servers.append(server)
-            target.bring_up(server.base_url)
+            target.bring_up(server.base_url, load_after=config.duration - config.kill_after)
         await asyncio.gather(*tasks)
         seconds = time.monotonic() - started
         server_cpu += cpu_seconds(server.process.pid)

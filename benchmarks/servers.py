@@ -25,13 +25,19 @@ class Reference:
     `Reference` on the same directory reopens); its stderr (JSON logs) goes to `log_file` if given.
     """
 
-    def __init__(self, *extra: str, data_dir: Path | None = None, log_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        *extra: str,
+        data_dir: Path | None = None,
+        log_file: Path | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         storage = ["--in-memory"] if data_dir is None else ["--data-dir", str(data_dir)]
         command = [sys.executable, "-m", "phase2_reference", "serve", "--port", "0", *storage]
         command += ["--token-ttl", "3600", "--log-level", "warning", *extra]
         stderr: IO[bytes] | int = subprocess.DEVNULL if log_file is None else log_file.open("ab")
         try:
-            self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True)
+            self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True, env=env)
         finally:
             if not isinstance(stderr, int):
                 stderr.close()  # the child holds its own copy

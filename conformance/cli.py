@@ -1,4 +1,5 @@
-"""`phase2-conformance`: run the suite, serve the reference, list requirements, bundle and diff reports.
+"""`phase2-conformance`: run the suite, diagnose a target (`doctor`), serve the reference, list requirements,
+bundle and diff reports.
 
 Exit codes: 0 conforms, 1 nonconformance, 2 usage or configuration error, 3 target unreachable
 or authentication impossible. Errors are one line on stderr, never a traceback.
@@ -147,6 +148,27 @@ def command_run(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+def command_doctor(args: argparse.Namespace) -> int:
+    """Diagnose the target of the same flags as `run`, one line per item (see conformance/doctor)."""
+    from conformance.doctor import diagnose
+    from conformance.settings import configure_logging, load_settings
+
+    settings = load_settings({key: getattr(args, key, None) for key in SETTING_KEYS})
+    configure_logging(settings)
+    where = "the embedded reference server" if settings.reference else settings.base_url
+    print(f"{PROG} {__version__} doctor: target {where}", flush=True)
+    return int(diagnose(settings, out=lambda line: print(line, flush=True)))
+
+
+def _doctor_command(commands: Any) -> None:
+    doctor = commands.add_parser(
+        "doctor",
+        help="diagnose a deployment in seconds: one line per item, ✓ or ✗ with the fix (takes the flags of run)",
+    )
+    # The same flags as `run`: replace `run` with `doctor` in a failing command line to diagnose it.
+    _run_arguments(doctor)
+
+
 def command_serve(args: argparse.Namespace, rest: Sequence[str]) -> int:
     # The reference is its own package: exec it rather than import it.
     command = [sys.executable, "-m", "phase2_reference", "serve", *rest]
@@ -251,6 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("old", metavar="OLD", help="the earlier run: its report dir or summary.json")
     diff.add_argument("new", metavar="NEW", help="the later run: its report dir or summary.json")
     diff.add_argument("--format", choices=("text", "markdown"), default="text")
+    _doctor_command(commands)
     return parser
 
 
@@ -259,6 +282,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "requirements": command_requirements,
     "bundle": command_bundle,
     "diff": command_diff,
+    "doctor": command_doctor,
 }
 
 

@@ -65,7 +65,7 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
 
     run = parser.add_argument_group("run")
     run.add_argument("--config", help="a TOML file of settings (lowest precedence after profile defaults)")
-    run.add_argument("--profile", help="quick, standard (default) or nightly")
+    run.add_argument("--profile", help="smoke (read-only, for production), quick, standard (default) or nightly")
     run.add_argument("--seed", type=int, help="seed for generated data; the same seed replays the same run")
     run.add_argument("--classes", help="comma-separated: contract,protocol,semantic,auth,health,telemetry")
     run.add_argument(

@@ -197,6 +197,7 @@ def command_requirements(args: argparse.Namespace) -> int:
             "statement": r.statement,
             "operations": list(r.operations),
             "checks": sorted(checks_of.get(r.id, [])),
+            "troubleshooting": r.troubleshooting,
         }
         for r in load_catalog()
         if not args.cls or r.cls == args.cls
@@ -207,6 +208,7 @@ def command_requirements(args: argparse.Namespace) -> int:
         for row in rows:
             print(f"{row['id']:<12} {row['level']:<6} {row['class']:<9} {row['statement']}")
             print(f"{'':<29}checks: {', '.join(row['checks']) or '(none)'}")
+            print(f"{'':<29}first checks: {row['troubleshooting'] or '(none)'}")
     return 0
 
 

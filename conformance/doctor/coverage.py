@@ -46,7 +46,7 @@ def unverified(findings: Sequence[Finding], catalog: RequirementCatalog, needs: 
     if blocked:
         return failed(
             "coverage",
-            f"a full run would leave {len(blocked)} of {len(musts)} MUST requirements unverified: {', '.join(blocked)}",
+            f"a full run could not verify {len(blocked)} of {len(musts)} MUST requirements: {', '.join(blocked)}",
             "fix the ✗ lines above",
         )
     if any(not finding.ok for finding in findings):

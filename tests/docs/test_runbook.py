@@ -16,6 +16,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,6 +137,8 @@ RUNBOOK_SYBIL = Sybil(parsers=[CodeBlockParser("bash", evaluate_bash), CodeBlock
 @pytest.fixture
 def terminal(tmp_path: Path) -> Any:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PHASE2_", "OTEL_"))}
+    # The console scripts of this interpreter's environment, activated or not.
+    env["PATH"] = os.pathsep.join((str(Path(sys.executable).parent), env.get("PATH", "")))
     # The reader picks their ports; the test takes free ones so it runs beside anything else.
     env.update(PORT=str(free_port()), ISSUER_PORT=str(free_port()), OTLP_PORT=str(free_port()))
     env["REPORTS"] = str(tmp_path / "reports")

@@ -95,3 +95,16 @@ def test_readme_links_the_runbook_first_and_ends_its_first_run_with_the_doctor()
     first_run = README.split("## Two commands", 1)[1].split("\n## ", 1)[0].strip()
     last_paragraph = first_run.split("\n\n")[-1]
     assert last_paragraph.lower().startswith("next: `phase2-conformance doctor` against your deployment")
+
+
+def test_the_runbook_diagram_names_the_reference_layers_that_exist() -> None:
+    diagram = RUNBOOK.split("```mermaid", 1)[1].split("```", 1)[0]
+    modules = re.findall(r"\b([a-z_]+\.py)\b", diagram)
+    assert modules, "the diagram names no module"
+    missing = [module for module in modules if not (REPO / "phase2_reference" / module).is_file()]
+    assert not missing, f"the diagram names modules the reference does not have: {missing}"
+    layers = ["gateway", "orchestrator", "engine plugins", "event bus", "data store"]
+    positions = [re.search(rf'\[\(?"{layer}', diagram) for layer in layers]
+    assert all(positions), "a layer is missing from the diagram"
+    starts = [match.start() for match in positions if match]
+    assert starts == sorted(starts), "the layers are not drawn in their order"

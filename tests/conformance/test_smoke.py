@@ -99,13 +99,13 @@ def test_anything_that_would_write_is_refused_in_one_line(arguments: tuple[str, 
 
 def test_the_environment_selects_smoke_too() -> None:
     with pytest.raises(ConfigError, match="refuses class semantic"):
-        load_settings({"classes": "semantic"}, env={"PHASE2_PROFILE": "smoke"})
-    settings = load_settings({}, env={"PHASE2_PROFILE": "smoke"})
+        load_settings({"reference": True, "classes": "semantic"}, env={"PHASE2_PROFILE": "smoke"})
+    settings = load_settings({"reference": True}, env={"PHASE2_PROFILE": "smoke"})
     assert settings.operation_filter == read_only_operations()
     assert not settings.test_issuer_trusted and not settings.reference_controls
     assert "auth" not in settings.classes and "semantic" not in settings.classes
 
 
 def test_other_profiles_are_left_alone() -> None:
-    settings = load_settings({"classes": "semantic", "profile": "quick"}, env={})
+    settings = load_settings({"reference": True, "classes": "semantic", "profile": "quick"}, env={})
     assert settings.classes == frozenset({"semantic"}) and not settings.operation_filter

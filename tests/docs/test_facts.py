@@ -108,3 +108,17 @@ def test_the_runbook_diagram_names_the_reference_layers_that_exist() -> None:
     assert all(positions), "a layer is missing from the diagram"
     starts = [match.start() for match in positions if match]
     assert starts == sorted(starts), "the layers are not drawn in their order"
+
+
+def test_the_event_types_of_the_runbook_are_the_contracts() -> None:
+    from conformance.contract import load_contract
+
+    enum = set(load_contract().raw["components"]["schemas"]["EventType"]["enum"])
+    named = set(re.findall(r"`((?:world|runtime)\.[a-z_]+)`", RUNBOOK))
+    assert named == enum, f"runbook names {sorted(named - enum)}, omits {sorted(enum - named)}"
+
+
+def test_the_smoke_cap_is_the_profiles() -> None:
+    cap = f"{PROFILES['smoke'].time_budget:g}"
+    assert f"capped at {cap} s" in README
+    assert f"a hard cap of {cap} seconds" in RUNBOOK

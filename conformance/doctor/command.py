@@ -76,6 +76,8 @@ def _diagnose_target(diagnosis: Diagnosis, stack: contextlib.ExitStack) -> None:
         session.start_target()
     except Phase2Error as exc:
         report(failed("target", str(exc), "see reference.log in --report-dir", fatal=True))
+    except OSError as exc:  # the test issuer's or receiver's port is taken
+        report(failed("callbacks", f"cannot listen: {exc.strerror}", "choose free ports", fatal=True))
     settings = session.settings
     assert settings.base_url is not None
     if settings.reference:
@@ -83,7 +85,8 @@ def _diagnose_target(diagnosis: Diagnosis, stack: contextlib.ExitStack) -> None:
     diagnosis.report_all(network.connection(settings))
 
     throttles = service.Throttles()
-    client = stack.enter_context(make_client(settings))
+    # The run's stall breaker: a target hanging on every route costs a few time-outs, not one per item.
+    client = stack.enter_context(make_client(settings, breaker=session.breaker))
     client.event_hooks["response"].append(throttles.hook())
     sent_at = time.time()
     finding, response = network.base_path(client, settings)

@@ -1,4 +1,5 @@
-"""`phase2-conformance`: run the suite, serve the reference, list requirements, bundle and diff reports.
+"""`phase2-conformance`: run the suite, diagnose a target (`doctor`), serve the reference, list requirements,
+bundle and diff reports.
 
 Exit codes: 0 conforms, 1 nonconformance, 2 usage or configuration error, 3 target unreachable
 or authentication impossible. Errors are one line on stderr, never a traceback.
@@ -64,7 +65,7 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
 
     run = parser.add_argument_group("run")
     run.add_argument("--config", help="a TOML file of settings (lowest precedence after profile defaults)")
-    run.add_argument("--profile", help="quick, standard (default) or nightly")
+    run.add_argument("--profile", help="smoke (read-only, for production), quick, standard (default) or nightly")
     run.add_argument("--seed", type=int, help="seed for generated data; the same seed replays the same run")
     run.add_argument("--classes", help="comma-separated: contract,protocol,semantic,auth,health,telemetry")
     run.add_argument(
@@ -147,6 +148,27 @@ def command_run(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+def command_doctor(args: argparse.Namespace) -> int:
+    """Diagnose the target of the same flags as `run`, one line per item (see conformance/doctor)."""
+    from conformance.doctor import diagnose
+    from conformance.settings import configure_logging, load_settings
+
+    settings = load_settings({key: getattr(args, key, None) for key in SETTING_KEYS})
+    configure_logging(settings)
+    where = "the embedded reference server" if settings.reference else settings.base_url
+    print(f"{PROG} {__version__} doctor: target {where}", flush=True)
+    return int(diagnose(settings, out=lambda line: print(line, flush=True)))
+
+
+def _doctor_command(commands: Any) -> None:
+    doctor = commands.add_parser(
+        "doctor",
+        help="diagnose a deployment in seconds: one line per item, ✓ or ✗ with the fix (takes the flags of run)",
+    )
+    # The same flags as `run`: replace `run` with `doctor` in a failing command line to diagnose it.
+    _run_arguments(doctor)
+
+
 def command_serve(args: argparse.Namespace, rest: Sequence[str]) -> int:
     # The reference is its own package: exec it rather than import it.
     command = [sys.executable, "-m", "phase2_reference", "serve", *rest]
@@ -175,6 +197,7 @@ def command_requirements(args: argparse.Namespace) -> int:
             "statement": r.statement,
             "operations": list(r.operations),
             "checks": sorted(checks_of.get(r.id, [])),
+            "troubleshooting": r.troubleshooting,
         }
         for r in load_catalog()
         if not args.cls or r.cls == args.cls
@@ -185,6 +208,7 @@ def command_requirements(args: argparse.Namespace) -> int:
         for row in rows:
             print(f"{row['id']:<12} {row['level']:<6} {row['class']:<9} {row['statement']}")
             print(f"{'':<29}checks: {', '.join(row['checks']) or '(none)'}")
+            print(f"{'':<29}first checks: {row['troubleshooting'] or '(none)'}")
     return 0
 
 
@@ -251,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("old", metavar="OLD", help="the earlier run: its report dir or summary.json")
     diff.add_argument("new", metavar="NEW", help="the later run: its report dir or summary.json")
     diff.add_argument("--format", choices=("text", "markdown"), default="text")
+    _doctor_command(commands)
     return parser
 
 
@@ -259,6 +284,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "requirements": command_requirements,
     "bundle": command_bundle,
     "diff": command_diff,
+    "doctor": command_doctor,
 }
 
 

@@ -25,6 +25,21 @@ PROFILES: dict[str, Profile] = {
     profile.name: profile
     for profile in (
         Profile(
+            name="smoke",
+            description="safe against production: GET/HEAD, health and metrics only, no writes, "
+            "no forged tokens, a hard cap of seconds (conformance/smoke.py)",
+            phases=("examples",),
+            max_examples=1,
+            stateful_examples=0,
+            stateful_steps=0,
+            time_budget=30.0,
+            request_timeout=5.0,
+            walk_size=0,
+            liveness_samples=10,
+            runtime_timeout=5.0,
+            deterministic_seed=True,
+        ),
+        Profile(
             name="quick",
             description="smoke test in seconds: examples and a little fuzzing, every class",
             phases=("examples", "fuzzing"),

@@ -378,7 +378,7 @@ def load_settings(
         value("test_issuer_trusted", reference), "test_issuer_trusted", source("test_issuer_trusted")
     )
 
-    return Settings(
+    settings = Settings(
         base_url=base_url,
         reference=reference,
         auth_provider=auth_provider,
@@ -446,6 +446,9 @@ def load_settings(
         config_file=config_file,
         sources={name: origin for name, (_, origin) in merged.items()},
     )
+    from conformance.smoke import restrict_to_smoke  # the smoke profile's rules; it imports Settings
+
+    return restrict_to_smoke(settings)
 
 
 def _identities(value: Any, source: Any, reference: bool) -> tuple[Identity, ...]:

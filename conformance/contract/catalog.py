@@ -32,6 +32,7 @@ class Requirement:
     operations: tuple[str, ...]  # operationIds, or ("*",) for all
     reference: str
     when_unobserved: str | None = None
+    troubleshooting: str = ""  # likely causes and first checks, shown next to a failure
 
     def covers(self, operation_id: str) -> bool:
         return "*" in self.operations or operation_id in self.operations
@@ -93,6 +94,7 @@ def load_catalog(path: Path | None = None) -> RequirementCatalog:
                 operations=tuple(entry.get("operations", ())),
                 reference=entry.get("reference", ""),
                 when_unobserved=entry.get("when_unobserved"),
+                troubleshooting=" ".join(str(entry.get("troubleshooting", "")).split()),
             )
         )
     untestable = tuple(Untestable(u["operation"], u["reason"]) for u in raw.get("untestable") or [])

@@ -148,6 +148,9 @@ def _failure(index: int, requirement: RequirementResult, failure: Failure, statu
         f"{esc(failure.title)}</summary>",
         f'<p class="statement">{esc(requirement.id)} ({esc(requirement.requirement.level.value)}): '
         f"{esc(requirement.requirement.statement)}</p>",
+        f'<p class="statement">Likely causes and first checks: {esc(requirement.requirement.troubleshooting)}</p>'
+        if requirement.requirement.troubleshooting
+        else "",
         f'<p class="message">{esc(failure.message)}</p>',
         f"<p>severity {esc(failure.severity.value)} · check <code>{esc(failure.check)}</code>"
         + (f" · test <code>{esc(failure.test_id)}</code>" if failure.test_id else "")

@@ -99,6 +99,11 @@ def render_markdown(result: RunResult) -> str:
                 f"> {inline(requirement.requirement.statement, 500)}",
                 "",
             ]
+            if requirement.requirement.troubleshooting:
+                lines += [
+                    f"**Likely causes and first checks:** {inline(requirement.requirement.troubleshooting, 600)}",
+                    "",
+                ]
             if requirement.reason:
                 lines += [f"_{inline(requirement.reason)}_", ""]
             for failure in requirement.failures[:MAX_FAILURES_SHOWN]:

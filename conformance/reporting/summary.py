@@ -31,6 +31,7 @@ def requirement_document(result: RequirementResult) -> dict[str, Any]:
         "class": requirement.cls,
         "statement": requirement.statement,
         "reference": requirement.reference,
+        "troubleshooting": requirement.troubleshooting,
         "evaluations": result.evaluations,
         "reason": result.reason,
         "operations": list(result.operations),

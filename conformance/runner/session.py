@@ -89,6 +89,14 @@ class RunSession:
         self.prepared = True
         return self
 
+    def start_target(self) -> None:
+        """Start the test issuer, the OTLP receiver and, when asked, the reference; probe nothing.
+
+        `prepare` goes on to probe the target; `phase2-conformance doctor` diagnoses it instead."""
+        self._start_helpers()
+        if self.settings.reference:
+            self._start_reference()
+
     def _start_helpers(self) -> None:
         classes = self.settings.classes
         if "auth" in classes and self.settings.test_issuer_trusted:

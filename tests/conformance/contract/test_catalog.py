@@ -27,3 +27,16 @@ def test_a_duplicate_id_is_refused(tmp_path: Path) -> None:
     path.write_text("requirements:\n" + entry + entry)
     with pytest.raises(ConfigError, match="duplicate"):
         load_catalog.__wrapped__(path)
+
+
+def test_every_requirement_has_its_likely_causes_and_first_checks() -> None:
+    missing = [r.id for r in load_catalog() if len(r.troubleshooting) < 40]
+    assert not missing, f"requirements without a troubleshooting entry: {missing}"
+
+
+def test_the_requirements_command_shows_them(capsys: pytest.CaptureFixture[str]) -> None:
+    from conformance.cli import main
+
+    assert main(["requirements", "--class", "health"]) == 0
+    out = capsys.readouterr().out
+    assert "first checks: /readyz without a check per component" in out

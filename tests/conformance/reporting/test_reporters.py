@@ -101,3 +101,14 @@ def test_a_real_run_with_a_broken_reporter_reports_the_error(
     assert "the html report could not be written" in out
     assert not (report / "report.html").exists()
     assert {"junit.xml", "summary.md", "manifest.json"} <= {p.name for p in report.iterdir()}
+
+
+def test_failures_show_their_likely_causes_and_first_checks(tmp_path: Path, failing_result: RunResult) -> None:
+    from conformance.contract import load_catalog
+
+    first_checks = load_catalog().get("P2-CON-003").troubleshooting
+    write_reports(failing_result, context=ReportContext(tmp_path))
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["requirements"]["P2-CON-003"]["troubleshooting"] == first_checks
+    assert f"**Likely causes and first checks:** {first_checks}" in (tmp_path / "summary.md").read_text()
+    assert "Likely causes and first checks: The body misses a required field" in (tmp_path / "report.html").read_text()

@@ -56,6 +56,13 @@ def run(settings: Settings, extra_pytest_args: tuple[str, ...] = (), progress: A
         session.lose_target(error)
         write_reports(session.finish(), session.settings)
         raise
+    except KeyboardInterrupt as error:
+        # Stopped while the reference or the helpers were starting: still a report, marked interrupted.
+        session.interrupt(error)
+        try:
+            return write_reports(session.finish(), session.settings)
+        finally:
+            session.close()
     try:
         plugins: list[Any] = [plugin, plugin.PreparedSession(session)]
         if progress is not None:

@@ -169,8 +169,11 @@ def pytest_configure(config: pytest.Config) -> None:
         from conformance.settings import load_settings
 
         if _distributed(config):
-            raise pytest.UsageError(
-                "phase2: the suite runs in one process (one target, one verdict); drop -n/--dist (pytest-xdist)"
+            # Exit 2, the suite's usage code; before xdist starts a worker (and each its own reference).
+            pytest.exit(
+                "phase2: the suite runs in one process (one target, one verdict, one set of reports); "
+                "drop -n/--dist (pytest-xdist)",
+                returncode=2,
             )
         values = {dest: config.getoption(f"phase2_{dest}") for dest in SETTING_OPTIONS}
         try:

@@ -8,7 +8,9 @@ whose message is a single line naming the setting and its source.
 from __future__ import annotations
 
 import logging
+import math
 import os
+import re
 import ssl
 import tomllib
 import uuid
@@ -30,6 +32,7 @@ from conformance.suggest import did_you_mean
 KNOWN_FLAGS = ("world-preview", "engine-v2")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 ROLES = ("primary", "other-tenant", "read-only")
+HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[?[0-9A-Fa-f:.]+\]?")
 
 # Environment variable → setting name. The first seven are the runbook's.
 ENVIRONMENT = {
@@ -219,15 +222,36 @@ def _as_bool(value: Any, name: str, source: str) -> bool:
     raise ConfigError(f"{name} from {source} must be true or false, got {value!r}")
 
 
-def _as_number(value: Any, name: str, source: str, *, minimum: float, integer: bool = False) -> float:
+def _as_number(
+    value: Any, name: str, source: str, *, minimum: float, integer: bool = False, maximum: float = math.inf
+) -> float:
     try:
         number = int(value) if integer else float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         kind = "an integer" if integer else "a number"
         raise ConfigError(f"{name} from {source} must be {kind}, got {value!r}") from None
+    if not math.isfinite(number):
+        raise ConfigError(f"{name} from {source} must be a finite number, got {value!r}")
     if number < minimum:
         raise ConfigError(f"{name} from {source} must be at least {minimum:g}, got {value!r}")
+    if number > maximum:
+        raise ConfigError(f"{name} from {source} must be at most {maximum:g}, got {value!r}")
     return number
+
+
+def _as_host(value: Any, name: str, source: str) -> str:
+    text = str(value).strip()
+    if not HOST.fullmatch(text):
+        raise ConfigError(f"{name} from {source} must be a host name or IP address, got {text!r}")
+    return text
+
+
+def _as_modules(value: Any, name: str, source: str) -> tuple[str, ...]:
+    modules = tuple(_as_list(value))
+    for module in modules:
+        if not all(part.isidentifier() for part in module.split(".")):
+            raise ConfigError(f"{name} from {source}: {module!r} is not a module name (dotted, like my_checks.api)")
+    return modules
 
 
 def _normalise_url(value: Any, name: str, source: str, *, api_root: bool) -> str:
@@ -339,7 +363,8 @@ def load_settings(
     profile_name = str(value("profile", DEFAULT_PROFILE))
     if profile_name not in PROFILES:
         raise ConfigError(
-            f"unknown profile {profile_name!r} from {source('profile')}; choose one of {', '.join(PROFILES)}"
+            f"unknown profile {profile_name!r} from {source('profile')}{did_you_mean(profile_name, PROFILES)}"
+            f" (choose one of {', '.join(PROFILES)})"
         )
     profile = PROFILES[profile_name]
 
@@ -390,7 +415,8 @@ def load_settings(
     for flag in flags:
         if flag not in KNOWN_FLAGS:
             raise ConfigError(
-                f"unknown feature flag {flag!r} from {source('feature_flags')}; known: {', '.join(KNOWN_FLAGS)}"
+                f"unknown feature flag {flag!r} from {source('feature_flags')}{did_you_mean(flag, KNOWN_FLAGS)}"
+                f" (known: {', '.join(KNOWN_FLAGS)})"
             )
 
     selection = select(
@@ -475,10 +501,11 @@ def load_settings(
                 source("test_issuer_port"),
                 minimum=0,
                 integer=True,
+                maximum=65535,
             )
         ),
-        callback_host=str(value("callback_host", "127.0.0.1")),
-        check_modules=tuple(_as_list(value("check_modules", []))),
+        callback_host=_as_host(value("callback_host", "127.0.0.1"), "callback_host", source("callback_host")),
+        check_modules=_as_modules(value("check_modules", []), "check_modules", source("check_modules")),
         otlp_receiver_port=int(
             _as_number(
                 value("otlp_receiver_port", 0),
@@ -486,6 +513,7 @@ def load_settings(
                 source("otlp_receiver_port"),
                 minimum=0,
                 integer=True,
+                maximum=65535,
             )
         ),
         liveness_budget_ms=_as_number(

@@ -29,9 +29,8 @@ def canonical_class(value: str, source: str) -> str:
     for cls in CLASSES:
         if cls == folded:
             return cls
-    raise ConfigError(
-        f"unknown conformance class {value!r} from {source}{did_you_mean(value, CLASSES)} (known: {', '.join(CLASSES)})"
-    )
+    hint = did_you_mean(value, CLASSES) or f" (known: {', '.join(CLASSES)})"
+    raise ConfigError(f"unknown conformance class {value!r} from {source}{hint}")
 
 
 def canonical_requirement(value: str, catalog: RequirementCatalog, source: str) -> str:

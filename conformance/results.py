@@ -173,16 +173,15 @@ class RunResult:
         word = self.verdict.value.upper()
         if self.verdict is Verdict.INTERRUPTED:
             return f"{word} by {self.interrupted_by or 'a signal'}: partial results, no verdict"
-        if not self.unverified:
-            return word
         count = len(self.unverified)
         musts = f"{count} MUST{'s' if count != 1 else ''}"
         named = "; ".join(str(u) for u in self.unverified)
-        if self.verdict is Verdict.PASS:
+        if self.unverified and self.verdict is Verdict.PASS:
             return f"{word} with {musts} unverified: {named}"
-        if self.require_all:
+        if self.unverified and self.verdict is Verdict.FAIL and self.require_all:
             return f"{word}: {musts} unverified under --require-all: {named}"
-        return f"{word} ({musts} also unverified: {named})"
+        # A failure or an error already says the target is not shown to conform; the report lists why.
+        return word
 
     def failures(self) -> Iterator[Failure]:
         for requirement in self.requirements:

@@ -29,11 +29,10 @@ VERDICT_LINE = {
 
 def verdict_line(result: RunResult) -> str:
     """The headline: a pass that left a MUST unverified never reads 'the target conforms'."""
-    if result.unverified and result.verdict is Verdict.PASS:
-        return f"⚠️ {inline(result.headline, 2000)}"
-    if result.unverified:
-        return f"{VERDICT_LINE[result.verdict].split(' — ')[0]} — {inline(result.headline, 2000)}"
-    return VERDICT_LINE[result.verdict]
+    if result.headline == result.verdict.value.upper():
+        return VERDICT_LINE[result.verdict]
+    mark = "⚠️" if result.verdict is Verdict.PASS else VERDICT_LINE[result.verdict].split(" ")[0]
+    return f"{mark} {inline(result.headline, 2000)}"
 
 
 COLUMNS = (Status.PASSED, Status.FAILED, Status.WAIVED, Status.SKIPPED, Status.NOT_APPLICABLE)

@@ -72,7 +72,12 @@ def run(settings: Settings, extra_pytest_args: tuple[str, ...] = (), progress: A
             # pytest stopped before its session finished (an internal error): still give a verdict.
             session.recorder.error("the test session ended early")
             session.result = write_reports(session.finish(), session.settings)
-        assert session.result is not None
-        return session.result
+    except KeyboardInterrupt as error:
+        # A signal outside pytest's own handling (before it started its session, or after it).
+        if session.result is None:
+            session.interrupt(error)
+            session.result = write_reports(session.finish(), session.settings)
     finally:
         session.close()
+    assert session.result is not None
+    return session.result

@@ -94,9 +94,15 @@ def select(
         and (not chosen_requirements or r.id in chosen_requirements)
         and _covers_any(r, chosen_operations)
     ]
+    # An operation may be picked only as traffic for a selected requirement (createWorld feeding a
+    # rule about deletions), so it needs a requirement of the selected classes, not of the IDs.
+    of_classes = [r for r in catalog if r.cls in chosen_classes]
     for operation_id in sorted(chosen_operations):
-        if not any(_covers_any(r, frozenset({operation_id})) for r in selected):
-            raise ConfigError(f"operation {operation_id} is covered by no selected requirement; widen the selection")
+        if not any(_covers_any(r, frozenset({operation_id})) for r in of_classes):
+            raise ConfigError(
+                f"operation {operation_id} is covered by no requirement of the selected classes "
+                f"({', '.join(sorted(chosen_classes))}); add a class that covers it or drop the operation"
+            )
     if not selected:
         raise ConfigError(
             "the selection matches no requirement of the catalog; widen --classes/--requirement/--operation"

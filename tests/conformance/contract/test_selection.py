@@ -64,10 +64,23 @@ def test_values_are_matched_without_case_and_kept_canonical(spelling: str, tmp_p
     [
         ({"requirements": ["P2-AUTH-001"], "classes": ["contract"]}, "is in class auth, which the selected classes"),
         ({"requirements": ["P2-HLT-001"], "operations": ["listWorlds"]}, "covers none of the selected operations"),
-        ({"classes": ["health"], "operations": ["listWorlds"]}, "operation listWorlds is covered by no selected"),
+        ({"classes": ["health"], "operations": ["listWorlds"]}, "operation listWorlds is covered by no requirement"),
+        (
+            {"classes": ["health"], "operations": ["getLiveness", "listWorlds"]},
+            "operation listWorlds is covered by no requirement of the selected classes",
+        ),
         ({"classes": ","}, "selects no conformance class"),
     ],
 )
 def test_a_selection_that_matches_nothing_does_not_start(values: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_settings(values, env=REFERENCE)
+
+
+def test_an_operation_may_be_selected_as_traffic_for_a_selected_requirement() -> None:
+    # A rule about deletions (judged on deleteWorld and deleteRuntime) needs createWorld to make a world.
+    settings = load_settings(
+        {"classes": "contract", "requirements": ["P2-CON-010"], "operations": ["createWorld", "deleteWorld"]},
+        env=REFERENCE,
+    )
+    assert settings.operation_filter == frozenset({"createWorld", "deleteWorld"})

@@ -293,3 +293,27 @@ def test_real_run_expired_waiver_fails_the_gate(tmp_path: Path, run_suite: Calla
     assert summary["requirements"]["P2-HLT-005"]["status"] == "failed"
     assert "waiver for P2-HLT-005 expired on 2020-01-01" in summary["errors"]
     assert [s["reason"] for s in summary["stale_waivers"]] == ["expired"]
+
+
+def test_real_run_a_lower_case_requirement_is_evaluated_not_skipped(run_suite: Callable[..., SuiteRun]) -> None:
+    # Before: every requirement skipped, and the run said PASS with exit 0.
+    run = run_suite("--reference", "--profile", "quick", "--classes", "health", "--requirement", "p2-hlt-001")
+    assert run.exit_code == 0, run.stdout + run.stderr
+    assert run.status("P2-HLT-001") == "passed"
+    assert run.summary["requirements"]["P2-HLT-001"]["evaluations"] > 0
+
+
+def test_real_run_an_unverified_must_is_named_and_fails_require_all(run_suite: Callable[..., SuiteRun]) -> None:
+    # Without a flag enabled, P2-SEM-020 cannot be verified against any deployment.
+    selection = ("--reference", "--profile", "quick", "--classes", "semantic")
+    selection += ("--requirement", "P2-SEM-019", "--requirement", "P2-SEM-020")
+    reason = "no feature flag is enabled (enable one with --flags to verify it)"
+    lenient = run_suite(*selection)
+    assert (lenient.exit_code, lenient.summary["verdict"]) == (0, "pass"), lenient.stdout + lenient.stderr
+    assert f"Verdict: PASS with 1 MUST unverified: P2-SEM-020 ({reason}) (exit 0)" in lenient.stdout
+    certification = run_suite(*selection, "--require-all")
+    assert (certification.exit_code, certification.summary["verdict"]) == (1, "fail")
+    assert certification.summary["unverified"] == [{"requirement_id": "P2-SEM-020", "reason": reason}]
+    assert f"Verdict: FAIL: 1 MUST unverified under --require-all: P2-SEM-020 ({reason}) (exit 1)" in (
+        certification.stdout
+    )

@@ -88,19 +88,23 @@ def preflight(client: LimitedClient, base_url: str) -> httpx.Response:
 
 
 def _recognise(response: httpx.Response, url: str, base_url: str, contract: Contract) -> None:
-    """Raise `TargetUnreachable` unless the answer is a Phase 2 liveness answer (or an API's JSON refusal)."""
+    """Raise `TargetUnreachable` unless the answer is a Phase 2 liveness answer (or an API's refusal).
+
+    Recognised by its body, not by its labels: a deployment that answers the liveness object as
+    text/plain is a Phase 2 API breaking a media-type rule, which the checks judge.
+    """
     shape = liveness_shape(contract)
     media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-    body = _json_object(response) if media_type == "application/json" or media_type.endswith("+json") else None
-    if response.status_code == shape.status and media_type in shape.media_types and body is not None:
-        if not shape.keys or shape.keys & body.keys():
-            return
-    elif response.status_code in API_REFUSALS and body is not None:
+    body = _json_object(response)
+    if response.status_code == shape.status and body is not None and (not shape.keys or shape.keys & body.keys()):
+        return
+    if response.status_code in API_REFUSALS and (body is not None or "www-authenticate" in response.headers):
         return
     found = f"{response.status_code} {media_type or 'without a Content-Type'}"
-    if response.status_code == shape.status and media_type in shape.media_types:
-        keys = ", ".join(sorted(shape.keys))
-        found += " that is not a JSON object" if body is None else f" without any of {keys}"
+    if body is not None and response.status_code == shape.status:
+        found += f" without any of {', '.join(sorted(shape.keys))}"
+    elif body is None and (media_type == "application/json" or media_type.endswith("+json")):
+        found += " that is not a JSON object"
     path = urlsplit(base_url).path.rstrip("/")
     hint = (
         f"is the base path right? the contract's server path is {contract.server_path}"

@@ -37,6 +37,11 @@ def answering(status: str, content_type: str, body: bytes) -> servers.Handler:
     return handle
 
 
+def challenge(conn: socket.socket) -> None:
+    servers._read_request(conn)
+    conn.sendall(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\nContent-Length: 0\r\n\r\n")
+
+
 @contextmanager
 def server(handler: servers.Handler) -> Iterator[str]:
     with servers.HostileServer(handler) as running:
@@ -84,7 +89,7 @@ NOT_PHASE2: dict[str, tuple[servers.Handler, str, str]] = {
         "/v1",
         "answered 404 application/problem+json",
     ),
-    "no content type": (answering("200 OK", "", LIVENESS), "/v2", "answered 200 without a Content-Type"),
+    "no content type and no JSON": (answering("200 OK", "", b"OK"), "/v2", "answered 200 without a Content-Type"),
 }
 
 
@@ -107,6 +112,10 @@ ACCEPTED: dict[str, servers.Handler] = {
         "401 Unauthorized", "application/problem+json", json.dumps({"title": "no", "status": 401}).encode()
     ),
     "an API not alive, in JSON": answering("503 Service Unavailable", "application/json", b'{"status": "down"}'),
+    # Labels are judged by the checks (P2-CON-002), not taken as absence of the API.
+    "the liveness object labelled text/plain": answering("200 OK", "text/plain", LIVENESS),
+    "the liveness object without a content type": answering("200 OK", "", LIVENESS),
+    "a bearer challenge without a body": challenge,
 }
 
 

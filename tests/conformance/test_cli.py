@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from conformance.cli import main
+from tests.conftest import SuiteRun
 
 
 @pytest.fixture(autouse=True)
@@ -123,3 +125,11 @@ def test_an_unknown_reference_fault_is_a_usage_error_naming_it(capsys: pytest.Ca
         "phase2-conformance: error: the embedded reference did not start: "
         "unknown fault 'health-cachable'; did you mean health-cacheable?"
     )
+
+
+def test_a_callers_pytest_addopts_cannot_split_the_run(run_suite: Callable[..., SuiteRun]) -> None:
+    # `-n 2` from the caller's environment once spread the run over xdist workers (no verdict).
+    run = run_suite("--reference", "--profile", "quick", "--classes", "health", env={"PYTEST_ADDOPTS": "-n 2"})
+    assert run.exit_code == 0, run.stdout + run.stderr
+    assert run.summary["verdict"] == "pass"
+    assert run.summary["counts"]["tests"].get("passed", 0) > 0

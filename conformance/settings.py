@@ -57,6 +57,9 @@ ENVIRONMENT = {
     "PHASE2_CHECK_MODULES": "check_modules",
     "PHASE2_REFERENCE": "reference",
     "PHASE2_REQUIRE_ALL": "require_all",
+    "PHASE2_CLASSES": "classes",
+    "PHASE2_REQUIREMENTS": "requirements",
+    "PHASE2_OPERATIONS": "operations",
 }
 SETTING_NAMES = frozenset(ENVIRONMENT.values()) | {
     "reference",

@@ -1,8 +1,8 @@
 """Selectors are validated against the catalog and the contract before anything starts.
 
 Walks every selector (classes, requirements, operations) in every spelling `load_settings` reads
-(command line, environment-free config file); the CLI and pytest spellings are in test_cli.py and
-test_plugin.py.
+(command line, `PHASE2_*` environment, config file); the CLI's and pytest's option spellings are
+in test_cli.py and test_plugin.py.
 """
 
 from __future__ import annotations
@@ -22,11 +22,13 @@ MISTYPED = {
     "requirements": ("P2-HLT001", "did you mean P2-HLT-001?"),
     "operations": ("getLivenes", "did you mean getLiveness?"),
 }
-SPELLINGS = ("command line", "config file")
+SPELLINGS = ("command line", "environment", "config file")
 
 
 def _load(selector: str, value: str, spelling: str, tmp_path: Path, **more: str) -> object:
     values = {selector: value, **more}
+    if spelling == "environment":
+        return load_settings({}, env={**REFERENCE, **{f"PHASE2_{k.upper()}": v for k, v in values.items()}})
     if spelling == "config file":
         config = tmp_path / "run.toml"
         config.write_text("".join(f'{key.replace("_", "-")} = ["{v}"]\n' for key, v in values.items()))

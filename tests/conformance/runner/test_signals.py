@@ -100,3 +100,36 @@ def test_a_signal_writes_partial_reports_and_stops_every_helper(signum: int, cod
         time.sleep(0.1)
     assert all(_gone(pid) for pid in references), references
     assert list(temp.iterdir()) == []
+
+
+def test_the_pytest_face_ends_the_same_way_on_sigterm(tmp_path: Path) -> None:
+    report_dir = tmp_path / "report"
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "-v"]
+    command += ["--pyargs", "conformance.suite", "--phase2-reference", "--phase2-report-dir", str(report_dir)]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=_clean_env({"TMPDIR": str(temp)}), cwd=tmp_path,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if " PASSED" in line or " FAILED" in line:
+                break
+        references = [pid for pid, cmd in _children(process.pid) if "phase2_reference" in cmd]
+        assert len(references) == 1
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=180)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 143
+    summary = json.loads((report_dir / "summary.json").read_text())
+    assert (summary["verdict"], summary["exit_code"]) == ("interrupted", 143)
+    deadline = time.monotonic() + 30
+    while not all(_gone(pid) for pid in references) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert all(_gone(pid) for pid in references), references
+    assert list(temp.iterdir()) == []

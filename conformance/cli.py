@@ -2,7 +2,8 @@
 bundle and diff reports.
 
 Exit codes: 0 conforms, 1 nonconformance, 2 usage or configuration error, 3 target unreachable
-or authentication impossible. Errors are one line on stderr, never a traceback.
+or authentication impossible, 128 + the signal for a run stopped by SIGHUP (129), SIGINT (130) or
+SIGTERM (143). Errors are one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
@@ -31,7 +33,10 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     where = target.add_mutually_exclusive_group()
     where.add_argument("--base-url", help="the deployment under test, e.g. https://api.example/v2 (PHASE2_BASE_URL)")
     where.add_argument(
-        "--reference", action="store_true", default=None, help="start the embedded reference server (default)"
+        "--reference",
+        action="store_true",
+        default=None,
+        help="test the embedded reference server, started as a child process (PHASE2_REFERENCE)",
     )
     target.add_argument(
         "--flags", dest="feature_flags", help="feature flags enabled on the target (PHASE2_FEATURE_FLAGS)"
@@ -89,6 +94,12 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     report.add_argument("--history-dir", help="earlier runs' summaries, for trends")
     report.add_argument("--waivers", help="YAML file of accepted failures")
     report.add_argument("--fail-on", choices=("must", "should"), help="which failures fail the gate (default must)")
+    report.add_argument(
+        "--require-all",
+        action="store_true",
+        default=None,
+        help="certification: any MUST left unverified (not applicable, not evaluated) fails (PHASE2_REQUIRE_ALL)",
+    )
     report.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
 
 
@@ -123,6 +134,7 @@ SETTING_KEYS = (
     "history_dir",
     "waivers",
     "fail_on",
+    "require_all",
 )
 
 
@@ -136,6 +148,8 @@ def command_run(args: argparse.Namespace) -> int:
     if values.get("rerun_failed"):
         values = rerun_values(values)
     settings = load_settings(values)
+    for warning in settings.warnings:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
     configure_logging(settings)
     progress = ConsoleProgress(quiet=args.quiet)
     where = "the embedded reference server" if settings.reference else settings.base_url
@@ -184,6 +198,10 @@ def command_requirements(args: argparse.Namespace) -> int:
     from conformance.checks.registry import REGISTRY
     from conformance.contract import load_catalog
 
+    if args.cls:
+        from conformance.contract.selection import canonical_class
+
+        args.cls = canonical_class(args.cls, "--class")
     load_checks()
     checks_of: dict[str, list[str]] = {}
     for spec in REGISTRY:
@@ -298,9 +316,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Phase2Error as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return int(error.exit_code)
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as interrupt:
+        from conformance.runner.signals import signal_of
+
+        signum = signal_of(interrupt)
+        print(f"{PROG}: interrupted by {signal.Signals(signum).name}", file=sys.stderr)
+        return 128 + signum
     except BrokenPipeError:
         # The reader went away (e.g. `| head`); nothing left to say.
         sys.stderr.close()

@@ -1,8 +1,9 @@
 """The pytest plugin: `--phase2-*` options, the suite's fixtures, and a verdict for every item.
 
-Inert unless a test asks for a `phase2_*` fixture: installing the package changes nothing for
-other pytest runs. State lives in `config.stash`; reports are written once, by the controller
-(never on an xdist worker).
+Inert unless the run collects `conformance.suite` (or a test asks for a `phase2_*` fixture):
+installing the package changes nothing for other pytest runs, not even their reports' properties.
+State lives in `config.stash`; reports are written once. A run of the suite refuses pytest-xdist:
+one verdict needs one session, one target and one set of reports.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from conformance.settings import Settings
 
 SESSION = pytest.StashKey["RunSession"]()
+SUITE_DIR = Path(__file__).resolve().parent / "suite"
 
 # option dest → settings name; secrets are read from the environment or a config file only.
 OPTIONS: dict[str, tuple[str, str]] = {
@@ -53,7 +55,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="phase2_reference",
         action="store_true",
         default=None,
-        help="run against the embedded reference server (the default without a base URL)",
+        help="run against the embedded reference server (PHASE2_REFERENCE; without it, give a base URL)",
+    )
+    group.addoption(
+        "--phase2-require-all",
+        dest="phase2_require_all",
+        action="store_true",
+        default=None,
+        help="certification: a MUST left unverified fails the gate (PHASE2_REQUIRE_ALL)",
     )
 
 
@@ -71,14 +80,12 @@ def _session(config: pytest.Config) -> RunSession | None:
 def _build_session(config: pytest.Config) -> RunSession:
     from conformance.errors import Phase2Error
     from conformance.runner.session import RunSession
-    from conformance.settings import load_settings
 
     prepared = _prepared(config)
     if prepared is not None:
         return prepared.session
     try:
-        settings = _ACTIVE.get("settings") or load_settings({})
-        return RunSession(settings).prepare()
+        return RunSession(active_settings()).prepare()
     except Phase2Error as error:
         pytest.exit(f"phase2: {error}", returncode=int(error.exit_code))
 
@@ -131,11 +138,13 @@ _ACTIVE: dict[str, Any] = {}
 
 
 def active_settings() -> Settings:
-    """The settings of the run being collected (defaults when none is active)."""
-    from conformance.settings import load_settings
+    """The settings of the run being collected; a usage error when no run is active (no silent default)."""
+    settings: Settings | None = _ACTIVE.get("settings")
+    if settings is None:
+        from conformance.settings import NO_TARGET
 
-    settings = _ACTIVE.get("settings")
-    return settings if settings is not None else load_settings({})
+        raise pytest.UsageError(f"phase2: {NO_TARGET}")
+    return settings
 
 
 @pytest.fixture(scope="session")
@@ -153,15 +162,26 @@ def pytest_configure(config: pytest.Config) -> None:
     if prepared is not None:
         config.stash[SESSION] = prepared.session
         _ACTIVE["settings"] = prepared.session.settings
-    elif any(config.getoption(f"phase2_{dest}") is not None for dest in (*OPTIONS, "reference")):
+    elif _collects_suite(config) or any(config.getoption(f"phase2_{dest}") is not None for dest in SETTING_OPTIONS):
+        import sys
+
         from conformance.errors import ConfigError
         from conformance.settings import load_settings
 
-        values = {dest: config.getoption(f"phase2_{dest}") for dest in (*OPTIONS, "reference")}
+        if _distributed(config):
+            # Exit 2, the suite's usage code; before xdist starts a worker (and each its own reference).
+            pytest.exit(
+                "phase2: the suite runs in one process (one target, one verdict, one set of reports); "
+                "drop -n/--dist (pytest-xdist)",
+                returncode=2,
+            )
+        values = {dest: config.getoption(f"phase2_{dest}") for dest in SETTING_OPTIONS}
         try:
             _ACTIVE["settings"] = load_settings(values)
         except ConfigError as error:
             raise pytest.UsageError(f"phase2: {error}") from None
+        for warning in _ACTIVE["settings"].warnings:
+            sys.stderr.write(f"phase2: warning: {warning}\n")
 
     report_dir = config.getoption("phase2_report_dir", None)
     if report_dir and hasattr(config.option, "allure_report_dir") and not config.option.allure_report_dir:
@@ -173,6 +193,46 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     _ACTIVE.clear()
+
+
+SETTING_OPTIONS = (*OPTIONS, "reference", "require_all")
+
+
+def _collects_suite(config: pytest.Config) -> bool:
+    """Whether this pytest run collects `conformance.suite` (by module name or by path)."""
+    for argument in config.args:
+        name = argument.split("::")[0]
+        if config.option.pyargs and (name == "conformance.suite" or name.startswith("conformance.suite.")):
+            return True
+        path = Path(config.invocation_params.dir, name)
+        try:
+            path = path.resolve()
+        except OSError:
+            continue
+        if path == SUITE_DIR or SUITE_DIR in path.parents:
+            return True
+    return False
+
+
+def _distributed(config: pytest.Config) -> bool:
+    numprocesses = getattr(config.option, "numprocesses", None)
+    return bool(numprocesses) or getattr(config.option, "dist", "no") != "no"
+
+
+def _in_suite(item: pytest.Item) -> bool:
+    return SUITE_DIR in Path(item.path).parents
+
+
+def pytest_collectstart(collector: pytest.Collector) -> None:
+    # The suite reached by a path `_collects_suite` did not see (a parent directory): without
+    # settings it would test nothing, or a target nobody named.
+    path = getattr(collector, "path", None)
+    outside_a_run = "settings" not in _ACTIVE and _prepared(collector.config) is None
+    if path is not None and SUITE_DIR in Path(path).parents and outside_a_run:
+        raise pytest.UsageError(
+            "phase2: collect the suite as `pytest --pyargs conformance.suite` with --phase2-base-url URL "
+            "or --phase2-reference"
+        )
 
 
 @pytest.hookimpl(wrapper=True)
@@ -285,7 +345,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
     report = yield
-    report.user_properties.append(("phase2_test_id", test_id(item)))
+    if _in_suite(item) or _session(item.config) is not None:
+        report.user_properties.append(("phase2_test_id", test_id(item)))
     if report.skipped and isinstance(report.longrepr, tuple) and TIME_SHARE_USED in str(report.longrepr[2]):
         # An operation tested until its share of the budget ran out has passed what it tested.
         report.outcome = "passed"
@@ -342,6 +403,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     from conformance.reporting import write_reports
 
+    if run_session.signals.received is not None:
+        run_session.interrupt()
+    else:
+        run_session.signals.hold()
     while _COLLECTION_ERRORS:
         run_session.recorder.error(_COLLECTION_ERRORS.pop(0))
     result = run_session.finish()

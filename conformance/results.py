@@ -27,6 +27,7 @@ class Verdict(StrEnum):
     PASS = "pass"
     FAIL = "fail"
     ERROR = "error"
+    INTERRUPTED = "interrupted"  # a signal (Ctrl-C, SIGTERM, SIGHUP) stopped the run: partial results
 
 
 class Severity(StrEnum):
@@ -127,6 +128,17 @@ class StaleWaiver:
 
 
 @dataclass(frozen=True)
+class Unverified:
+    """A selected MUST the run could not verify, and why (usually how to make it verifiable)."""
+
+    requirement_id: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.requirement_id} ({self.reason})"
+
+
+@dataclass(frozen=True)
 class RunResult:
     run_id: str
     suite_version: str
@@ -151,6 +163,25 @@ class RunResult:
     requests_sent: int = 0
     stale_waivers: tuple[StaleWaiver, ...] = ()
     settings_sources: dict[str, str] = field(default_factory=dict)
+    unverified: tuple[Unverified, ...] = ()  # selected MUSTs left not-applicable or unevaluated
+    require_all: bool = False  # a certification run: an unverified MUST fails the gate
+    interrupted_by: str | None = None  # the signal's name, e.g. SIGTERM
+
+    @property
+    def headline(self) -> str:
+        """The verdict in words, as every reporter shows it: never 'conforms' while a MUST went unverified."""
+        word = self.verdict.value.upper()
+        if self.verdict is Verdict.INTERRUPTED:
+            return f"{word} by {self.interrupted_by or 'a signal'}: partial results, no verdict"
+        count = len(self.unverified)
+        musts = f"{count} MUST{'s' if count != 1 else ''}"
+        named = "; ".join(str(u) for u in self.unverified)
+        if self.unverified and self.verdict is Verdict.PASS:
+            return f"{word} with {musts} unverified: {named}"
+        if self.unverified and self.verdict is Verdict.FAIL and self.require_all:
+            return f"{word}: {musts} unverified under --require-all: {named}"
+        # A failure or an error already says the target is not shown to conform; the report lists why.
+        return word
 
     def failures(self) -> Iterator[Failure]:
         for requirement in self.requirements:

@@ -8,7 +8,9 @@ whose message is a single line naming the setting and its source.
 from __future__ import annotations
 
 import logging
+import math
 import os
+import re
 import ssl
 import tomllib
 import uuid
@@ -19,14 +21,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from conformance.contract.catalog import CLASSES, Level
+from conformance.contract.catalog import CLASSES, Level, load_catalog
 from conformance.contract.files import fixtures_dir
+from conformance.contract.selection import select
+from conformance.contract.spec import load_contract
 from conformance.errors import ConfigError
 from conformance.profiles import DEFAULT_PROFILE, DEFAULT_SEED, PROFILES, Profile
+from conformance.suggest import did_you_mean
 
 KNOWN_FLAGS = ("world-preview", "engine-v2")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 ROLES = ("primary", "other-tenant", "read-only")
+HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[?[0-9A-Fa-f:.]+\]?")
 
 # Environment variable → setting name. The first seven are the runbook's.
 ENVIRONMENT = {
@@ -49,6 +55,11 @@ ENVIRONMENT = {
     "PHASE2_TIME_BUDGET": "time_budget",
     "PHASE2_CALLBACK_HOST": "callback_host",
     "PHASE2_CHECK_MODULES": "check_modules",
+    "PHASE2_REFERENCE": "reference",
+    "PHASE2_REQUIRE_ALL": "require_all",
+    "PHASE2_CLASSES": "classes",
+    "PHASE2_REQUIREMENTS": "requirements",
+    "PHASE2_OPERATIONS": "operations",
 }
 SETTING_NAMES = frozenset(ENVIRONMENT.values()) | {
     "reference",
@@ -70,7 +81,9 @@ SETTING_NAMES = frozenset(ENVIRONMENT.values()) | {
     "reference_faults",
     "reference_controls",
     "config",
+    "require_all",
 }
+NO_TARGET = "no target: give --base-url URL or PHASE2_BASE_URL, or --reference to test the embedded reference server"
 
 
 class Secret:
@@ -145,6 +158,8 @@ class Settings:
     run_id: str
     config_file: Path | None = None
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+    require_all: bool = False  # a certification run: a MUST left unverified fails the gate
+    warnings: tuple[str, ...] = ()  # one line each, for the faces to print before the run
 
     def identity(self, role: str) -> Identity | None:
         return next((i for i in self.identities if i.role == role), None)
@@ -167,6 +182,15 @@ def _env_values(env: Mapping[str, str]) -> dict[str, tuple[Any, str]]:
     return {name: (env[var], f"environment {var}") for var, name in ENVIRONMENT.items() if env.get(var)}
 
 
+def unknown_environment(env: Mapping[str, str]) -> tuple[str, ...]:
+    """A warning per `PHASE2_*` variable the suite does not read: a typo must not go unnoticed."""
+    return tuple(
+        f"ignoring unknown environment variable {var}{did_you_mean(var, ENVIRONMENT)}"
+        for var in sorted(env)
+        if var.startswith("PHASE2_") and var not in ENVIRONMENT
+    )
+
+
 def _file_values(path: Path) -> dict[str, tuple[Any, str]]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -178,7 +202,9 @@ def _file_values(path: Path) -> dict[str, tuple[Any, str]]:
     for key, value in data.items():
         name = key.replace("-", "_")
         if name not in SETTING_NAMES or name == "config":
-            raise ConfigError(f"config file {path}: unknown setting {key!r}")
+            known = sorted(n.replace("_", "-") for n in SETTING_NAMES - {"config"})
+            hint = did_you_mean(key.replace("_", "-"), known)
+            raise ConfigError(f"config file {path}: unknown setting {key!r}{hint}")
         values[name] = (value, f"config file {path}")
     return values
 
@@ -199,15 +225,36 @@ def _as_bool(value: Any, name: str, source: str) -> bool:
     raise ConfigError(f"{name} from {source} must be true or false, got {value!r}")
 
 
-def _as_number(value: Any, name: str, source: str, *, minimum: float, integer: bool = False) -> float:
+def _as_number(
+    value: Any, name: str, source: str, *, minimum: float, integer: bool = False, maximum: float = math.inf
+) -> float:
     try:
         number = int(value) if integer else float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         kind = "an integer" if integer else "a number"
         raise ConfigError(f"{name} from {source} must be {kind}, got {value!r}") from None
+    if not math.isfinite(number):
+        raise ConfigError(f"{name} from {source} must be a finite number, got {value!r}")
     if number < minimum:
         raise ConfigError(f"{name} from {source} must be at least {minimum:g}, got {value!r}")
+    if number > maximum:
+        raise ConfigError(f"{name} from {source} must be at most {maximum:g}, got {value!r}")
     return number
+
+
+def _as_host(value: Any, name: str, source: str) -> str:
+    text = str(value).strip()
+    if not HOST.fullmatch(text):
+        raise ConfigError(f"{name} from {source} must be a host name or IP address, got {text!r}")
+    return text
+
+
+def _as_modules(value: Any, name: str, source: str) -> tuple[str, ...]:
+    modules = tuple(_as_list(value))
+    for module in modules:
+        if not all(part.isidentifier() for part in module.split(".")):
+            raise ConfigError(f"{name} from {source}: {module!r} is not a module name (dotted, like my_checks.api)")
+    return modules
 
 
 def _normalise_url(value: Any, name: str, source: str, *, api_root: bool) -> str:
@@ -236,6 +283,30 @@ def _readable_file(value: Any, name: str, source: str) -> Path:
         path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{name} from {source} cannot be read: {path}: {exc.strerror}") from None
+    return path
+
+
+def _precedence(origin: str) -> int:
+    """How high a value's source ranks: command line over environment over config file."""
+    if origin == "the command line":
+        return 2
+    return 1 if origin.startswith("environment") else 0
+
+
+def _writable_dir(value: Any, name: str, source: str) -> Path:
+    """A directory the run can write into, or can create: checked now, not after the whole run."""
+    path = Path(str(value)).expanduser()
+    existing = path
+    while not existing.exists():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        what = "is not a directory" if existing == path else f"cannot be created: {existing} is not a directory"
+        raise ConfigError(f"{name} from {source} {what}: {path}")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        what = "is not writable" if existing == path else f"cannot be created: {existing} is not writable"
+        raise ConfigError(f"{name} from {source} {what}: {path}")
     return path
 
 
@@ -295,20 +366,28 @@ def load_settings(
     profile_name = str(value("profile", DEFAULT_PROFILE))
     if profile_name not in PROFILES:
         raise ConfigError(
-            f"unknown profile {profile_name!r} from {source('profile')}; choose one of {', '.join(PROFILES)}"
+            f"unknown profile {profile_name!r} from {source('profile')}{did_you_mean(profile_name, PROFILES)}"
+            f" (choose one of {', '.join(PROFILES)})"
         )
     profile = PROFILES[profile_name]
 
     reference = _as_bool(value("reference", False), "reference", source("reference"))
-    if reference and "base_url" in cli:
-        raise ConfigError("give either --reference or --base-url, not both")
-    if reference and source("base_url") != "the command line":
-        merged.pop("base_url", None)
+    if reference and "base_url" in merged:
+        # Both name the target: the higher source wins; in the same source they contradict.
+        base_rank, reference_rank = _precedence(source("base_url")), _precedence(source("reference"))
+        if base_rank == reference_rank:
+            raise ConfigError("give either --reference or --base-url, not both")
+        if base_rank > reference_rank:
+            reference = False
+        else:
+            merged.pop("base_url")
     base_url = None
     if value("base_url") is not None:
         base_url = _normalise_url(value("base_url"), "base_url", source("base_url"), api_root=True)
-    else:
-        reference = True
+    elif not reference:
+        # Never a silent fallback: a mistyped variable must not turn into a run against the reference.
+        typos = unknown_environment(env)
+        raise ConfigError(NO_TARGET + (f" ({typos[0]})" if typos else ""))
 
     auth_provider = None
     if value("auth_provider") is not None:
@@ -339,15 +418,18 @@ def load_settings(
     for flag in flags:
         if flag not in KNOWN_FLAGS:
             raise ConfigError(
-                f"unknown feature flag {flag!r} from {source('feature_flags')}; known: {', '.join(KNOWN_FLAGS)}"
+                f"unknown feature flag {flag!r} from {source('feature_flags')}{did_you_mean(flag, KNOWN_FLAGS)}"
+                f" (known: {', '.join(KNOWN_FLAGS)})"
             )
 
-    classes = _as_list(value("classes", list(CLASSES)))
-    for cls in classes:
-        if cls not in CLASSES:
-            raise ConfigError(
-                f"unknown conformance class {cls!r} from {source('classes')}; known: {', '.join(CLASSES)}"
-            )
+    selection = select(
+        _as_list(value("classes", list(CLASSES))),
+        _as_list(value("requirements", [])),
+        _as_list(value("operations", [])),
+        load_catalog(),
+        load_contract(),
+        (source("classes"), source("requirements"), source("operations")),
+    )
 
     seed_value = value("seed")
     if seed_value is None:
@@ -360,15 +442,15 @@ def load_settings(
         raise ConfigError(f"fail_on from {source('fail_on')} must be must or should, got {value('fail_on')!r}")
 
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
-    report_dir = Path(str(value("report_dir", Path("reports") / run_id))).expanduser()
-    if report_dir.exists() and not report_dir.is_dir():
-        raise ConfigError(f"report_dir from {source('report_dir')} exists and is not a directory: {report_dir}")
+    report_dir = _writable_dir(value("report_dir", Path("reports") / run_id), "report_dir", source("report_dir"))
 
     waivers = value("waivers")
     rerun_failed = value("rerun_failed")
-    if rerun_failed is not None and not Path(str(rerun_failed)).is_dir():
-        raise ConfigError(f"rerun_failed from {source('rerun_failed')} is not a report directory: {rerun_failed}")
+    if rerun_failed is not None:
+        _readable_file(Path(str(rerun_failed)).expanduser() / "summary.json", "rerun_failed", source("rerun_failed"))
     history = value("history_dir")
+    if history:
+        _writable_dir(history, "history_dir", source("history_dir"))
 
     faults = tuple(_as_list(value("reference_faults", [])))
     if faults and not reference:
@@ -388,9 +470,9 @@ def load_settings(
         feature_flags=frozenset(flags),
         profile=profile,
         seed=seed,
-        classes=frozenset(classes),
-        requirement_filter=frozenset(_as_list(value("requirements", []))),
-        operation_filter=frozenset(_as_list(value("operations", []))),
+        classes=selection.classes,
+        requirement_filter=selection.requirements,
+        operation_filter=selection.operations,
         time_budget=_as_number(
             value("time_budget", profile.time_budget), "time_budget", source("time_budget"), minimum=1
         ),
@@ -422,10 +504,11 @@ def load_settings(
                 source("test_issuer_port"),
                 minimum=0,
                 integer=True,
+                maximum=65535,
             )
         ),
-        callback_host=str(value("callback_host", "127.0.0.1")),
-        check_modules=tuple(_as_list(value("check_modules", []))),
+        callback_host=_as_host(value("callback_host", "127.0.0.1"), "callback_host", source("callback_host")),
+        check_modules=_as_modules(value("check_modules", []), "check_modules", source("check_modules")),
         otlp_receiver_port=int(
             _as_number(
                 value("otlp_receiver_port", 0),
@@ -433,6 +516,7 @@ def load_settings(
                 source("otlp_receiver_port"),
                 minimum=0,
                 integer=True,
+                maximum=65535,
             )
         ),
         liveness_budget_ms=_as_number(
@@ -445,6 +529,8 @@ def load_settings(
         run_id=run_id,
         config_file=config_file,
         sources={name: origin for name, (_, origin) in merged.items()},
+        require_all=_as_bool(value("require_all", False), "require_all", source("require_all")),
+        warnings=unknown_environment(env),
     )
     from conformance.smoke import restrict_to_smoke  # the smoke profile's rules; it imports Settings
 

@@ -8,6 +8,7 @@ Bad arguments print one line on stderr and exit 2; SIGINT/SIGTERM shut down grac
 from __future__ import annotations
 
 import argparse
+import difflib
 import gc
 import json
 import os
@@ -99,7 +100,10 @@ def config_from_args(args: argparse.Namespace, port: int) -> Config:
     flags_text = args.flags if args.flags is not None else os.environ.get("PHASE2_FEATURE_FLAGS")
     unknown_faults = sorted(set(args.fault) - REGISTRY.keys())
     if unknown_faults:
-        raise ConfigError(f"unknown fault {', '.join(unknown_faults)}; see phase2_reference/faults.py")
+        name = unknown_faults[0]
+        close = difflib.get_close_matches(name, sorted(REGISTRY), n=1)
+        hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(sorted(REGISTRY))}"
+        raise ConfigError(f"unknown fault {name!r}; {hint}")
     log_level = args.log_level or os.environ.get("PHASE2_LOG_LEVEL", "info").lower()
     data_dir = None if args.in_memory else args.data_dir if args.data_dir is not None else DEFAULT_DATA_DIR
     return Config(

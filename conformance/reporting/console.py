@@ -7,7 +7,7 @@ from collections import Counter
 from typing import Any, TextIO
 
 from conformance.contract.catalog import CLASSES
-from conformance.results import RunResult, Status, Verdict
+from conformance.results import RunResult, Status
 
 SYMBOL = {"passed": "ok", "failed": "FAIL", "skipped": "skip", "error": "ERROR"}
 
@@ -64,10 +64,9 @@ def render_summary(result: RunResult, report_dir: str) -> str:
         lines += ["", "Errors:"] + [f"  - {error}" for error in result.errors[:20]]
     for stale in result.stale_waivers:
         lines.append(f"  waiver for {stale.waiver.requirement_id} is stale: {stale.reason}")
-    verdict = {Verdict.PASS: "PASS", Verdict.FAIL: "FAIL", Verdict.ERROR: "ERROR"}[result.verdict]
     lines += [
         "",
-        f"Verdict: {verdict} (exit {result.exit_code}) · {result.requests_sent} requests in "
+        f"Verdict: {result.headline} (exit {result.exit_code}) · {result.requests_sent} requests in "
         f"{result.duration_seconds:.1f}s · reports in {report_dir}",
     ]
     return "\n".join(lines) + "\n"

@@ -20,7 +20,7 @@ from pathlib import Path
 from conformance.contract.catalog import CLASSES
 from conformance.reporting import ReportContext, write_atomically
 from conformance.reporting.history import TrendPoint, trend
-from conformance.results import Exchange, Failure, RequirementResult, RunResult, Status, Verdict
+from conformance.results import Exchange, Failure, RequirementResult, RunResult, Status
 from conformance.waivers import describe
 
 FILENAME = "report.html"
@@ -45,7 +45,7 @@ code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; }
 .verdict { font-size: 1.6rem; font-weight: 700; padding: .6rem 1rem; border-radius: 6px; color: #fff;
            display: inline-block; }
 .verdict-pass { background: var(--pass); } .verdict-fail { background: var(--fail); }
-.verdict-error { background: var(--error); }
+.verdict-error, .verdict-interrupted { background: var(--error); }
 .badge { display: inline-block; padding: 0 .45rem; border-radius: 1rem; font-size: 12px; color: #fff;
          background: var(--muted); white-space: nowrap; }
 .s-passed { background: var(--pass); } .s-failed { background: var(--fail); }
@@ -354,7 +354,7 @@ def _filters(result: RunResult) -> str:
 
 
 def render_html(result: RunResult, points: list[TrendPoint] | None = None) -> str:
-    verdict_text = {Verdict.PASS: "PASS", Verdict.FAIL: "FAIL", Verdict.ERROR: "ERROR"}[result.verdict]
+    verdict_text = result.headline
     script_hash = base64.b64encode(hashlib.sha256(SCRIPT.encode("utf-8")).digest()).decode("ascii")
     csp = f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{script_hash}'"
     cards = "".join(
@@ -366,11 +366,11 @@ def render_html(result: RunResult, points: list[TrendPoint] | None = None) -> st
             '<html lang="en"><head><meta charset="utf-8">',
             f'<meta http-equiv="Content-Security-Policy" content="{esc(csp)}">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
-            f"<title>Phase 2 conformance: {verdict_text} · {esc(result.run_id)}</title>",
+            f"<title>Phase 2 conformance: {esc(verdict_text)} · {esc(result.run_id)}</title>",
             f"<style>{STYLE}</style></head><body>",
             "<h1>Phase 2 conformance report</h1>",
             f'<div id="verdict" class="verdict verdict-{esc(result.verdict.value)}" '
-            f'data-verdict="{esc(result.verdict.value)}">{verdict_text}</div>',
+            f'data-verdict="{esc(result.verdict.value)}">{esc(verdict_text)}</div>',
             f'<div class="cards">{cards}</div>',
             _meta(result),
             _problems(result),

@@ -49,6 +49,7 @@ def properties(result: RunResult) -> dict[str, str]:
         "contract_sha256": result.contract_sha256,
         "catalog_version": str(result.catalog_version),
         "verdict": result.verdict.value,
+        "headline": result.headline,
         "exit_code": str(result.exit_code),
         "started_at": result.started_at,
         "finished_at": result.finished_at,

@@ -23,7 +23,18 @@ VERDICT_LINE = {
     Verdict.PASS: "✅ PASS — the target conforms",
     Verdict.FAIL: "❌ FAIL — the target does not conform",
     Verdict.ERROR: "⚠️ ERROR — the run could not reach a verdict",
+    Verdict.INTERRUPTED: "⏹️ INTERRUPTED — partial results, no verdict",
 }
+
+
+def verdict_line(result: RunResult) -> str:
+    """The headline: a pass that left a MUST unverified never reads 'the target conforms'."""
+    if result.headline == result.verdict.value.upper():
+        return VERDICT_LINE[result.verdict]
+    mark = "⚠️" if result.verdict is Verdict.PASS else VERDICT_LINE[result.verdict].split(" ")[0]
+    return f"{mark} {inline(result.headline, 2000)}"
+
+
 COLUMNS = (Status.PASSED, Status.FAILED, Status.WAIVED, Status.SKIPPED, Status.NOT_APPLICABLE)
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
 MAX_FAILURES_SHOWN = 5
@@ -67,7 +78,7 @@ def _failure_lines(failure: Failure) -> list[str]:
 
 def render_markdown(result: RunResult) -> str:
     lines = [
-        f"## Phase 2 conformance: {VERDICT_LINE[result.verdict]}",
+        f"## Phase 2 conformance: {verdict_line(result)}",
         "",
         f"Target {inline(result.target)} · profile **{inline(result.profile)}** · seed {result.seed} · "
         f"fail on {result.fail_on.upper()} · contract `{result.contract_sha256[:12]}` · "

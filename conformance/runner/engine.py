@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +33,25 @@ def pytest_arguments(extra: tuple[str, ...] = ()) -> list[str]:
         "no:terminal",
         "-p",
         "no:cacheprovider",
+        # One session, one target, one verdict: a `-n` from PYTEST_ADDOPTS must not split the run.
+        "-p",
+        "no:xdist",
         # The suite records verdicts itself; rewriting every plugin's asserts costs seconds.
         "--assert=plain",
         *extra,
         str(SUITE_DIR),
     ]
+
+
+@contextlib.contextmanager
+def _without_pytest_addopts() -> Iterator[None]:
+    """The CLI's pytest session is the suite's own: a caller's PYTEST_ADDOPTS (say `-n 4`) is not for it."""
+    saved = os.environ.pop("PYTEST_ADDOPTS", None)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ["PYTEST_ADDOPTS"] = saved
 
 
 def allure_arguments(settings: Settings) -> tuple[str, ...]:
@@ -56,16 +73,29 @@ def run(settings: Settings, extra_pytest_args: tuple[str, ...] = (), progress: A
         session.lose_target(error)
         write_reports(session.finish(), session.settings)
         raise
+    except KeyboardInterrupt as error:
+        # Stopped while the reference or the helpers were starting: still a report, marked interrupted.
+        session.interrupt(error)
+        try:
+            return write_reports(session.finish(), session.settings)
+        finally:
+            session.close()
     try:
         plugins: list[Any] = [plugin, plugin.PreparedSession(session)]
         if progress is not None:
             plugins.append(progress)
-        pytest.main(pytest_arguments((*allure_arguments(settings), *extra_pytest_args)), plugins=plugins)
+        with _without_pytest_addopts():
+            pytest.main(pytest_arguments((*allure_arguments(settings), *extra_pytest_args)), plugins=plugins)
         if session.result is None:
             # pytest stopped before its session finished (an internal error): still give a verdict.
             session.recorder.error("the test session ended early")
             session.result = write_reports(session.finish(), session.settings)
-        assert session.result is not None
-        return session.result
+    except KeyboardInterrupt as error:
+        # A signal outside pytest's own handling (before it started its session, or after it).
+        if session.result is None:
+            session.interrupt(error)
+            session.result = write_reports(session.finish(), session.settings)
     finally:
         session.close()
+    assert session.result is not None
+    return session.result

@@ -1,11 +1,13 @@
 """From what the recorder collected to a `RunResult`: statuses, waivers, the verdict, the exit code.
 
-Fail closed: a run that tested nothing, lost its token, ran out of time, or left a selected MUST
-requirement unevaluated is never a pass.
+Fail closed: a run that tested nothing, evaluated no requirement, lost its token, ran out of time,
+or left a selected MUST requirement unevaluated is never a pass. This is the one place that decides
+the verdict and the exit code; reporters only render them (`RunResult.headline`).
 """
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -23,6 +25,7 @@ from conformance.results import (
     StaleWaiver,
     Status,
     TestOutcome,
+    Unverified,
     Verdict,
     Waiver,
 )
@@ -36,6 +39,7 @@ class RunFacts:
     finished_at: datetime
     tests: tuple[TestOutcome, ...]
     target_lost: bool = False  # the target or the auth provider went away mid-run
+    interrupted_by: int | None = None  # the signal that stopped the run (SIGINT, SIGTERM, SIGHUP)
 
 
 def _unselected_reason(requirement: Requirement, settings: Settings) -> str | None:
@@ -215,10 +219,19 @@ def build_result(
         and r.requirement.level is Level.MUST
         and not r.reason.startswith(("class ", "requirement not selected", "none of its operations"))  # type: ignore[union-attr]
     ]
+    # A MUST not applicable here (the target lacks a capability) is not verified either: it is named
+    # in the headline, and under --require-all it fails the gate.
+    unverified = tuple(
+        Unverified(r.id, r.reason or "not evaluated")
+        for r in requirements
+        if r.requirement.level is Level.MUST and (r.status is Status.NOT_APPLICABLE or r in unevaluated)
+    )
     errors = list(recorder.errors)
     executed = [t for t in facts.tests if t.outcome != "skipped"]
     if not executed:
         errors.append("no test was executed")
+    if not any(r.status in (Status.PASSED, Status.FAILED, Status.WAIVED) for r in requirements):
+        errors.append("no requirement was evaluated: nothing this run selected was verified")
     for result in unevaluated:
         errors.append(f"{result.id} ({result.requirement.level}) was not verified: {result.reason}")
     if expired_in_use:
@@ -227,7 +240,11 @@ def build_result(
             for w in expired_in_use
         )
 
-    if failing or expired_in_use:
+    if facts.interrupted_by is not None:
+        # Partial results are not a verdict: the shell's convention, 128 + the signal number.
+        verdict, exit_code = Verdict.INTERRUPTED, 128 + facts.interrupted_by
+        errors.append(f"the run was interrupted by {signal.Signals(facts.interrupted_by).name}")
+    elif failing or expired_in_use or (settings.require_all and unverified):
         verdict, exit_code = Verdict.FAIL, ExitCode.NONCONFORMANCE
     elif errors:
         verdict = Verdict.ERROR
@@ -259,4 +276,7 @@ def build_result(
         requests_sent=recorder.requests_sent,
         stale_waivers=stale,
         settings_sources=dict(settings.sources),
+        unverified=tuple(Unverified(u.requirement_id, recorder.redactor.text(u.reason)) for u in unverified),
+        require_all=settings.require_all,
+        interrupted_by=signal.Signals(facts.interrupted_by).name if facts.interrupted_by is not None else None,
     )

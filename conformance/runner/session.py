@@ -20,6 +20,7 @@ from conformance.recorder import Recorder
 from conformance.results import RunResult, TestOutcome, Waiver
 from conformance.runner.judge import ContractExerciser, Judge
 from conformance.runner.outcome import RunFacts, build_result
+from conformance.runner.signals import SignalGuard
 from conformance.settings import Settings
 from conformance.target.api import ApiClient
 from conformance.target.auth import TokenManager
@@ -49,6 +50,8 @@ class RunSession:
         self.breaker = StallBreaker(settings.request_timeout, on_open=lambda route, why: self.recorder.error(why))
         self.tests: list[TestOutcome] = []
         self.target_lost = False
+        self.signals = SignalGuard()
+        self.interrupted_by: int | None = None  # the signal that stopped the run
         self.waivers: tuple[Waiver, ...] = ()
         self._reference: ReferenceProcess | None = None
         self._stack = contextlib.ExitStack()
@@ -65,6 +68,9 @@ class RunSession:
         """Start what the run needs and prove the target answers; raises `Phase2Error` if not."""
         if self.prepared:
             return self
+        # From here on a SIGTERM or SIGHUP ends the run like Ctrl-C: partial reports, helpers stopped.
+        self.signals.install()
+        self._stack.callback(self.signals.restore)
         load_checks(self.settings.check_modules)
         if self.settings.waivers_path is not None:
             self.waivers = load_waivers(self.settings.waivers_path, self.catalog)
@@ -142,6 +148,13 @@ class RunSession:
     def add_test(self, outcome: TestOutcome) -> None:
         self.tests.append(outcome)
 
+    def interrupt(self, error: BaseException | None = None) -> None:
+        """A signal stopped the run: what ran so far is reported as partial, never as a verdict."""
+        from conformance.runner.signals import signal_of
+
+        self.interrupted_by = signal_of(error or KeyboardInterrupt(), self.signals)
+        self.signals.hold()
+
     # --- finishing ----------------------------------------------------------------------------
     def finish(self) -> RunResult:
         if self.result is None:
@@ -152,7 +165,7 @@ class RunSession:
                 self.contract,
                 self.catalog,
                 self.recorder,
-                RunFacts(self.started_at, datetime.now(UTC), tuple(self.tests), self.target_lost),
+                RunFacts(self.started_at, datetime.now(UTC), tuple(self.tests), self.target_lost, self.interrupted_by),
                 self.waivers,
             )
         return self.result

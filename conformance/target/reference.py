@@ -112,15 +112,33 @@ class ReferenceProcess:
         reader.join(START_TIMEOUT)
         if not result or not result[0]:
             code = self._process.poll()
+            if result:
+                # Its stdout closed: the process is exiting. Wait for its code rather than race it.
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    code = self._process.wait(STOP_TIMEOUT)
             self.stop()
             if code == 2:
-                raise ConfigError("the reference server refused its arguments (see reference.log in the report)")
+                why = self._refusal() or "it refused its arguments (see reference.log in the report)"
+                raise ConfigError(f"the embedded reference did not start: {why}")
             if code is not None:
                 raise TargetUnreachable(
                     f"the reference server exited with code {code} (see reference.log in the report)"
                 )
             raise TargetUnreachable(f"the reference server did not start within {START_TIMEOUT:g}s")
         return result[0]
+
+    def _refusal(self) -> str | None:
+        """The reference's own one-line reason for refusing its arguments, from its log."""
+        if self._log_path is None:
+            return None
+        try:
+            with self._log_path.open("rb") as log:
+                tail = log.read(64 * 1024).decode("utf-8", "replace")
+        except OSError:
+            return None
+        prefix = "phase2_reference: error: "
+        lines = [line for line in tail.splitlines() if line.startswith(prefix)]
+        return " ".join(lines[-1][len(prefix) :].split())[:4000] if lines else None
 
     def stop(self) -> None:
         process, self._process = self._process, None

@@ -58,3 +58,47 @@ def _fault_config(pytester: pytest.Pytester, fault: str) -> object:
     path = pytester.path / "phase2.toml"
     path.write_text(f'reference-faults = ["{fault}"]\n')
     return path
+
+
+def test_without_a_target_the_suite_is_a_usage_error_not_the_reference(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--pyargs", "conformance.suite", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "no target: give --base-url URL or PHASE2_BASE_URL, or --reference" in result.stderr.str()
+    assert not (pytester.path / "reports").exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--phase2-requirements", "P2-HLT001", "did you mean P2-HLT-001?"),
+        ("--phase2-operations", "getLivenes", "did you mean getLiveness?"),
+        ("--phase2-classes", "helth", "did you mean health?"),
+    ],
+)
+def test_every_selector_option_is_validated(pytester: pytest.Pytester, option: str, value: str, message: str) -> None:
+    result = pytester.runpytest_subprocess("--pyargs", "conformance.suite", "--phase2-reference", option, value)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert message in result.stderr.str()
+
+
+def test_xdist_is_refused_with_one_line_and_exit_2(pytester: pytest.Pytester) -> None:
+    report_dir = pytester.path / "phase2-report"
+    result = pytester.runpytest_subprocess(
+        "--pyargs", "conformance.suite", "--phase2-reference", "--phase2-report-dir", str(report_dir), "-n", "2",
+    )  # fmt: skip
+    assert result.ret == 2
+    lines = [line for line in result.stderr.str().splitlines() if line.strip()]
+    assert lines == [
+        "Exit: phase2: the suite runs in one process (one target, one verdict, one set of reports); "
+        "drop -n/--dist (pytest-xdist)"
+    ]
+    assert not report_dir.exists()  # no worker started, so no reference either
+
+
+def test_other_projects_reports_carry_nothing_of_the_plugin(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_other="def test_unrelated(record_property):\n    record_property('mine', 1)\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--junitxml=junit.xml")
+    result.assert_outcomes(passed=1)
+    junit = (pytester.path / "junit.xml").read_text()
+    assert 'name="mine"' in junit
+    assert "phase2" not in junit

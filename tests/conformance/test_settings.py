@@ -7,8 +7,9 @@ import pytest
 from conformance.contract.catalog import Level
 from conformance.errors import ConfigError, ExitCode
 from conformance.profiles import DEFAULT_SEED, PROFILES
-from conformance.settings import Secret, load_settings
+from conformance.settings import SETTING_NAMES, Secret, load_settings
 
+REFERENCE = {"PHASE2_REFERENCE": "1"}
 TARGET_ENV = {
     "PHASE2_BASE_URL": "https://api.example/v2",
     "PHASE2_CLIENT_ID": "ci",
@@ -16,8 +17,34 @@ TARGET_ENV = {
 }
 
 
-def test_defaults_to_the_reference_with_fixture_clients() -> None:
-    settings = load_settings({}, env={})
+def test_without_a_target_the_run_refuses_with_the_fix() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings({}, env={})
+    assert str(raised.value) == (
+        "no target: give --base-url URL or PHASE2_BASE_URL, or --reference to test the embedded reference server"
+    )
+
+
+def test_a_mistyped_base_url_variable_is_named_not_replaced_by_the_reference() -> None:
+    with pytest.raises(ConfigError, match=r"PHASE2_BASEURL; did you mean PHASE2_BASE_URL\?"):
+        load_settings({}, env={"PHASE2_BASEURL": "https://api.example/v2"})
+    settings = load_settings({}, env={**TARGET_ENV, "PHASE2_SEDE": "3"})
+    assert settings.warnings == ("ignoring unknown environment variable PHASE2_SEDE; did you mean PHASE2_SEED?",)
+
+
+@pytest.mark.parametrize(
+    ("cli", "env"),
+    [({"reference": True}, {}), ({}, REFERENCE), ({"config": "REFERENCE_TOML"}, {})],
+    ids=["flag", "environment", "config file"],
+)
+def test_the_reference_runs_only_when_asked_in_any_spelling(
+    cli: dict[str, object], env: dict[str, str], tmp_path: Path
+) -> None:
+    if cli.get("config") == "REFERENCE_TOML":
+        config = tmp_path / "run.toml"
+        config.write_text("reference = true\n")
+        cli = {"config": str(config)}
+    settings = load_settings(cli, env=env)
     assert settings.reference
     assert settings.base_url is None
     assert {i.role for i in settings.identities} == {"primary", "other-tenant", "read-only"}
@@ -63,20 +90,20 @@ def test_cli_reference_overrides_environment_base_url() -> None:
 @pytest.mark.parametrize(
     ("cli", "env", "message"),
     [
-        ({"profile": "deep"}, {}, "unknown profile 'deep'"),
+        ({"profile": "deep"}, REFERENCE, "unknown profile 'deep'"),
         ({"base_url": "ftp://host"}, TARGET_ENV, "must be an http(s) URL"),
         ({"base_url": "http://host:99999/v2"}, TARGET_ENV, "invalid port"),
         ({}, {"PHASE2_BASE_URL": "https://api.example/v2"}, "missing credentials"),
         ({}, {**TARGET_ENV, "PHASE2_CLIENT_SECRET": ""}, "missing credentials"),
-        ({"feature_flags": "world-preview,time-travel"}, {}, "unknown feature flag 'time-travel'"),
-        ({"classes": "contract,magic"}, {}, "unknown conformance class 'magic'"),
-        ({"tls_cert_path": "/nonexistent/cert.pem"}, {}, "not a readable file"),
-        ({"seed": "abc"}, {}, "must be an integer"),
-        ({"fail_on": "never"}, {}, "must be must or should"),
-        ({"log_level": "loud"}, {}, "log_level"),
+        ({"feature_flags": "world-preview,time-travel"}, REFERENCE, "unknown feature flag 'time-travel'"),
+        ({"classes": "contract,magic"}, REFERENCE, "unknown conformance class 'magic'"),
+        ({"tls_cert_path": "/nonexistent/cert.pem"}, REFERENCE, "not a readable file"),
+        ({"seed": "abc"}, REFERENCE, "must be an integer"),
+        ({"fail_on": "never"}, REFERENCE, "must be must or should"),
+        ({"log_level": "loud"}, REFERENCE, "log_level"),
         ({"reference": True, "base_url": "http://x/v2"}, {}, "either --reference or --base-url"),
         ({"reference_faults": "accept-expired"}, TARGET_ENV, "embedded reference only"),
-        ({"time_budget": 0}, {}, "at least 1"),
+        ({"time_budget": 0}, REFERENCE, "at least 1"),
     ],
 )
 def test_bad_settings_raise_one_config_error(cli: dict[str, object], env: dict[str, str], message: str) -> None:
@@ -91,18 +118,18 @@ def test_an_unusable_client_certificate_is_a_config_error(tmp_path: Path) -> Non
     bogus = tmp_path / "client.pem"
     bogus.write_text("-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n")
     with pytest.raises(ConfigError, match="not a usable client certificate"):
-        load_settings({"tls_cert_path": str(bogus)}, env={})
+        load_settings({"tls_cert_path": str(bogus)}, env=REFERENCE)
 
 
 def test_config_file_rejects_unknown_keys_and_bad_toml(tmp_path: Path) -> None:
     unknown = tmp_path / "unknown.toml"
     unknown.write_text('colour = "blue"\n')
     with pytest.raises(ConfigError, match="unknown setting 'colour'"):
-        load_settings({"config": str(unknown)}, env={})
+        load_settings({"config": str(unknown)}, env=REFERENCE)
     broken = tmp_path / "broken.toml"
     broken.write_text("profile = \n")
     with pytest.raises(ConfigError, match="not valid TOML"):
-        load_settings({"config": str(broken)}, env={})
+        load_settings({"config": str(broken)}, env=REFERENCE)
 
 
 def test_secrets_never_show_themselves() -> None:
@@ -113,15 +140,108 @@ def test_secrets_never_show_themselves() -> None:
 
 
 def test_settings_are_immutable() -> None:
-    settings = load_settings({}, env={})
+    settings = load_settings({}, env=REFERENCE)
     with pytest.raises(AttributeError):
         settings.seed = 1  # type: ignore[misc]
 
 
 def test_fail_on_should() -> None:
-    assert load_settings({"fail_on": "should"}, env={}).fail_on is Level.SHOULD
+    assert load_settings({"fail_on": "should"}, env=REFERENCE).fail_on is Level.SHOULD
 
 
 def test_nightly_without_seed_draws_a_random_one() -> None:
-    seeds = {load_settings({"profile": "nightly"}, env={}).seed for _ in range(3)}
+    seeds = {load_settings({"profile": "nightly"}, env=REFERENCE).seed for _ in range(3)}
     assert len(seeds) > 1
+
+
+def _bad_values(tmp_path: Path) -> dict[str, tuple[dict[str, object], dict[str, str], str]]:
+    """One wrong value per setting, and the words its one-line error must hold."""
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a directory\n")
+    no_summary = tmp_path / "no-summary"
+    no_summary.mkdir()
+    only_id = {"PHASE2_BASE_URL": "https://api.example/v2", "PHASE2_CLIENT_ID": "ci"}
+    return {
+        "base_url": ({"base_url": "ftp://host"}, TARGET_ENV, "must be an http(s) URL"),
+        "reference": ({"reference": "maybe"}, {}, "must be true or false"),
+        "auth_provider": ({"auth_provider": "not a url"}, TARGET_ENV, "must be an http(s) URL"),
+        "client_id": ({}, only_id, "client_secret is not set"),
+        "client_secret": ({}, {"PHASE2_BASE_URL": "https://x/v2", "PHASE2_CLIENT_SECRET": "s"}, "client_id is not"),
+        "other_tenant_client_id": ({"other_tenant_client_id": "b"}, TARGET_ENV, "other_tenant_client_secret"),
+        "other_tenant_client_secret": ({"other_tenant_client_secret": "b"}, TARGET_ENV, "other_tenant_client_id"),
+        "read_only_client_id": ({"read_only_client_id": "r"}, TARGET_ENV, "read_only_client_secret"),
+        "read_only_client_secret": ({"read_only_client_secret": "r"}, TARGET_ENV, "read_only_client_id"),
+        "log_level": ({"log_level": "loud"}, REFERENCE, "log_level"),
+        "tls_cert_path": ({"tls_cert_path": str(tmp_path / "none.pem")}, REFERENCE, "not a readable file"),
+        "tls_key_path": ({"tls_key_path": str(tmp_path / "none.key")}, REFERENCE, "not a readable file"),
+        "tls_ca_path": ({"tls_ca_path": str(tmp_path / "none.ca")}, REFERENCE, "not a readable file"),
+        "feature_flags": ({"feature_flags": "world-previw"}, REFERENCE, "did you mean world-preview?"),
+        "profile": ({"profile": "deep"}, REFERENCE, "unknown profile 'deep'"),
+        "seed": ({"seed": "abc"}, REFERENCE, "must be an integer"),
+        "classes": ({"classes": "contrct"}, REFERENCE, "did you mean contract?"),
+        "requirements": ({"requirements": "P2-XXX-999"}, REFERENCE, "unknown requirement 'P2-XXX-999'"),
+        "operations": ({"operations": "listWorld"}, REFERENCE, "did you mean listWorlds?"),
+        "time_budget": ({"time_budget": "nan"}, REFERENCE, "must be a finite number"),
+        "request_timeout": ({"request_timeout": 0}, REFERENCE, "at least 0.1"),
+        "max_examples": ({"max_examples": 0}, REFERENCE, "at least 1"),
+        "report_dir": ({"report_dir": str(a_file)}, REFERENCE, "report_dir from the command line is not a directory"),
+        "history_dir": ({"history_dir": str(a_file / "sub")}, REFERENCE, "history_dir from the command line cannot"),
+        "fail_on": ({"fail_on": "never"}, REFERENCE, "must be must or should"),
+        "require_all": ({"require_all": "maybe"}, REFERENCE, "require_all from the command line must be true"),
+        "waivers": ({"waivers": str(tmp_path / "none.yaml")}, REFERENCE, "not a readable file"),
+        "rerun_failed": ({"rerun_failed": str(no_summary)}, REFERENCE, "rerun_failed from the command line"),
+        "test_issuer_trusted": ({"test_issuer_trusted": "maybe"}, REFERENCE, "must be true or false"),
+        "test_issuer_port": ({"test_issuer_port": 70000}, REFERENCE, "at most 65535"),
+        "otlp_receiver_port": ({"otlp_receiver_port": -1}, REFERENCE, "at least 0"),
+        "callback_host": ({"callback_host": "http://me:1"}, REFERENCE, "must be a host name or IP address"),
+        "check_modules": ({"check_modules": "my checks"}, REFERENCE, "is not a module name"),
+        "liveness_budget_ms": ({"liveness_budget_ms": 0}, REFERENCE, "at least 1"),
+        "reference_faults": ({"reference_faults": "accept-expired"}, TARGET_ENV, "embedded reference only"),
+        "reference_controls": ({"reference_controls": "maybe"}, REFERENCE, "must be true or false"),
+        "config": ({"config": str(tmp_path / "none.toml")}, REFERENCE, "not a readable file"),
+    }
+
+
+def test_every_setting_is_validated_before_the_run(tmp_path: Path) -> None:
+    """Walks every setting: each wrong value is one ConfigError line, raised while settings are built."""
+    cases = _bad_values(tmp_path)
+    assert set(cases) == set(SETTING_NAMES), "a new setting needs its wrong value here"
+    for name, (cli, env, message) in cases.items():
+        with pytest.raises(ConfigError) as raised:
+            load_settings(cli, env=env)
+        assert message in str(raised.value), (name, str(raised.value))
+        assert "\n" not in str(raised.value)
+
+
+def test_unknown_config_keys_are_refused_with_a_suggestion(tmp_path: Path) -> None:
+    config = tmp_path / "run.toml"
+    config.write_text('base-ur = "https://api.example/v2"\n')
+    with pytest.raises(ConfigError, match=r"unknown setting 'base-ur'; did you mean base-url\?"):
+        load_settings({"config": str(config)}, env=TARGET_ENV)
+
+
+def test_directories_are_checked_up_front_not_after_the_run(tmp_path: Path) -> None:
+    settings = load_settings(
+        {"report_dir": str(tmp_path / "new" / "report"), "history_dir": str(tmp_path / "history")}, env=REFERENCE
+    )
+    assert settings.report_dir == tmp_path / "new" / "report"
+    assert not settings.report_dir.exists()  # checked, not created: building settings writes nothing
+    summary = tmp_path / "earlier"
+    summary.mkdir()
+    (summary / "summary.json").write_text("{}")
+    assert load_settings({"rerun_failed": str(summary)}, env=REFERENCE).rerun_failed == summary
+
+
+def test_require_all_in_every_spelling(tmp_path: Path) -> None:
+    config = tmp_path / "run.toml"
+    config.write_text("require-all = true\n")
+    assert not load_settings({}, env=REFERENCE).require_all
+    assert load_settings({"require_all": True}, env=REFERENCE).require_all
+    assert load_settings({}, env={**REFERENCE, "PHASE2_REQUIRE_ALL": "1"}).require_all
+    assert load_settings({"config": str(config)}, env=REFERENCE).require_all
+
+
+def test_the_command_line_target_beats_the_environments_reference() -> None:
+    settings = load_settings({"base_url": "https://cli.example/v2"}, env={**TARGET_ENV, **REFERENCE})
+    assert not settings.reference
+    assert settings.base_url == "https://cli.example/v2"

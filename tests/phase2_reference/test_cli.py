@@ -85,7 +85,7 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     ("args", "message"),
     [
         (["serve", "--flags", "world-preview,nope"], "unknown feature flag nope"),
-        (["serve", "--fault", "not-a-fault"], "unknown fault not-a-fault"),
+        (["serve", "--fault", "not-a-fault"], "unknown fault 'not-a-fault'"),
         (["serve", "--clients", "missing.yaml"], "cannot read clients file"),
         (["serve", "--trust-issuer", "no-equals-sign"], "ISSUER=JWKS_URL_OR_FILE"),
         (["serve", "--trust-issuer", "https://x=missing.json"], "does not exist"),
@@ -140,9 +140,17 @@ def test_the_module_itself_exits_2_without_a_traceback(tmp_path: Path) -> None:
     result = run("serve", "--fault", "not-a-fault", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stdout == ""
-    assert result.stderr.strip().splitlines() == [
-        "phase2_reference: error: unknown fault not-a-fault; see phase2_reference/faults.py"
-    ]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("phase2_reference: error: unknown fault 'not-a-fault'; ")
+
+
+def test_an_unknown_fault_is_refused_at_once_with_the_closest_name(tmp_path: Path) -> None:
+    result = run("serve", "--fault", "health-cachable", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "phase2_reference: error: unknown fault 'health-cachable'; did you mean health-cacheable?"
+    )
 
 
 def test_serves_until_sigterm_with_env_fallbacks(tmp_path: Path) -> None:

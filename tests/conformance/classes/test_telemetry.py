@@ -125,10 +125,15 @@ def test_trace_rules_are_not_applicable_when_nothing_exports_spans(
     # A deployment started without OTEL_EXPORTER_OTLP_ENDPOINT: the receiver waits in vain.
     run = run_suite(
         *("--base-url", plain_reference.base_url, "--classes", "telemetry", "--profile", "quick"),
-        *("--requirement", "P2-TEL-007", "--requirement", "P2-TEL-008"),
+        *("--requirement", "P2-TEL-001", "--requirement", "P2-TEL-007", "--requirement", "P2-TEL-008"),
         env=plain_reference.env,
     )
     assert run.exit_code == 0, run.stdout + run.stderr
+    assert run.status("P2-TEL-001") == "passed"  # a run that verified nothing is an error
+    # The MUST among them is named in the headline with how to enable it, never "conforms".
+    assert [u["requirement_id"] for u in run.summary["unverified"]] == ["P2-TEL-007"]
+    assert "OTEL_EXPORTER_OTLP_ENDPOINT" in run.summary["headline"]
+    assert "Verdict: PASS with 1 MUST unverified: P2-TEL-007 (" in run.stdout
     for requirement in ("P2-TEL-007", "P2-TEL-008"):
         result = run.summary["requirements"][requirement]
         assert result["status"] == "not-applicable"

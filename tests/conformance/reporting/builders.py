@@ -82,6 +82,9 @@ class Scenario:
     # requirement, operation label (None: run-wide), title
     failures: Sequence[tuple[str, str | None, str]] = field(default_factory=list)
     not_applicable: dict[str, str] = field(default_factory=dict)
+    require_all: bool = False
+    unevaluated: tuple[str, ...] = ()  # requirements no check reached
+    interrupted_by: int | None = None  # a signal number
     tests: tuple[TestOutcome, ...] = (
         TestOutcome("test_contract.py::test_contract", "test_contract", "failed", 3.5, (), "nonconformance"),
         TestOutcome("test_scenarios.py::test_scenario[check_etag]", "test_scenario[check_etag]", "passed", 0.4),
@@ -98,7 +101,12 @@ class Scenario:
     def build(self, report_dir: Path | None = None) -> RunResult:
         catalog = load_catalog()
         contract = load_contract()
-        values: dict[str, Any] = {"reference": True, "profile": "quick", "fail_on": self.fail_on}
+        values: dict[str, Any] = {
+            "reference": True,
+            "profile": "quick",
+            "fail_on": self.fail_on,
+            "require_all": self.require_all,
+        }
         if self.classes:
             values["classes"] = ",".join(self.classes)
         if report_dir is not None:
@@ -108,7 +116,7 @@ class Scenario:
         recorder = Recorder(catalog, redactor)
         failing = {rid for rid, _, _ in self.failures}
         for requirement in catalog:
-            if requirement.cls not in settings.classes or requirement.id in self.not_applicable:
+            if requirement.cls not in settings.classes or requirement.id in (*self.not_applicable, *self.unevaluated):
                 continue
             if self.pass_everything_else or requirement.id in failing:
                 if not requirement.operations:
@@ -131,7 +139,7 @@ class Scenario:
         for requirement_id, reason in self.not_applicable.items():
             recorder.mark_not_applicable(requirement_id, reason)
         started = datetime(2026, 1, 15, 10, 0, 0, tzinfo=UTC)
-        facts = RunFacts(started, started + timedelta(seconds=42.5), self.tests)
+        facts = RunFacts(started, started + timedelta(seconds=42.5), self.tests, interrupted_by=self.interrupted_by)
         return build_result(settings, contract, catalog, recorder, facts, self.waivers, today=self.today)
 
 

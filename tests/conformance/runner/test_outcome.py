@@ -7,9 +7,12 @@ endpoints is broken (P2-HLT-005, a SHOULD) to see the policy end to end in every
 from __future__ import annotations
 
 import json
+import signal
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from conformance.errors import ExitCode
 from conformance.reporting.console import render_summary
@@ -134,6 +137,79 @@ def test_a_waiver_for_a_requirement_the_run_did_not_judge_is_not_stale() -> None
     assert result.stale_waivers == ()
 
 
+NO_SPANS = "no span reached the receiver: start the target with OTEL_EXPORTER_OTLP_ENDPOINT=..."
+NO_FLAG = "no feature flag is enabled (enable one with --flags to verify it)"
+UNVERIFIED = {"P2-TEL-007": NO_SPANS, "P2-SEM-020": NO_FLAG}
+
+
+def test_a_run_that_evaluated_no_requirement_is_an_error_never_a_pass() -> None:
+    result = Scenario(pass_everything_else=False).build()
+    assert (result.verdict, result.exit_code) == (Verdict.ERROR, ExitCode.NONCONFORMANCE)
+    assert "no requirement was evaluated: nothing this run selected was verified" in result.errors
+
+
+def test_a_pass_with_unverified_musts_names_each_in_every_headline(tmp_path: Path) -> None:
+    from conformance.reporting import ReportContext, write_reports
+
+    result = Scenario(not_applicable=UNVERIFIED).build()
+    assert (result.verdict, result.exit_code) == (Verdict.PASS, 0)
+    expected = f"PASS with 2 MUSTs unverified: P2-SEM-020 ({NO_FLAG}); P2-TEL-007 ({NO_SPANS})"
+    assert result.headline == expected
+    write_reports(result, context=ReportContext(tmp_path))
+    console = render_summary(result, str(tmp_path))
+    assert f"Verdict: {expected} (exit 0)" in console
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["headline"] == expected
+    assert summary["unverified"] == [
+        {"requirement_id": "P2-SEM-020", "reason": NO_FLAG},
+        {"requirement_id": "P2-TEL-007", "reason": NO_SPANS},
+    ]
+    markdown = (tmp_path / "summary.md").read_text().splitlines()[0]
+    assert "the target conforms" not in markdown and "P2-TEL-007" in markdown and "P2-SEM-020" in markdown
+    html_headline = (tmp_path / "report.html").read_text()
+    assert "PASS with 2 MUSTs unverified: P2-SEM-020" in html_headline
+    junit = ET.parse(tmp_path / "junit.xml").getroot()
+    headline = [p.get("value") for p in junit.iter("property") if p.get("name") == "headline"]
+    assert headline and headline[0] == expected
+
+
+def test_a_clean_pass_still_says_it_conforms(tmp_path: Path) -> None:
+    from conformance.reporting.markdown import render_markdown
+
+    result = Scenario().build()
+    assert (result.headline, result.unverified) == ("PASS", ())
+    assert render_markdown(result).splitlines()[0] == "## Phase 2 conformance: ✅ PASS — the target conforms"
+
+
+def test_require_all_fails_the_gate_for_every_unverified_must() -> None:
+    result = Scenario(not_applicable=UNVERIFIED, require_all=True).build()
+    assert (result.verdict, result.exit_code) == (Verdict.FAIL, ExitCode.NONCONFORMANCE)
+    assert result.headline == (
+        f"FAIL: 2 MUSTs unverified under --require-all: P2-SEM-020 ({NO_FLAG}); P2-TEL-007 ({NO_SPANS})"
+    )
+    # A SHOULD that is not applicable is not a MUST: it does not fail a certification run.
+    should = Scenario(not_applicable={"P2-SEM-014": "no filterable runtimes"}, require_all=True).build()
+    assert (should.verdict, should.unverified) == (Verdict.PASS, ())
+
+
+def test_require_all_fails_a_must_that_was_never_evaluated() -> None:
+    unreached = "not evaluated: no check reached it in this run"
+    plain = Scenario(unevaluated=("P2-SEM-001",)).build()
+    assert (plain.verdict, plain.exit_code) == (Verdict.ERROR, ExitCode.NONCONFORMANCE)
+    certification = Scenario(unevaluated=("P2-SEM-001",), require_all=True).build()
+    assert (certification.verdict, certification.exit_code) == (Verdict.FAIL, ExitCode.NONCONFORMANCE)
+    assert certification.headline == f"FAIL: 1 MUST unverified under --require-all: P2-SEM-001 ({unreached})"
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_an_interrupted_run_is_never_a_verdict(signum: int, code: int) -> None:
+    result = Scenario(interrupted_by=signum).build()
+    assert (result.verdict, result.exit_code) == (Verdict.INTERRUPTED, code)
+    name = signal.Signals(signum).name
+    assert result.headline == f"INTERRUPTED by {name}: partial results, no verdict"
+    assert f"the run was interrupted by {name}" in result.errors
+
+
 def write_waivers(path: Path, *entries: dict[str, str]) -> Path:
     lines = ["waivers:"]
     for entry in entries:
@@ -217,3 +293,27 @@ def test_real_run_expired_waiver_fails_the_gate(tmp_path: Path, run_suite: Calla
     assert summary["requirements"]["P2-HLT-005"]["status"] == "failed"
     assert "waiver for P2-HLT-005 expired on 2020-01-01" in summary["errors"]
     assert [s["reason"] for s in summary["stale_waivers"]] == ["expired"]
+
+
+def test_real_run_a_lower_case_requirement_is_evaluated_not_skipped(run_suite: Callable[..., SuiteRun]) -> None:
+    # Before: every requirement skipped, and the run said PASS with exit 0.
+    run = run_suite("--reference", "--profile", "quick", "--classes", "health", "--requirement", "p2-hlt-001")
+    assert run.exit_code == 0, run.stdout + run.stderr
+    assert run.status("P2-HLT-001") == "passed"
+    assert run.summary["requirements"]["P2-HLT-001"]["evaluations"] > 0
+
+
+def test_real_run_an_unverified_must_is_named_and_fails_require_all(run_suite: Callable[..., SuiteRun]) -> None:
+    # Without a flag enabled, P2-SEM-020 cannot be verified against any deployment.
+    selection = ("--reference", "--profile", "quick", "--classes", "semantic")
+    selection += ("--requirement", "P2-SEM-019", "--requirement", "P2-SEM-020")
+    reason = "no feature flag is enabled (enable one with --flags to verify it)"
+    lenient = run_suite(*selection)
+    assert (lenient.exit_code, lenient.summary["verdict"]) == (0, "pass"), lenient.stdout + lenient.stderr
+    assert f"Verdict: PASS with 1 MUST unverified: P2-SEM-020 ({reason}) (exit 0)" in lenient.stdout
+    certification = run_suite(*selection, "--require-all")
+    assert (certification.exit_code, certification.summary["verdict"]) == (1, "fail")
+    assert certification.summary["unverified"] == [{"requirement_id": "P2-SEM-020", "reason": reason}]
+    assert f"Verdict: FAIL: 1 MUST unverified under --require-all: P2-SEM-020 ({reason}) (exit 1)" in (
+        certification.stdout
+    )

@@ -78,6 +78,11 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     )
     run.add_argument("--operation", dest="operations", action="append", help="only this operationId (repeatable)")
     run.add_argument("--time-budget", type=float, help="seconds the whole run may take")
+    run.add_argument(
+        "--workers",
+        type=int,
+        help="work items run at once, in threads (PHASE2_WORKERS; default 1 on loopback, 8 for a remote target)",
+    )
     run.add_argument("--max-examples", type=int, help="fuzzing examples per operation")
     run.add_argument("--liveness-budget-ms", type=float, help="p95 budget for /healthz (default 200)")
     run.add_argument("--rerun-failed", metavar="DIR", help="replay only what failed in an earlier run's report dir")
@@ -125,6 +130,7 @@ SETTING_KEYS = (
     "requirements",
     "operations",
     "time_budget",
+    "workers",
     "max_examples",
     "liveness_budget_ms",
     "rerun_failed",

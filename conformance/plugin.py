@@ -8,7 +8,6 @@ one verdict needs one session, one target and one set of reports.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,10 +16,15 @@ import pytest
 
 if TYPE_CHECKING:
     from conformance.results import Failure
+    from conformance.runner.executor import Executor
+    from conformance.runner.plan import Plan, WorkItem
     from conformance.runner.session import RunSession
     from conformance.settings import Settings
 
 SESSION = pytest.StashKey["RunSession"]()
+ENGINE = pytest.StashKey["Executor"]()
+COLLECTED = pytest.StashKey["Plan"]()  # the work items this pytest session collected
+WORK = pytest.StashKey["WorkItem"]()  # the work item a pytest item is the view of
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
 
 # option dest → settings name; secrets are read from the environment or a config file only.
@@ -43,6 +47,7 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "fail_on": ("--phase2-fail-on", "must (default) or should"),
     "waivers": ("--phase2-waivers", "a YAML file of accepted failures"),
     "check_modules": ("--phase2-checks-modules", "comma-separated modules of your own checks"),
+    "workers": ("--phase2-workers", "work items run at once, in threads (PHASE2_WORKERS)"),
 }
 
 
@@ -152,6 +157,56 @@ def phase2_schema(phase2_session: RunSession) -> Any:
     return contract_schema()
 
 
+@pytest.fixture(scope="session")
+def phase2_engine(pytestconfig: pytest.Config, phase2_session: RunSession, phase2_schema: Any) -> Executor:
+    """The run's executor over the items pytest collected; with several workers they all start now."""
+    engine = pytestconfig.stash.get(ENGINE, None)
+    if engine is None:
+        from conformance.runner.executor import Executor
+        from conformance.runner.plan import Plan
+
+        plan = pytestconfig.stash.get(COLLECTED, Plan(()))
+        engine = pytestconfig.stash[ENGINE] = Executor(phase2_session, plan, phase2_schema)
+        engine.start()
+    return engine
+
+
+def active_plan() -> Plan:
+    """The plan of the run being collected (built once from its settings and the contract)."""
+    plan: Plan | None = _ACTIVE.get("plan")
+    if plan is None:
+        from conformance.checks import load_checks
+        from conformance.checks.registry import REGISTRY
+        from conformance.contract import load_catalog, load_contract
+        from conformance.runner.plan import build_plan
+
+        settings = active_settings()
+        load_checks(settings.check_modules)
+        plan = _ACTIVE["plan"] = build_plan(settings, load_contract(), load_catalog(), REGISTRY.of_kind("scenario"))
+    return plan
+
+
+def play(node: pytest.Item, engine: Executor, work: WorkItem) -> None:
+    """A suite item's body: the engine's outcome of its work item, in pytest's terms.
+
+    Failures of the target are in the recorder; `pytest_runtest_call` turns them into the item's
+    failure. A skip is the engine's (with its reason); nothing here rewrites an outcome."""
+    from conformance.runner.executor import ItemStatus
+
+    outcome = engine.outcome(work)
+    node.user_properties.append(("phase2_duration", outcome.duration))
+    if outcome.share_used:
+        node.user_properties.append(("phase2_share_used", True))
+    if outcome.status is ItemStatus.SKIPPED:
+        pytest.skip(outcome.reason or "not run")
+    if outcome.status is ItemStatus.CRASHED:
+        raise ItemCrashed(outcome.reason or "the item crashed") from outcome.error
+
+
+class ItemCrashed(Exception):
+    """The engine recorded this item's crash as a run error already; pytest shows it failed."""
+
+
 def _prepared(config: pytest.Config) -> PreparedSession | None:
     return next((p for p in config.pluginmanager.get_plugins() if isinstance(p, PreparedSession)), None)
 
@@ -240,14 +295,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     session = _session(item.config)
     if session is None:
         return (yield)
-    session.recorder.current_test = test_id(item)
-    contract_item = _is_contract_item(item)
-    if session.exerciser is not None:
-        session.exerciser.soft_deadline = _soft_deadline(item, session) if contract_item else None
-    try:
-        result = yield
-    finally:
-        session.recorder.current_test = None
+    result = yield
     failures = session.recorder.failures_for_test(test_id(item))
     _label_for_allure(item, session, failures)
     if failures:
@@ -276,27 +324,24 @@ def _label_for_allure(item: pytest.Item, session: RunSession, failures: list[Fai
 
     if not allure_active(item.config):
         return
-    from conformance.checks.registry import CheckSpec
     from conformance.runner.outcome import _unselected_reason
 
-    callspec = getattr(item, "callspec", None)
-    scenario = callspec.params.get("scenario") if callspec is not None else None
-    if isinstance(scenario, CheckSpec):
-        requirements = [session.catalog.get(rid) for rid in scenario.requirements]
-        # The CheckSpec's repr holds a function address: its name keeps history ids stable.
+    work = item.stash.get(WORK, None)
+    if work is not None and work.scenario is not None:
+        requirements = [session.catalog.get(rid) for rid in work.scenario.requirements]
         label_item(
             item.config,
             requirements,
             "(run)",
             failures,
             session.waivers,
-            check=scenario.name,
-            unstable=("scenario",),
+            check=work.scenario.name,
+            unstable=("work",),
         )
         return
     # Contract items (one per operation) and the stateful item judge responses against the
     # contract and protocol rules; a contract item's operation gives it its own Allure history.
-    label = getattr(item, "operation_label", None)
+    label = work.operation if work is not None else None
     operation = session.contract.by_label(label) if label else None
     requirements = [
         r
@@ -306,40 +351,42 @@ def _label_for_allure(item: pytest.Item, session: RunSession, failures: list[Fai
         and (operation is None or r.covers(operation.operation_id))
     ]
     shown = label or ("(stateful sequences)" if item.name == "test_stateful" else "(all operations)")
-    label_item(item.config, requirements, shown, failures, session.waivers)
+    label_item(item.config, requirements, shown, failures, session.waivers, unstable=("work",))
 
 
 def test_id(item: pytest.Item) -> str:
-    """A unique id per item: Schemathesis' items share one node id, their operation tells them apart."""
-    label = getattr(item, "operation_label", None)
-    return f"{item.nodeid}[{label}]" if label and label not in item.nodeid else item.nodeid
+    """A unique id per item: the key of its work item, the same in both faces whatever the rootdir."""
+    work = item.stash.get(WORK, None)
+    return work.key if work is not None else item.nodeid
 
 
-TIME_SHARE_USED = "time share used"
-# Scenarios cover most requirements and cannot be cut short: they keep this part of the budget.
-SCENARIO_RESERVE = 0.35
-MIN_SHARE = 0.25  # seconds every contract item gets, whatever the budget
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Each suite item learns its work item; the suite's items go in the plan's order (scenarios
+    first, see `runner.plan.ItemKind`). A stable sort; other projects' tests are left alone."""
+    if "plan" not in _ACTIVE:
+        return
+    plan: Plan = _ACTIVE["plan"]
+    stateful = [work for work in plan if work.kind == "stateful"]
+    for item in items:
+        if not _in_suite(item):
+            continue
+        callspec = getattr(item, "callspec", None)
+        work = callspec.params.get("work") if callspec is not None else None
+        if work is None and item.name == "test_stateful" and stateful:
+            work = stateful[0]
+        if work is not None:
+            item.stash[WORK] = work
+    order = {work.key: index for index, work in enumerate(plan)}
+    if any(WORK in item.stash for item in items):
+        items.sort(key=lambda item: order.get(test_id(item), len(order)) if WORK in item.stash else -1)
 
 
-def _soft_deadline(item: pytest.Item, session: RunSession) -> float:
-    """Each contract item gets a fair share of what is left of the budget after the scenarios' reserve."""
-    items = item.session.items
-    remaining_contract = sum(1 for other in items[items.index(item) :] if _is_contract_item(other))
-    reserve = session.settings.time_budget * SCENARIO_RESERVE
-    share = max((session.time_left - reserve) / max(remaining_contract, 1), MIN_SHARE)
-    return time.monotonic() + share
+def pytest_collection_finish(session: pytest.Session) -> None:
+    from conformance.runner.plan import Plan
 
-
-def _is_contract_item(item: pytest.Item) -> bool:
-    """Items Schemathesis drives (per operation, and the stateful one): they share the budget."""
-    return item.nodeid.split("::")[0].endswith(("test_contract.py", "test_stateful.py"))
-
-
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    session = _session(item.config)
-    if session is not None and session.time_left <= 0:
-        session.recorder.error(f"time budget of {session.settings.time_budget:g}s exhausted before {item.name}")
-        pytest.skip("time budget exhausted")
+    collected = tuple(item.stash[WORK] for item in session.items if WORK in item.stash)
+    if collected:
+        session.config.stash[COLLECTED] = Plan(collected)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -347,10 +394,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     if _in_suite(item) or _session(item.config) is not None:
         report.user_properties.append(("phase2_test_id", test_id(item)))
-    if report.skipped and isinstance(report.longrepr, tuple) and TIME_SHARE_USED in str(report.longrepr[2]):
-        # An operation tested until its share of the budget ran out has passed what it tested.
-        report.outcome = "passed"
-        report.longrepr = None
     session = _session(item.config)
     if session is not None and report.failed and call.excinfo is not None:
         _record_crash(session, test_id(item), call.excinfo.value)
@@ -362,12 +405,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             message = str(report.longrepr[2])
         elif report.failed:
             message = session.redactor.text(report.longreprtext[-2000:])
+        # The engine's own measure: with several workers an item's wait is not its run time.
+        duration: Any = dict(item.user_properties).get("phase2_duration", round(report.duration, 3))
         session.add_test(
             TestOutcome(
                 test_id=test_id(item),
                 name=item.name,
                 outcome="error" if report.when == "setup" and report.failed else report.outcome,
-                duration=round(report.duration, 3),
+                duration=float(duration),
                 message=message,
             )
         )
@@ -378,7 +423,7 @@ def _record_crash(session: RunSession, item_id: str, error: BaseException) -> No
     """An item that ended on anything but the target's nonconformance leaves the run unverified."""
     from conformance.errors import AuthError, TargetUnreachable
 
-    if isinstance(error, Nonconformance):
+    if isinstance(error, Nonconformance | ItemCrashed):
         return
     if isinstance(error, AuthError | TargetUnreachable):
         session.lose_target(error)
@@ -403,10 +448,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     from conformance.reporting import write_reports
 
+    engine = session.config.stash.get(ENGINE, None)
     if run_session.signals.received is not None:
         run_session.interrupt()
+        if engine is not None:
+            engine.stop()  # no item starts any more; the helpers are closed under the running ones
     else:
         run_session.signals.hold()
+        if engine is not None:
+            engine.stop()
+            engine.close()
     while _COLLECTION_ERRORS:
         run_session.recorder.error(_COLLECTION_ERRORS.pop(0))
     result = run_session.finish()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, defaultdict
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 
 from conformance.contract.catalog import RequirementCatalog
@@ -15,6 +16,8 @@ from conformance.target.exchange import ObservedResponse
 from conformance.target.secrets import Redactor
 
 MAX_FAILURES_PER_KEY = 3  # distinct failures kept per requirement × operation × check
+# The work item running in this thread: items run concurrently, so this is per thread, not per run.
+_CURRENT_TEST: ContextVar[str | None] = ContextVar("conformance_current_test", default=None)
 
 
 @dataclass
@@ -34,8 +37,23 @@ class Recorder:
         self.blocked: dict[str, str] = {}
         self.requests: Counter[str] = Counter()
         self.errors: list[str] = []
-        self.current_test: str | None = None
         self._failures_by_test: dict[str, list[Failure]] = defaultdict(list)
+
+    @property
+    def current_test(self) -> str | None:
+        """The work item of the calling thread, which the failures it records belong to."""
+        return _CURRENT_TEST.get()
+
+    @current_test.setter
+    def current_test(self, test_id: str | None) -> None:
+        _CURRENT_TEST.set(test_id)
+
+    def bind_test(self, test_id: str) -> Token[str | None]:
+        """Failures recorded from this thread belong to `test_id` until `unbind_test`."""
+        return _CURRENT_TEST.set(test_id)
+
+    def unbind_test(self, token: Token[str | None]) -> None:
+        _CURRENT_TEST.reset(token)
 
     # --- what checks report -------------------------------------------------------------------
     def passed(self, requirement_id: str, operation: str | None = None) -> None:
@@ -53,6 +71,7 @@ class Recorder:
         operation: str | None = None,
     ) -> Failure:
         requirement = self.catalog.get(requirement_id)
+        current_test = self.current_test
         if operation is None and observed is not None and observed.operation is not None:
             operation = observed.operation.label
         failure = Failure(
@@ -64,7 +83,7 @@ class Recorder:
             operation=operation,
             exchange=observed.to_exchange(self.redactor) if observed is not None else None,
             curl=observed.curl(self.redactor) if observed is not None else None,
-            test_id=self.current_test,
+            test_id=current_test,
         )
         with self._lock:
             tally = self._tallies[requirement_id]
@@ -74,8 +93,8 @@ class Recorder:
             same_kind = sum(1 for k in tally.failures if k[:3] == key[:3])
             if key not in tally.failures and same_kind < MAX_FAILURES_PER_KEY:
                 tally.failures[key] = failure
-                if self.current_test:
-                    self._failures_by_test[self.current_test].append(failure)
+                if current_test:
+                    self._failures_by_test[current_test].append(failure)
         return failure
 
     def mark_not_applicable(self, requirement_id: str, reason: str) -> None:

@@ -7,6 +7,8 @@ whose message is a single line naming the setting and its source.
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import logging
 import math
 import os
@@ -60,6 +62,7 @@ ENVIRONMENT = {
     "PHASE2_CLASSES": "classes",
     "PHASE2_REQUIREMENTS": "requirements",
     "PHASE2_OPERATIONS": "operations",
+    "PHASE2_WORKERS": "workers",
 }
 SETTING_NAMES = frozenset(ENVIRONMENT.values()) | {
     "reference",
@@ -160,6 +163,7 @@ class Settings:
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     require_all: bool = False  # a certification run: a MUST left unverified fails the gate
     warnings: tuple[str, ...] = ()  # one line each, for the faces to print before the run
+    workers: int = 1  # work items run at once (threads); see `default_workers`
 
     def identity(self, role: str) -> Identity | None:
         return next((i for i in self.identities if i.role == role), None)
@@ -531,10 +535,36 @@ def load_settings(
         sources={name: origin for name, (_, origin) in merged.items()},
         require_all=_as_bool(value("require_all", False), "require_all", source("require_all")),
         warnings=unknown_environment(env),
+        workers=int(
+            _as_number(
+                value("workers", default_workers(base_url)),
+                "workers",
+                source("workers"),
+                minimum=1,
+                integer=True,
+                maximum=MAX_WORKERS,
+            )
+        ),
     )
     from conformance.smoke import restrict_to_smoke  # the smoke profile's rules; it imports Settings
 
     return restrict_to_smoke(settings)
+
+
+LOOPBACK_WORKERS = 1  # a target on this machine answers in microseconds: threads would only add contention
+REMOTE_WORKERS = 8  # a remote target: hide the round trips behind each other
+MAX_WORKERS = 64
+
+
+def default_workers(base_url: str | None) -> int:
+    """Work items run at once by default: one on loopback (the embedded reference), eight elsewhere."""
+    if base_url is None:
+        return LOOPBACK_WORKERS
+    host = (urlsplit(base_url).hostname or "").lower()
+    loopback = host == "localhost" or host.endswith(".localhost")
+    with contextlib.suppress(ValueError):
+        loopback = loopback or ipaddress.ip_address(host).is_loopback
+    return LOOPBACK_WORKERS if loopback else REMOTE_WORKERS
 
 
 def _identities(value: Any, source: Any, reference: bool) -> tuple[Identity, ...]:

@@ -35,7 +35,7 @@ def check_representations_of_real_resources(ctx: ScenarioContext) -> None:
     ctx.api.call("listEvents", query={"subject": f"worlds/{world_id}"})
 
 
-@check("P2-PRO-012", kind="scenario", needs=("controls",))
+@check("P2-PRO-012", kind="scenario", needs=("controls",), exclusive=True)
 def check_unavailable_answers(ctx: ScenarioContext) -> None:
     """With the data store taken away, operations answer 503, which the response checks judge."""
     assert ctx.resources.controls_url is not None

@@ -8,7 +8,6 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import ClassVar
 
 import pytest
 
@@ -16,11 +15,15 @@ from conformance.target.exchange import ObservedResponse
 from conformance.target.secrets import Redactor
 
 
+class _RecordingServer(ThreadingHTTPServer):
+    seen: list[list[tuple[str, str]]]
+
+
 class _Recorder(BaseHTTPRequestHandler):
-    seen: ClassVar[list[list[tuple[str, str]]]] = []
+    server: _RecordingServer
 
     def do_GET(self) -> None:
-        type(self).seen.append(list(self.headers.items()))
+        self.server.seen.append(list(self.headers.items()))
         self.send_response(204)
         self.end_headers()
 

@@ -33,9 +33,9 @@ class _Recorder(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def recording_server() -> Iterator[tuple[str, list[list[tuple[str, str]]]]]:
-    seen: ClassVar[list[list[tuple[str, str]]]] = []
-    handler = type("Recorder", (_Recorder,), {"seen": seen})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    seen: list[list[tuple[str, str]]] = []
+    server = _RecordingServer(("127.0.0.1", 0), _Recorder)
+    server.seen = seen
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -114,6 +114,7 @@ class RunSession:
             otlp_endpoint=otlp.endpoint if otlp is not None else None,
             test_controls=self.settings.reference_controls,
             log_path=self.settings.report_dir / "reference.log",
+            extra_args=self.settings.reference_options,
         )
         self._stack.callback(self._reference.stop)
         self._reference.start()

@@ -32,6 +32,9 @@ def missing_need(session: RunSession, spec: CheckSpec) -> str | None:
                 "(configure it to trust the JWKS the suite serves, then pass --test-issuer-trusted)",
                 "otlp": "the suite's OTLP receiver is not running",
                 "controls": "the target offers no test controls (only the embedded reference does)",
+                "outage": "the suite has no way to take a component of the deployment away: pass "
+                "--outage-start CMD and --outage-end CMD (PHASE2_OUTAGE_START/PHASE2_OUTAGE_END), shell "
+                "commands that take a component (the data store, say) away and bring it back",
             }[need]
     return None
 

@@ -23,6 +23,7 @@ from conformance.runner.outcome import RunFacts, build_result
 from conformance.settings import Settings
 from conformance.target.api import ApiClient
 from conformance.target.auth import TokenManager
+from conformance.target.outage import CommandOutage, ControlOutage, Outage
 from conformance.target.probe import preflight
 from conformance.target.reference import ReferenceProcess
 from conformance.target.secrets import Redactor
@@ -76,6 +77,7 @@ class RunSession:
             assert base_url is not None
             self.client = self._stack.enter_context(make_client(self.settings, breaker=self.breaker))
             preflight(self.client, base_url)
+            self.resources.outage = self._outage(self.client, base_url)
             self.tokens = TokenManager(self.settings, self.client, self.redactor)
             self.tokens.token("primary")
         except BaseException:
@@ -121,6 +123,14 @@ class RunSession:
         self.settings = self.settings.with_base_url(self._reference.base_url)
         if self.settings.reference_controls:
             self.resources.controls_url = self._reference.url + "/_reference"
+
+    def _outage(self, client: LimitedClient, base_url: str) -> Outage | None:
+        """The user's outage commands when given (they are explicit), else the reference's controls."""
+        if self.settings.outage_start is not None and self.settings.outage_end is not None:
+            return CommandOutage(self.settings.outage_start, self.settings.outage_end, base_url)
+        if self.resources.controls_url is not None:
+            return ControlOutage(client, self.resources.controls_url)
+        return None
 
     # --- during the run -----------------------------------------------------------------------
     def lose_target(self, error: Phase2Error) -> None:

@@ -67,7 +67,18 @@ def render_summary(result: RunResult, report_dir: str) -> str:
     verdict = {Verdict.PASS: "PASS", Verdict.FAIL: "FAIL", Verdict.ERROR: "ERROR"}[result.verdict]
     lines += [
         "",
-        f"Verdict: {verdict} (exit {result.exit_code}) · {result.requests_sent} requests in "
-        f"{result.duration_seconds:.1f}s · reports in {report_dir}",
+        f"Verdict: {verdict} (exit {result.exit_code}) · {result.requests_sent} requests"
+        f"{_rate_limited(result)} in {result.duration_seconds:.1f}s · reports in {report_dir}",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _rate_limited(result: RunResult) -> str:
+    counts = result.rate_limits
+    if not counts.answers:
+        return ""
+    given_up = f", {counts.given_up} given up" if counts.given_up else ""
+    return (
+        f" ({counts.answers} answered 429, {counts.retries} retried after "
+        f"{counts.waited_seconds:.1f}s of Retry-After{given_up})"
+    )

@@ -18,6 +18,7 @@ from conformance.recorder import Recorder
 from conformance.results import (
     Failure,
     OperationResult,
+    RateLimitCounts,
     RequirementResult,
     RunResult,
     StaleWaiver,
@@ -36,6 +37,7 @@ class RunFacts:
     finished_at: datetime
     tests: tuple[TestOutcome, ...]
     target_lost: bool = False  # the target or the auth provider went away mid-run
+    rate_limits: RateLimitCounts = field(default_factory=RateLimitCounts)
 
 
 def _unselected_reason(requirement: Requirement, settings: Settings) -> str | None:
@@ -257,6 +259,7 @@ def build_result(
         tests=facts.tests,
         errors=tuple(recorder.redactor.text(e) for e in errors),
         requests_sent=recorder.requests_sent,
+        rate_limits=facts.rate_limits,
         stale_waivers=stale,
         settings_sources=dict(settings.sources),
     )

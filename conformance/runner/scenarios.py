@@ -11,6 +11,7 @@ from conformance.checks.registry import CheckSpec
 from conformance.errors import AuthError, TargetUnreachable
 from conformance.runner.outcome import _unselected_reason
 from conformance.runner.session import RunSession
+from conformance.target.ratelimit import RateLimited
 from conformance.target.transport import ResponseLimitExceeded
 
 ROLE_NEEDS = {"other-tenant": "other-tenant", "read-only": "read-only"}
@@ -54,7 +55,7 @@ def run_scenario(session: RunSession, spec: CheckSpec) -> None:
     except Blocked as blocked:
         for requirement_id in spec.requirements:
             recorder.mark_blocked(requirement_id, f"{spec.name} could not run: {blocked.reason}")
-    except (httpx.HTTPError, ResponseLimitExceeded) as exc:
+    except (httpx.HTTPError, ResponseLimitExceeded, RateLimited) as exc:
         detail = " ".join(str(exc).split())[:200] or type(exc).__name__
         for requirement_id in spec.requirements:
             recorder.mark_blocked(requirement_id, f"{spec.name}: the target did not answer properly: {detail}")

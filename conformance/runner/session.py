@@ -17,7 +17,7 @@ from conformance.checks.context import RunResources
 from conformance.contract import load_catalog, load_contract
 from conformance.errors import AuthError, Phase2Error, TargetUnreachable
 from conformance.recorder import Recorder
-from conformance.results import RunResult, TestOutcome, Waiver
+from conformance.results import RateLimitCounts, RunResult, TestOutcome, Waiver
 from conformance.runner.judge import ContractExerciser, Judge
 from conformance.runner.outcome import RunFacts, build_result
 from conformance.settings import Settings
@@ -25,6 +25,7 @@ from conformance.target.api import ApiClient
 from conformance.target.auth import TokenManager
 from conformance.target.outage import CommandOutage, ControlOutage, Outage
 from conformance.target.probe import preflight
+from conformance.target.ratelimit import RateGovernor, retry_after_seconds
 from conformance.target.reference import ReferenceProcess
 from conformance.target.secrets import Redactor
 from conformance.target.stalls import StallBreaker
@@ -48,6 +49,8 @@ class RunSession:
         # Shared by the suite's client and Schemathesis' session: a hanging route costs a few
         # time-outs, not one per remaining request, and the run still reaches every class.
         self.breaker = StallBreaker(settings.request_timeout, on_open=lambda route, why: self.recorder.error(why))
+        # Shared the same way: one pace for the run, and 429s honoured by both clients alike.
+        self.governor = RateGovernor(settings.max_rate, deadline=self.deadline, on_limited=self._limited)
         self.tests: list[TestOutcome] = []
         self.target_lost = False
         self.waivers: tuple[Waiver, ...] = ()
@@ -75,7 +78,9 @@ class RunSession:
                 self._start_reference()
             base_url = self.settings.base_url
             assert base_url is not None
-            self.client = self._stack.enter_context(make_client(self.settings, breaker=self.breaker))
+            self.client = self._stack.enter_context(
+                make_client(self.settings, breaker=self.breaker, governor=self.governor)
+            )
             preflight(self.client, base_url)
             self.resources.outage = self._outage(self.client, base_url)
             self.tokens = TokenManager(self.settings, self.client, self.redactor)
@@ -85,7 +90,7 @@ class RunSession:
             raise
         self.judge = Judge(self.contract, self.recorder, self.resources.state)
         self.api = ApiClient(self.client, self.contract, self.tokens, base_url, self.judge.observe)
-        session = LimitedSession(Limits.from_settings(self.settings, self.breaker), self.settings.tls)
+        session = LimitedSession(Limits.from_settings(self.settings, self.breaker, self.governor), self.settings.tls)
         self._stack.callback(session.close)
         self.exerciser = ContractExerciser(self.contract, self.judge, self.recorder, self.tokens, session)
         self.prepared = True
@@ -138,6 +143,18 @@ class RunSession:
         self.target_lost = isinstance(error, TargetUnreachable | AuthError)
         self.recorder.error(str(error))
 
+    def _limited(self, url: str, retry_after: str | None) -> None:
+        """A 429 the transport will retry: judged by the rule on Retry-After only, then counted."""
+        if retry_after_seconds(retry_after) is not None:
+            self.recorder.passed("P2-PRO-012")
+            return
+        self.recorder.failed(
+            "P2-PRO-012",
+            "429 without a usable Retry-After",
+            f"{self.redactor.text(url)} answered 429 with Retry-After {retry_after!r}",
+            check="rate-limit",
+        )
+
     @property
     def time_left(self) -> float:
         return self.deadline - time.monotonic()
@@ -155,7 +172,18 @@ class RunSession:
                 self.contract,
                 self.catalog,
                 self.recorder,
-                RunFacts(self.started_at, datetime.now(UTC), tuple(self.tests), self.target_lost),
+                RunFacts(
+                    self.started_at,
+                    datetime.now(UTC),
+                    tuple(self.tests),
+                    self.target_lost,
+                    RateLimitCounts(
+                        self.governor.limited,
+                        self.governor.retries,
+                        self.governor.given_up,
+                        round(self.governor.waited, 3),
+                    ),
+                ),
                 self.waivers,
             )
         return self.result

@@ -165,7 +165,8 @@ def command_run(args: argparse.Namespace) -> int:
     progress = ConsoleProgress(quiet=args.quiet)
     where = "the embedded reference server" if settings.reference else settings.base_url
     print(
-        f"{PROG} {__version__}: profile {settings.profile.name}, seed {settings.seed}, target {where}",
+        f"{PROG} {__version__}: profile {settings.profile.name}, seed {settings.seed}, target {where}, "
+        f"time budget {settings.time_budget:g}s",
         flush=True,
     )
     result = run(settings, progress=progress)

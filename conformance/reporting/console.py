@@ -33,7 +33,9 @@ class ConsoleProgress:
         properties = dict(report.user_properties)
         name = str(properties.get("phase2_test_id", report.nodeid)).split("::")[-1]
         symbol = SYMBOL.get(outcome, outcome)
-        self.stream.write(f"  [{self.done:>3}/{self.total}] {symbol:<5} {name} ({report.duration:.1f}s)\n")
+        left = properties.get("phase2_time_left")
+        budget = f", {left:.0f}s of the budget left" if isinstance(left, int | float) else ""
+        self.stream.write(f"  [{self.done:>3}/{self.total}] {symbol:<5} {name} ({report.duration:.1f}s{budget})\n")
         self.stream.flush()
 
 

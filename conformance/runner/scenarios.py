@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import time
+from dataclasses import replace
 
 import httpx
 
 from conformance.checks.context import Blocked, ScenarioContext
 from conformance.checks.registry import CheckSpec
 from conformance.errors import AuthError, TargetUnreachable
+from conformance.profiles import PROFILES
 from conformance.runner.outcome import _unselected_reason
 from conformance.runner.session import RunSession
+from conformance.settings import Settings
 from conformance.target.ratelimit import RateLimited
 from conformance.target.transport import ResponseLimitExceeded
 
 ROLE_NEEDS = {"other-tenant": "other-tenant", "read-only": "read-only"}
-SCENARIO_BUDGET = 120.0  # seconds one scenario may take at most, whatever the run's budget
 
 
 def selected_requirements(session: RunSession, spec: CheckSpec) -> list[str]:
@@ -48,8 +49,11 @@ def run_scenario(session: RunSession, spec: CheckSpec) -> None:
         for requirement_id in spec.requirements:
             recorder.mark_not_applicable(requirement_id, reason)
         return
-    deadline = min(session.deadline, time.monotonic() + SCENARIO_BUDGET)
-    ctx = ScenarioContext(spec, session.api, session.settings, session.contract, recorder, session.resources, deadline)
+    deadline = session.budget.scenario_deadline(session.contract_items_pending)
+    settings = session.settings
+    if session.budget.shallow(session.scenario_items_pending, session.contract_items_pending):
+        settings = shallow_settings(settings)
+    ctx = ScenarioContext(spec, session.api, settings, session.contract, recorder, session.resources, deadline)
     try:
         spec(ctx)
     except Blocked as blocked:
@@ -68,3 +72,17 @@ def run_scenario(session: RunSession, spec: CheckSpec) -> None:
         raise
     finally:
         ctx.run_cleanups()
+
+
+def shallow_settings(settings: Settings) -> Settings:
+    """The run's settings at the least scenario depth: walk sizes and samples of the quick profile."""
+    least = PROFILES["quick"]
+    profile = settings.profile
+    return replace(
+        settings,
+        profile=replace(
+            profile,
+            walk_size=min(profile.walk_size, least.walk_size),
+            liveness_samples=min(profile.liveness_samples, least.liveness_samples),
+        ),
+    )

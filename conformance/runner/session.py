@@ -18,6 +18,7 @@ from conformance.contract import load_catalog, load_contract
 from conformance.errors import AuthError, Phase2Error, TargetUnreachable
 from conformance.recorder import Recorder
 from conformance.results import RateLimitCounts, RunResult, TestOutcome, Waiver
+from conformance.runner.budget import TimeBudget
 from conformance.runner.judge import ContractExerciser, Judge
 from conformance.runner.outcome import RunFacts, build_result
 from conformance.settings import Settings
@@ -46,6 +47,10 @@ class RunSession:
         self.started_at = datetime.now(UTC)
         self.started = time.monotonic()
         self.deadline = self.started + settings.time_budget
+        self.budget = TimeBudget(settings.time_budget, self.started)
+        # Items still to run, this one included (set by the plugin): how the budget is shared.
+        self.contract_items_pending = 0
+        self.scenario_items_pending = 0
         # Shared by the suite's client and Schemathesis' session: a hanging route costs a few
         # time-outs, not one per remaining request, and the run still reaches every class.
         self.breaker = StallBreaker(settings.request_timeout, on_open=lambda route, why: self.recorder.error(why))
@@ -93,6 +98,7 @@ class RunSession:
         session = LimitedSession(Limits.from_settings(self.settings, self.breaker, self.governor), self.settings.tls)
         self._stack.callback(session.close)
         self.exerciser = ContractExerciser(self.contract, self.judge, self.recorder, self.tokens, session)
+        self.exerciser.budget = self.budget
         self.prepared = True
         return self
 

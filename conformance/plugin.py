@@ -269,7 +269,17 @@ TIME_SHARE_USED = "time share used"
 
 def _soft_deadline(item: pytest.Item, session: RunSession) -> float:
     """A contract item's guaranteed share and its part of the spare time (see `runner.budget`)."""
-    return time.monotonic() + session.budget.contract_share(_contract_items_from(item))
+    from conformance.runner.budget import STATEFUL, stateful_weight
+
+    items = item.session.items
+    operations = sum(1 for other in items if _is_contract_item(other) and _suite_kind(other) != STATEFUL)
+    later = [other for other in items[items.index(item) :] if _is_contract_item(other)]
+
+    def weight(contract_item: pytest.Item) -> float:
+        return stateful_weight(operations) if _suite_kind(contract_item) == STATEFUL else 1.0
+
+    share = session.budget.contract_share(len(later), weight(item), sum(weight(other) for other in later))
+    return time.monotonic() + share
 
 
 def _contract_items_from(item: pytest.Item) -> int:

@@ -77,12 +77,16 @@ class TimeBudget:
             self._item_started = None
 
     # --- shares -------------------------------------------------------------------------------
-    def contract_share(self, remaining_items: int) -> float:
-        """Seconds for this contract item, `remaining_items` counting it and those after it."""
+    def contract_share(self, remaining_items: int, weight: float = 1.0, remaining_weight: float | None = None) -> float:
+        """Seconds for this contract item, `remaining_items` counting it and those after it.
+
+        Its floor, plus its `weight`'s part of the spare time (`remaining_weight`: the weights of
+        it and those after it; by default one each)."""
         remaining = max(remaining_items, 1)
         floor = self.floor()
         spare = self.time_left - remaining * floor
-        return floor + max(spare, 0.0) / remaining
+        total = remaining_weight if remaining_weight is not None else float(remaining)
+        return floor + max(spare, 0.0) * weight / max(total, weight)
 
     def scenario_share(self, remaining_scenarios: int, remaining_contract_items: int) -> float:
         """Seconds for this scenario: an equal part of what the contract items' floors leave."""
@@ -98,6 +102,11 @@ class TimeBudget:
         reserve = remaining_contract_items * self.floor()
         allowed = min(max(self.time_left - reserve, SCENARIO_FLOOR), SCENARIO_BUDGET)
         return self._clock() + allowed
+
+
+def stateful_weight(operation_items: int) -> float:
+    """The stateful item's weight beside one per operation: a quarter of the depth, one item covering all."""
+    return max(1.0, operation_items / 3)
 
 
 # Items of the suite by what they are; scenarios first, then contract items, the stateful one last.

@@ -82,6 +82,9 @@ def test_a_contract_item_gets_its_floor_and_a_part_of_the_spare_time() -> None:
     assert budget.floor() == floor
     # The last item gets everything left: nothing is reserved for what already ran.
     assert budget.contract_share(1) == pytest.approx(budget.time_left)
+    # The stateful item, one for every operation, weighs more than one operation's item.
+    left = budget.time_left
+    assert budget.contract_share(2, 1.0, 4.0) == pytest.approx(floor + (left - 2 * floor) / 4)
     # Out of time: still the floor (coverage), and items may start until the overrun limit.
     clock.now = budget.deadline + 1
     assert budget.contract_share(5) == floor

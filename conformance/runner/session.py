@@ -55,7 +55,10 @@ class RunSession:
         # time-outs, not one per remaining request, and the run still reaches every class.
         self.breaker = StallBreaker(settings.request_timeout, on_open=lambda route, why: self.recorder.error(why))
         # Shared the same way: one pace for the run, and 429s honoured by both clients alike.
-        self.governor = RateGovernor(settings.max_rate, deadline=self.deadline, on_limited=self._limited)
+        # Its waits may reach as far as items may still start (coverage runs past the budget).
+        self.governor = RateGovernor(
+            settings.max_rate, deadline=self.deadline + self.budget.overrun_limit, on_limited=self._limited
+        )
         self.tests: list[TestOutcome] = []
         self.target_lost = False
         self.waivers: tuple[Waiver, ...] = ()

@@ -43,6 +43,9 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "fail_on": ("--phase2-fail-on", "must (default) or should"),
     "waivers": ("--phase2-waivers", "a YAML file of accepted failures"),
     "check_modules": ("--phase2-checks-modules", "comma-separated modules of your own checks"),
+    "max_rate": ("--phase2-max-rate", "requests per second to the target, all clients together (PHASE2_MAX_RATE)"),
+    "outage_start": ("--phase2-outage-start", "shell command taking a component away (PHASE2_OUTAGE_START)"),
+    "outage_end": ("--phase2-outage-end", "shell command bringing it back (PHASE2_OUTAGE_END)"),
 }
 
 
@@ -242,12 +245,18 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
         return (yield)
     session.recorder.current_test = test_id(item)
     contract_item = _is_contract_item(item)
+    session.contract_items_pending = _contract_items_from(item)
+    session.scenario_items_pending = _scenario_items_from(item)
     if session.exerciser is not None:
         session.exerciser.soft_deadline = _soft_deadline(item, session) if contract_item else None
+    if contract_item:
+        session.budget.item_started()
     try:
         result = yield
     finally:
         session.recorder.current_test = None
+        if contract_item:
+            session.budget.item_finished()
     failures = session.recorder.failures_for_test(test_id(item))
     _label_for_allure(item, session, failures)
     if failures:
@@ -316,30 +325,94 @@ def test_id(item: pytest.Item) -> str:
 
 
 TIME_SHARE_USED = "time share used"
-# Scenarios cover most requirements and cannot be cut short: they keep this part of the budget.
-SCENARIO_RESERVE = 0.35
-MIN_SHARE = 0.25  # seconds every contract item gets, whatever the budget
 
 
 def _soft_deadline(item: pytest.Item, session: RunSession) -> float:
-    """Each contract item gets a fair share of what is left of the budget after the scenarios' reserve."""
+    """A contract item's guaranteed share and its part of the spare time (see `runner.budget`)."""
+    from conformance.runner.budget import STATEFUL, stateful_weight
+
     items = item.session.items
-    remaining_contract = sum(1 for other in items[items.index(item) :] if _is_contract_item(other))
-    reserve = session.settings.time_budget * SCENARIO_RESERVE
-    share = max((session.time_left - reserve) / max(remaining_contract, 1), MIN_SHARE)
+    operations = sum(1 for other in items if _is_contract_item(other) and _suite_kind(other) != STATEFUL)
+    later = [other for other in items[items.index(item) :] if _is_contract_item(other)]
+
+    def weight(contract_item: pytest.Item) -> float:
+        return stateful_weight(operations) if _suite_kind(contract_item) == STATEFUL else 1.0
+
+    share = session.budget.contract_share(len(later), weight(item), sum(weight(other) for other in later))
     return time.monotonic() + share
+
+
+def _contract_items_from(item: pytest.Item) -> int:
+    """Contract items from this one on (this one included when it is one)."""
+    items = item.session.items
+    return sum(1 for other in items[items.index(item) :] if _is_contract_item(other))
+
+
+def _scenario_items_from(item: pytest.Item) -> int:
+    from conformance.runner.budget import SCENARIO
+
+    items = item.session.items
+    return sum(1 for other in items[items.index(item) :] if _suite_kind(other) == SCENARIO)
 
 
 def _is_contract_item(item: pytest.Item) -> bool:
     """Items Schemathesis drives (per operation, and the stateful one): they share the budget."""
-    return item.nodeid.split("::")[0].endswith(("test_contract.py", "test_stateful.py"))
+    from conformance.runner.budget import CONTRACT, STATEFUL
+
+    return _suite_kind(item) in (CONTRACT, STATEFUL)
+
+
+def _suite_kind(item: pytest.Item) -> int:
+    from conformance.runner.budget import OTHER, kind_of
+
+    module = getattr(item, "module", None)
+    if module is None or not module.__name__.startswith("conformance.suite."):
+        return OTHER
+    return kind_of(item.nodeid)
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Scenario checks first: they cannot be cut short, and the contract items' depth then takes
+    what is left (`runner.budget`). A stable sort: the order within each kind is kept."""
+    from conformance.runner.budget import OTHER
+
+    if any(_suite_kind(item) != OTHER for item in items):  # other projects' tests are left alone
+        items.sort(key=_suite_kind)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     session = _session(item.config)
-    if session is not None and session.time_left <= 0:
-        session.recorder.error(f"time budget of {session.settings.time_budget:g}s exhausted before {item.name}")
-        pytest.skip("time budget exhausted")
+    if session is None or session.budget.may_start():
+        return
+    budget = session.settings.time_budget
+    reason = (
+        f"the time budget of {budget:g}s ran out before {test_id(item)} could run "
+        f"(even {session.budget.overrun_limit:g}s past it for the guaranteed share); give a larger --time-budget"
+    )
+    for requirement_id in _requirements_of(item, session):
+        session.recorder.mark_blocked(requirement_id, reason)
+    session.recorder.error(reason)
+    pytest.skip(f"time budget ran out: {reason}")
+
+
+def _requirements_of(item: pytest.Item, session: RunSession) -> list[str]:
+    """The selected requirements an item would have evaluated."""
+    from conformance.checks.registry import CheckSpec
+    from conformance.runner.outcome import _unselected_reason
+
+    callspec = getattr(item, "callspec", None)
+    scenario = callspec.params.get("scenario") if callspec is not None else None
+    if isinstance(scenario, CheckSpec):
+        candidates = [session.catalog.get(rid) for rid in scenario.requirements]
+    else:
+        label = getattr(item, "operation_label", None)
+        operation = session.contract.by_label(label) if label else None
+        candidates = [
+            r
+            for r in session.catalog
+            if r.cls in ("contract", "protocol") and (operation is None or r.covers(operation.operation_id))
+        ]
+    return [r.id for r in candidates if _unselected_reason(r, session.settings) is None]
 
 
 @pytest.hookimpl(wrapper=True)
@@ -347,6 +420,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     if _in_suite(item) or _session(item.config) is not None:
         report.user_properties.append(("phase2_test_id", test_id(item)))
+    budgeted = _session(item.config)
+    if budgeted is not None:
+        report.user_properties.append(("phase2_time_left", round(budgeted.budget.time_left, 1)))
     if report.skipped and isinstance(report.longrepr, tuple) and TIME_SHARE_USED in str(report.longrepr[2]):
         # An operation tested until its share of the budget ran out has passed what it tested.
         report.outcome = "passed"

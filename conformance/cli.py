@@ -62,6 +62,28 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
         help="host a remote deployment reaches the suite's test issuer and OTLP receiver at (default 127.0.0.1)",
     )
     target.add_argument(
+        "--max-rate",
+        type=float,
+        help="at most this many requests per second to the target, all clients together (PHASE2_MAX_RATE)",
+    )
+    target.add_argument(
+        "--outage-start",
+        metavar="CMD",
+        help="shell command that takes a component of the deployment away, for the outage checks (PHASE2_OUTAGE_START)",
+    )
+    target.add_argument(
+        "--outage-end",
+        metavar="CMD",
+        help="shell command that brings it back (PHASE2_OUTAGE_END); both are needed",
+    )
+    target.add_argument(
+        "--reference-option",
+        dest="reference_options",
+        action="append",
+        help="start the embedded reference with this extra serve option, e.g. --reference-option=--rate-limit=25 "
+        "(test-only; repeatable)",
+    )
+    target.add_argument(
         "--reference-fault",
         dest="reference_faults",
         action="append",
@@ -123,6 +145,10 @@ SETTING_KEYS = (
     "otlp_receiver_port",
     "callback_host",
     "reference_faults",
+    "reference_options",
+    "max_rate",
+    "outage_start",
+    "outage_end",
     "config",
     "profile",
     "seed",
@@ -160,7 +186,8 @@ def command_run(args: argparse.Namespace) -> int:
     progress = ConsoleProgress(quiet=args.quiet)
     where = "the embedded reference server" if settings.reference else settings.base_url
     print(
-        f"{PROG} {__version__}: profile {settings.profile.name}, seed {settings.seed}, target {where}",
+        f"{PROG} {__version__}: profile {settings.profile.name}, seed {settings.seed}, target {where}, "
+        f"time budget {settings.time_budget:g}s",
         flush=True,
     )
     result = run(settings, progress=progress)

@@ -48,6 +48,9 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "waivers": ("--phase2-waivers", "a YAML file of accepted failures"),
     "check_modules": ("--phase2-checks-modules", "comma-separated modules of your own checks"),
     "workers": ("--phase2-workers", "work items run at once, in threads (PHASE2_WORKERS)"),
+    "max_rate": ("--phase2-max-rate", "requests per second to the target, all clients together (PHASE2_MAX_RATE)"),
+    "outage_start": ("--phase2-outage-start", "shell command taking a component away (PHASE2_OUTAGE_START)"),
+    "outage_end": ("--phase2-outage-end", "shell command bringing it back (PHASE2_OUTAGE_END)"),
 }
 
 
@@ -394,6 +397,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     if _in_suite(item) or _session(item.config) is not None:
         report.user_properties.append(("phase2_test_id", test_id(item)))
+    budgeted = _session(item.config)
+    if budgeted is not None:
+        report.user_properties.append(("phase2_time_left", round(budgeted.budget.time_left, 1)))
     session = _session(item.config)
     if session is not None and report.failed and call.excinfo is not None:
         _record_crash(session, test_id(item), call.excinfo.value)

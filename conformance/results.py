@@ -139,6 +139,16 @@ class Unverified:
 
 
 @dataclass(frozen=True)
+class RateLimitCounts:
+    """How the target rate-limited the run: 429s received, retried, given up, and the time waited."""
+
+    answers: int = 0
+    retries: int = 0
+    given_up: int = 0
+    waited_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
 class RunResult:
     run_id: str
     suite_version: str
@@ -161,6 +171,7 @@ class RunResult:
     tests: tuple[TestOutcome, ...]
     errors: tuple[str, ...] = ()
     requests_sent: int = 0
+    rate_limits: RateLimitCounts = field(default_factory=lambda: RateLimitCounts())
     stale_waivers: tuple[StaleWaiver, ...] = ()
     settings_sources: dict[str, str] = field(default_factory=dict)
     unverified: tuple[Unverified, ...] = ()  # selected MUSTs left not-applicable or unevaluated

@@ -63,6 +63,9 @@ ENVIRONMENT = {
     "PHASE2_REQUIREMENTS": "requirements",
     "PHASE2_OPERATIONS": "operations",
     "PHASE2_WORKERS": "workers",
+    "PHASE2_MAX_RATE": "max_rate",
+    "PHASE2_OUTAGE_START": "outage_start",
+    "PHASE2_OUTAGE_END": "outage_end",
 }
 SETTING_NAMES = frozenset(ENVIRONMENT.values()) | {
     "reference",
@@ -83,6 +86,7 @@ SETTING_NAMES = frozenset(ENVIRONMENT.values()) | {
     "liveness_budget_ms",
     "reference_faults",
     "reference_controls",
+    "reference_options",
     "config",
     "require_all",
 }
@@ -164,6 +168,11 @@ class Settings:
     require_all: bool = False  # a certification run: a MUST left unverified fails the gate
     warnings: tuple[str, ...] = ()  # one line each, for the faces to print before the run
     workers: int = 1  # work items run at once (threads); see `default_workers`
+    max_rate: float | None = None  # requests per second to the target, over every client; None: unlimited
+    # Shell commands that take a component of the deployment away and bring it back (outage checks).
+    outage_start: str | None = None
+    outage_end: str | None = None
+    reference_options: tuple[str, ...] = ()  # extra `serve` options of the embedded reference (test-only)
 
     def identity(self, role: str) -> Identity | None:
         return next((i for i in self.identities if i.role == role), None)
@@ -459,6 +468,14 @@ def load_settings(
     faults = tuple(_as_list(value("reference_faults", [])))
     if faults and not reference:
         raise ConfigError("reference faults apply to the embedded reference only; drop --base-url")
+    reference_options = tuple(_as_list(value("reference_options", [])))
+    if reference_options and not reference:
+        raise ConfigError("reference options apply to the embedded reference only; drop --base-url")
+    max_rate = value("max_rate")
+    outage_start, outage_end = value("outage_start"), value("outage_end")
+    if (outage_start is None) != (outage_end is None):
+        given = "outage_start" if outage_start is not None else "outage_end"
+        raise ConfigError(f"{given} from {source(given)} needs its pair: give both --outage-start and --outage-end")
 
     test_issuer_trusted = _as_bool(
         value("test_issuer_trusted", reference), "test_issuer_trusted", source("test_issuer_trusted")
@@ -545,6 +562,10 @@ def load_settings(
                 maximum=MAX_WORKERS,
             )
         ),
+        max_rate=_as_number(max_rate, "max_rate", source("max_rate"), minimum=0.1) if max_rate is not None else None,
+        outage_start=_command(outage_start, "outage_start", source("outage_start")),
+        outage_end=_command(outage_end, "outage_end", source("outage_end")),
+        reference_options=reference_options,
     )
     from conformance.smoke import restrict_to_smoke  # the smoke profile's rules; it imports Settings
 
@@ -565,6 +586,14 @@ def default_workers(base_url: str | None) -> int:
     with contextlib.suppress(ValueError):
         loopback = loopback or ipaddress.ip_address(host).is_loopback
     return LOOPBACK_WORKERS if loopback else REMOTE_WORKERS
+
+
+def _command(value: Any, name: str, source: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{name} from {source} must be a non-empty shell command, got {value!r}")
+    return value
 
 
 def _identities(value: Any, source: Any, reference: bool) -> tuple[Identity, ...]:

@@ -3,9 +3,10 @@
 A smoke run reads and never writes: only the contract's GET and HEAD operations, only the
 requirements whose every check is read-only (contract conformance of those reads, problem
 documents, health, metrics, traces and request ids), no forged tokens (the test issuer is off), no
-test controls, one example per operation, a hard time cap. Anything that could write or forge is
-refused with one line (exit 2) instead of being quietly dropped: a probe that silently did less
-than asked would be a lie, and one that did more could damage production.
+test controls, one example per operation, at most 10 requests a second, a hard time cap. Anything
+that could write or forge is refused with one line (exit 2) instead of being quietly dropped: a
+probe that silently did less than asked would be a lie, and one that did more could damage
+production.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from conformance.settings import Settings
 SMOKE = "smoke"
 SMOKE_CLASSES = frozenset({"contract", "protocol", "health", "telemetry"})
 READ_METHODS = frozenset({"GET", "HEAD"})
+# Requests per second at the most: a probe every few minutes must not show up as load on production.
+SMOKE_MAX_RATE = 10.0
 # Requirements whose every check only reads. Left out on purpose: CON-006 (needs invalid data, which
 # the one-example phase does not generate), CON-007..010 (writes, links,
 # deletions), PRO-003/004/007/008 (judged on resources the run creates), PRO-005 (forged tokens),
@@ -39,6 +42,8 @@ REFUSED = {
     "test_issuer_trusted": "--test-issuer-trusted (forged tokens)",
     "check_modules": "--checks-module (checks it cannot vouch for)",
     "rerun_failed": "--rerun-failed (it replays writes)",
+    "outage_start": "--outage-start (it takes a component of the deployment away)",
+    "outage_end": "--outage-end (it takes a component of the deployment away)",
 }
 
 
@@ -77,6 +82,8 @@ def restrict_to_smoke(settings: Settings) -> Settings:
         raise _refuse(f"a time budget over its cap of {profile.time_budget:g}s")
     if settings.max_examples > profile.max_examples:
         raise _refuse(f"more than {profile.max_examples} examples per operation")
+    if settings.max_rate is not None and settings.max_rate > SMOKE_MAX_RATE:
+        raise _refuse(f"a rate over its cap of {SMOKE_MAX_RATE:g} requests per second")
     return replace(
         settings,
         classes=settings.classes & SMOKE_CLASSES,
@@ -84,4 +91,5 @@ def restrict_to_smoke(settings: Settings) -> Settings:
         operation_filter=settings.operation_filter or readable,
         test_issuer_trusted=False,
         reference_controls=False,
+        max_rate=settings.max_rate or SMOKE_MAX_RATE,
     )

@@ -116,7 +116,15 @@ def build_state(config: Config) -> AppState:
     keyset = KeySet(issuer, signing_key, config.trusted_issuers)
     tokens = TokenService(store, signing_key, issuer, config.token_ttl, faults)
     worlds = WorldService(store, codec, faults)
-    runtimes = RuntimeService(store, worlds, codec, faults, config.runtime_step_ms / 1000.0)
+    runtimes = RuntimeService(
+        store,
+        worlds,
+        codec,
+        faults,
+        config.runtime_step_ms / 1000.0,
+        transitions=contract.runtime_transitions,
+        fail_from_pending=config.fail_from_pending,
+    )
     orchestrator = Orchestrator(runtimes)
     return AppState(
         config=config,
@@ -135,7 +143,7 @@ def build_state(config: Config) -> AppState:
         runtimes=runtimes,
         orchestrator=orchestrator,
         metrics=Metrics(faults, __version__),
-        tracing=Tracing(config.otlp_endpoint, faults, __version__),
+        tracing=Tracing(config.otlp_endpoint, faults, __version__, encoding=config.otlp_encoding),
         rate_limiter=RateLimiter(config.rate_limit) if config.rate_limit is not None else None,
         started_at=time.monotonic(),
         version=__version__,

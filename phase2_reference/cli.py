@@ -27,6 +27,7 @@ from phase2_reference.clients import ClientRegistry
 from phase2_reference.config import (
     DEFAULT_DATA_DIR,
     LOG_LEVELS,
+    OTLP_ENCODINGS,
     Config,
     ConfigError,
     TrustedIssuer,
@@ -86,6 +87,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", choices=LOG_LEVELS, help="(env PHASE2_LOG_LEVEL, default info)")
     serve.add_argument("--test-controls", action="store_true", help="expose /_reference test controls")
     serve.add_argument(
+        "--otlp-encoding",
+        choices=OTLP_ENCODINGS,
+        default="protobuf",
+        help="OTLP/HTTP body of exported spans (default protobuf)",
+    )
+    serve.add_argument(
+        "--fail-from-pending",
+        action="store_true",
+        help="a runtime that cannot start fails straight from pending (a path the contract allows)",
+    )
+    serve.add_argument(
         "--fault",
         action="append",
         default=[],
@@ -121,6 +133,8 @@ def config_from_args(args: argparse.Namespace, port: int) -> Config:
         test_controls=args.test_controls,
         faults=frozenset(args.fault),
         otlp_endpoint=os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
+        otlp_encoding=args.otlp_encoding,
+        fail_from_pending=args.fail_from_pending,
         clients_file=args.clients if args.clients is not None else default_clients_file(),
     )
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 DEFAULT_DATA_DIR = Path(".phase2-reference")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+OTLP_ENCODINGS = ("protobuf", "json")
 
 
 class ConfigError(ValueError):
@@ -73,6 +74,10 @@ class Config:
     test_controls: bool = False
     faults: frozenset[str] = frozenset()
     otlp_endpoint: str | None = None
+    otlp_encoding: str = "protobuf"  # OTLP/HTTP body: protobuf or json (both are the OTLP specification's)
+    # A runtime that cannot start fails straight from pending instead of after starting; the contract
+    # allows both, so a conformant deployment may do either.
+    fail_from_pending: bool = False
 
     def __post_init__(self) -> None:
         if self.token_ttl < 1:
@@ -81,6 +86,8 @@ class Config:
             raise ConfigError("--runtime-step-ms must be at least 1")
         if self.rate_limit is not None and self.rate_limit <= 0:
             raise ConfigError("--rate-limit must be a positive number of requests per second")
+        if self.otlp_encoding not in OTLP_ENCODINGS:
+            raise ConfigError(f"--otlp-encoding must be one of {', '.join(OTLP_ENCODINGS)}, got {self.otlp_encoding!r}")
         if self.log_level not in LOG_LEVELS:
             raise ConfigError(f"--log-level must be one of {', '.join(LOG_LEVELS)}, got {self.log_level!r}")
         if not 0 <= self.port <= 65535:

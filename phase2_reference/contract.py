@@ -79,6 +79,8 @@ class Contract:
     feature_flags: tuple[str, ...]
     scopes: tuple[str, ...]
     operations: Mapping[str, Operation]  # by operationId
+    # RuntimeStatus' `x-transitions`: each status → the statuses it may change to next.
+    runtime_transitions: Mapping[str, frozenset[str]]
 
 
 def locate_contract() -> Path:
@@ -194,6 +196,10 @@ def build_contract(raw: Mapping[str, Any]) -> Contract:
         feature_flags=tuple(document["components"]["schemas"]["FeatureFlag"]["enum"]),
         scopes=scopes,
         operations={op.operation_id: op for item in paths for op in item.operations.values()},
+        runtime_transitions={
+            str(status): frozenset(map(str, following))
+            for status, following in document["components"]["schemas"]["RuntimeStatus"]["x-transitions"].items()
+        },
     )
 
 

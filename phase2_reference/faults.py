@@ -478,6 +478,11 @@ fault(
 )
 fault("missing-update-events", "P2-SEM-015", "Updating a world records no world.updated event.")
 fault("duplicate-events", "P2-SEM-015", "Updating a world records its world.updated event twice.")
+fault(
+    "failed-after-running",
+    "P2-SEM-015",
+    "A runtime that cannot start records running before failed, a change the lifecycle does not allow.",
+)
 fault("event-filter-ignored", "P2-SEM-016", "The event list ignores its type and subject filters.")
 fault(
     "sse-wrong-content-type",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,12 +55,17 @@ class RuntimeService:
         codec: CursorCodec,
         faults: ActiveFaults,
         step_seconds: float,
+        *,
+        transitions: Mapping[str, frozenset[str]],
+        fail_from_pending: bool = False,
     ) -> None:
         self.store = store
         self.worlds = worlds
         self.codec = codec
         self.faults = faults
         self.step = step_seconds
+        self.transitions = transitions  # the contract's own (RuntimeStatus' x-transitions)
+        self.fail_from_pending = fail_from_pending
 
     # --- reads ---------------------------------------------------------------------------------
 
@@ -152,6 +158,10 @@ class RuntimeService:
         next_at: float | None,
         failure_reason: str | None = None,
     ) -> StoredRuntime:
+        if status not in self.transitions.get(stored.status, frozenset()) and not self.faults.active(
+            "failed-after-running"
+        ):
+            raise RuntimeError(f"the contract allows no change from {stored.status} to {status}")
         runtime = stored.as_json()
         runtime.update(status=status, failure_reason=failure_reason, version=stored.version + 1, updated_at=timestamp())
         doc = dumps(runtime)
@@ -215,7 +225,11 @@ class RuntimeService:
     def _advance(self, tx: Transaction, stored: StoredRuntime, *, world_id: str, plugin: str) -> None:
         now = time.time()
         if stored.status == "pending":
-            self._move(tx, stored, "starting", now + self.step)
+            reason = self._refusal(tx, world_id, plugin) if self.fail_from_pending else None
+            if reason is None:
+                self._move(tx, stored, "starting", now + self.step)
+            else:
+                self._move(tx, stored, "failed", None, reason)
         elif stored.status == "starting":
             if self.faults.active("runtime-stuck-starting"):
                 tx.execute("UPDATE runtimes SET next_transition_at = NULL WHERE id = ?", (stored.as_json()["id"],))
@@ -224,6 +238,9 @@ class RuntimeService:
             if reason is None:
                 self._move(tx, stored, "running", None)
             else:
+                if self.faults.active("failed-after-running"):
+                    # Both in one transaction: polling never sees running, only the events record it.
+                    stored = self._move(tx, stored, "running", None)
                 self._move(
                     tx,
                     stored,

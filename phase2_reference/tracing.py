@@ -1,4 +1,4 @@
-"""OpenTelemetry server spans, exported over OTLP/HTTP (protobuf) when an endpoint is set.
+"""OpenTelemetry server spans, exported over OTLP/HTTP (protobuf, or JSON when asked) when an endpoint is set.
 
 One SERVER span per request, named "<METHOD> <route>", continuing the caller's W3C traceparent
 (a malformed one is ignored and a new trace starts). The provider belongs to the app, not the
@@ -13,17 +13,18 @@ from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.trace import Span, SpanKind, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from phase2_reference.faults import ActiveFaults
+from phase2_reference.otlp_json import JsonSpanExporter
 
 SCHEDULE_DELAY_MILLIS = 200
 
 
 class Tracing:
-    def __init__(self, endpoint: str | None, faults: ActiveFaults, version: str) -> None:
+    def __init__(self, endpoint: str | None, faults: ActiveFaults, version: str, *, encoding: str = "protobuf") -> None:
         self.faults = faults
         self._propagator = TraceContextTextMapPropagator()
         self._provider: TracerProvider | None = None
@@ -32,7 +33,10 @@ class Tracing:
             self._provider = TracerProvider(
                 resource=Resource.create({"service.name": "phase2-reference", "service.version": version})
             )
-            exporter = OTLPSpanExporter(endpoint=endpoint.rstrip("/") + "/v1/traces")
+            traces_url = endpoint.rstrip("/") + "/v1/traces"
+            exporter: SpanExporter = (
+                JsonSpanExporter(traces_url) if encoding == "json" else OTLPSpanExporter(endpoint=traces_url)
+            )
             self._provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=SCHEDULE_DELAY_MILLIS))
             self._tracer = self._provider.get_tracer("phase2_reference")
 

@@ -33,6 +33,7 @@ class RunResources:
     test_issuer: Any = None  # conformance.classes.issuer.TestIssuer
     otlp: Any = None  # conformance.classes.otlp.OtlpReceiver
     controls_url: str | None = None  # the reference's test-only control endpoint
+    outage: Any = None  # conformance.target.outage.Outage: takes a component away and back
     state: dict[str, Any] = field(default_factory=dict)  # shared by response checks across a run
 
     def has(self, need: str) -> bool:
@@ -40,6 +41,7 @@ class RunResources:
             "test-issuer": self.test_issuer is not None,
             "otlp": self.otlp is not None,
             "controls": self.controls_url is not None,
+            "outage": self.outage is not None,
         }.get(need, True)
 
 

@@ -25,7 +25,7 @@ from conformance.contract.catalog import RequirementCatalog
 
 Kind = Literal["response", "scenario", "builtin"]  # builtin: a Schemathesis check, run by Schemathesis
 # What a scenario needs from the run; it is reported not-applicable (with the reason) when absent.
-NEEDS = frozenset({"other-tenant", "read-only", "test-issuer", "otlp", "controls"})
+NEEDS = frozenset({"other-tenant", "read-only", "test-issuer", "otlp", "controls", "outage"})
 
 
 class CheckFailed(AssertionError):

@@ -16,6 +16,7 @@ from conformance.checks.context import ScenarioContext
 from conformance.checks.registry import check
 from conformance.classes import eventlog
 from conformance.classes.eventlog import events_about, runtime_subject, world_subject
+from conformance.classes.lifecycle import off_path
 from conformance.classes.paging import MAX_LIMIT, MAX_PAGES, list_fetcher, walk
 from conformance.classes.resources import (
     capable_plugins,
@@ -61,6 +62,8 @@ def check_event_record(ctx: ScenarioContext) -> None:
     expected += [(f"runtime.{step}", subject) for step in ("created", "starting", "running", "stopping", "stopped")]
     expected.append(("runtime.deleted", subject))
     doomed = [world]
+    failing_subject: str | None = None
+    failing_at = 0
     if setup is not None:
         small, entities = setup
         big = create_world(ctx, settings={"max_entities": entities})
@@ -72,8 +75,11 @@ def check_event_record(ctx: ScenarioContext) -> None:
             {204},
             "delete the failed runtime",
         )
-        subject = runtime_subject(failing["id"])
-        expected += [(f"runtime.{step}", subject) for step in ("created", "starting", "failed", "deleted")]
+        failing_subject = runtime_subject(failing["id"])
+        # Its steps between created and deleted are whatever path to failed the contract allows;
+        # they are read from the events below and judged against the lifecycle.
+        failing_at = len(expected) + 1
+        expected += [("runtime.created", failing_subject), ("runtime.deleted", failing_subject)]
         doomed.insert(0, big)
     for gone in doomed:
         ctx.require(ctx.api.call("deleteWorld", path={"world_id": gone["id"]}), {204}, "delete a world")
@@ -90,6 +96,18 @@ def check_event_record(ctx: ScenarioContext) -> None:
         return
     recorded = eventlog.about(events, {subject for _, subject in expected})
     seen = [(str(event.get("type")), str(event.get("subject"))) for event in recorded]
+    if failing_subject is not None:
+        path = [kind.removeprefix("runtime.") for kind, about in seen if about == failing_subject]
+        steps = [step for step in path if step not in ("created", "deleted")]
+        detour = off_path(["pending", *steps])
+        ctx.check(
+            "P2-SEM-015",
+            detour is None and steps[-1:] == ["failed"],
+            "The events of a failed runtime do not follow the lifecycle to failed",
+            f"{detour or 'it never ended in failed'}; its events are {path}",
+            operation="GET /events",
+        )
+        expected[failing_at:failing_at] = [(f"runtime.{step}", failing_subject) for step in steps]
     ctx.check(
         "P2-SEM-015",
         seen == expected,

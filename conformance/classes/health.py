@@ -1,8 +1,9 @@
 """The health class: liveness and readiness probes, their caching, HEAD, latency and an outage.
 
 Probes are called without credentials, as an orchestrator's kubelet or load balancer would.
-The outage scenario needs the reference's test controls: it takes the data store away, watches
-readiness report it, and always puts the store back.
+The outage scenario needs a way to take a component away (the user's --outage-start/--outage-end
+commands, or the reference's test controls): it watches readiness report the outage, and always
+brings the component back.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from conformance.checks.context import ScenarioContext
 from conformance.checks.protocol import response_schema_errors
 from conformance.checks.registry import check
+from conformance.classes.outages import OutageWindow
 from conformance.target.api import NO_TOKEN
 from conformance.target.exchange import ObservedResponse
 
@@ -108,38 +110,35 @@ def check_readiness(ctx: ScenarioContext) -> None:
     )
 
 
-def _set_store(ctx: ScenarioContext, available: bool) -> None:
-    assert ctx.resources.controls_url is not None
-    answer = ctx.api.client.post(ctx.resources.controls_url + "/store", json={"available": available})
-    if answer.status_code != 200:
-        ctx.blocked(f"the test control refused to set the data store available={available}: {answer.status_code}")
-
-
-@check("P2-HLT-003", kind="scenario", needs=("controls",), exclusive=True)
+@check("P2-HLT-003", kind="scenario", needs=("outage",), exclusive=True)
 def check_readiness_outage(ctx: ScenarioContext) -> None:
-    """With the data store gone /readyz answers 503 naming it, with Retry-After; 200 once it is back."""
+    """With a component gone /readyz answers 503 naming it, with Retry-After; 200 once it is back."""
     ctx.require(ctx.api.call("getReadiness", token=NO_TOKEN), {200}, "readiness before the outage")
-    ctx.on_cleanup(lambda: _set_store(ctx, True))
-    _set_store(ctx, False)
-    down = ctx.api.call("getReadiness", token=NO_TOKEN)
+    window = OutageWindow(ctx)
+    window.open()
+    down = window.until(lambda: ctx.api.call("getReadiness", token=NO_TOKEN), lambda answer: answer.status == 503)
+    expected = window.outage.component
     problems = [] if down.status == 503 else [f"HTTP {down.status} instead of 503"]
     if down.status == 503:
         problems += _document_problems(ctx, down)
         document = down.json_or_none()
-        if _component_status(document, "data_store") != "fail":
-            problems.append(f"data_store is {_component_status(document, 'data_store')!r}, not 'fail'")
+        if expected is not None and _component_status(document, expected) != "fail":
+            problems.append(f"{expected} is {_component_status(document, expected)!r}, not 'fail'")
+        if expected is None and not any(_component_status(document, name) == "fail" for name in COMPONENTS):
+            problems.append(f"no component is 'fail' ({', '.join(COMPONENTS)})")
         if isinstance(document, dict) and document.get("status") != "not_ready":
             problems.append(f"status is {document.get('status')!r}, not 'not_ready'")
         if not down.headers.get("retry-after", "").strip():
             problems.append("no Retry-After")
+    # Judged once the component is back: an outage that cannot be ended verifies nothing.
+    window.close()
     ctx.check(
         "P2-HLT-003",
         not problems,
-        "/readyz does not report the data store outage",
+        f"/readyz does not report the outage made by {window.outage.description}",
         "; ".join(problems[:5]),
         down,
     )
-    _set_store(ctx, True)
     deadline = time.monotonic() + min(RECOVERY_TIMEOUT, max(ctx.time_left, 0.0))
     recovered = ctx.api.call("getReadiness", token=NO_TOKEN)
     while recovered.status != 200 and time.monotonic() < deadline:
@@ -148,8 +147,8 @@ def check_readiness_outage(ctx: ScenarioContext) -> None:
     ctx.check(
         "P2-HLT-003",
         recovered.status == 200,
-        "/readyz does not answer 200 again once the data store is back",
-        f"still {recovered.status} {RECOVERY_TIMEOUT:g}s after the store came back",
+        "/readyz does not answer 200 again once the component is back",
+        f"still {recovered.status} {RECOVERY_TIMEOUT:g}s after the component came back",
         recovered,
     )
 

@@ -1,10 +1,12 @@
 """The runtime lifecycle of the contract, and watching a runtime move along it.
 
-    pending → starting → running            (or starting → failed, with a failure_reason)
-    pending | starting | running → stopping → stopped
+The allowed changes are the contract's own: RuntimeStatus' `x-transitions` in phase2.yaml, which
+spells out its words ("`pending → starting → running`, or ends in `failed`"; stopping a live
+runtime goes `stopping → stopped`). Nothing here assumes a path the contract does not name.
 
 Polling can miss a short-lived status, so a sequence of observed statuses is judged by
-reachability: every change must lead somewhere the lifecycle can go from where it was.
+reachability: every change must lead somewhere the lifecycle can go from where it was. The
+events record every change, so a sequence of events is judged step by step (`off_path`).
 """
 
 from __future__ import annotations
@@ -15,17 +17,11 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.contract import load_contract
 from conformance.target.api import ApiClient
 from conformance.target.exchange import ObservedResponse
 
-NEXT: Mapping[str, frozenset[str]] = {
-    "pending": frozenset({"starting", "stopping"}),
-    "starting": frozenset({"running", "failed", "stopping"}),
-    "running": frozenset({"stopping"}),
-    "stopping": frozenset({"stopped"}),
-    "stopped": frozenset(),
-    "failed": frozenset(),
-}
+NEXT: Mapping[str, frozenset[str]] = load_contract().runtime_transitions()
 LIVE = frozenset({"pending", "starting", "running", "stopping"})
 TERMINAL = frozenset({"stopped", "failed"})
 FIRST_INTERVAL = 0.02  # seconds; short enough to catch a status that lasts a tenth of a second
@@ -62,6 +58,17 @@ def off_lifecycle(statuses: Sequence[str]) -> str | None:
             return f"status {status!r} is not a runtime status"
     for before, after in itertools.pairwise(changes):
         if not reachable(before, after):
+            return f"the runtime went from {before} to {after}, which the lifecycle does not allow"
+    return None
+
+
+def off_path(statuses: Sequence[str]) -> str | None:
+    """The first step of a complete record of changes (events) the lifecycle does not allow."""
+    for status in statuses:
+        if status not in NEXT:
+            return f"status {status!r} is not a runtime status"
+    for before, after in itertools.pairwise(statuses):
+        if after not in NEXT[before]:
             return f"the runtime went from {before} to {after}, which the lifecycle does not allow"
     return None
 

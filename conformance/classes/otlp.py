@@ -1,8 +1,10 @@
 """The suite's OTLP/HTTP trace receiver: where a deployment under test exports its spans.
 
-It accepts `POST /v1/traces` as protobuf (`application/x-protobuf`, the OTLP/HTTP exporters'
-default), optionally gzip-compressed, and keeps the spans so the telemetry class can look for the
-server span of a request it sent with its own `traceparent`.
+It accepts `POST /v1/traces` in both encodings the OTLP specification defines for OTLP/HTTP:
+binary protobuf (`application/x-protobuf`, the exporters' default) and JSON (`application/json`:
+the protobuf JSON mapping, with trace and span ids as hex strings), optionally gzip-compressed. It
+keeps the spans so the telemetry class can look for the server span of a request it sent with its
+own `traceparent`, and the reasons of the exports it refused, so a report can say why no span came.
 
     with OtlpReceiver(port=0) as receiver:   # OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint
         spans = receiver.wait_for(lambda span: span.trace_id == trace_id, timeout=5)
@@ -10,7 +12,9 @@ server span of a request it sent with its own `traceparent`.
 
 from __future__ import annotations
 
+import base64
 import gzip
+import json
 import threading
 import time
 import zlib
@@ -19,6 +23,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from google.protobuf import json_format
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -33,6 +38,8 @@ IGNORED_PATHS = ("/v1/metrics", "/v1/logs")
 MAX_BODY_BYTES = 16 * 1024 * 1024
 MAX_SPANS = 50_000  # a chatty deployment must not grow the run's memory without bound
 PROTOBUF = "application/x-protobuf"
+JSON = "application/json"
+MAX_REFUSALS = 5  # distinct refusal reasons kept for the report
 SPAN_KIND_SERVER = 2  # opentelemetry.proto.trace.v1.Span.SpanKind.SPAN_KIND_SERVER
 
 
@@ -103,14 +110,57 @@ def decode_export(body: bytes, content_type: str, content_encoding: str) -> Expo
     elif encoding not in ("", "identity"):
         raise ValueError(f"unsupported Content-Encoding {content_encoding!r}")
     media_type = content_type.split(";")[0].strip().lower()
+    if media_type == JSON:
+        return _decode_json(body)
     if media_type not in (PROTOBUF, ""):
-        raise ValueError(f"unsupported Content-Type {content_type!r}; OTLP/HTTP protobuf is expected")
+        raise ValueError(f"unsupported Content-Type {content_type!r}; OTLP/HTTP is {PROTOBUF} or {JSON}")
     request = ExportTraceServiceRequest()
     try:
         request.ParseFromString(body)
     except Exception as exc:  # protobuf's DecodeError, whose module ships no type stubs
-        raise ValueError(f"not an ExportTraceServiceRequest: {exc}") from None
+        raise ValueError(f"not an ExportTraceServiceRequest (protobuf): {exc}") from None
     return request
+
+
+# Bytes fields OTLP/JSON writes as hex, where the protobuf JSON mapping would write base64.
+_HEX_ID_FIELDS = ("traceId", "spanId", "parentSpanId")
+
+
+def _decode_json(body: bytes) -> ExportTraceServiceRequest:
+    """OTLP/JSON: the protobuf JSON mapping, ids in hex, unknown fields ignored (the spec's rule)."""
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise ValueError(f"not an ExportTraceServiceRequest (JSON): {' '.join(str(exc).split())[:200]}") from None
+    if not isinstance(document, dict):
+        raise ValueError("not an ExportTraceServiceRequest (JSON): the body is not an object")
+    try:
+        for resource_spans in document.get("resourceSpans") or []:
+            for scope_spans in resource_spans.get("scopeSpans") or []:
+                for span in scope_spans.get("spans") or []:
+                    _ids_to_base64(span)
+                    for link in span.get("links") or []:
+                        _ids_to_base64(link)
+        request = ExportTraceServiceRequest()
+        json_format.ParseDict(document, request, ignore_unknown_fields=True)
+    except (AttributeError, TypeError, ValueError, RecursionError, json_format.ParseError) as exc:
+        raise ValueError(f"not an ExportTraceServiceRequest (JSON): {' '.join(str(exc).split())[:200]}") from None
+    return request
+
+
+def _ids_to_base64(node: Any) -> None:
+    if not isinstance(node, dict):
+        raise TypeError("a span or link is not an object")
+    for name in _HEX_ID_FIELDS:
+        value = node.get(name)
+        if value in (None, ""):
+            continue
+        if not isinstance(value, str):
+            raise TypeError(f"{name} is not a hex string")
+        try:
+            node[name] = base64.b64encode(bytes.fromhex(value)).decode("ascii")
+        except ValueError:
+            raise ValueError(f"{name} {value[:40]!r} is not hex, as OTLP/JSON requires") from None
 
 
 class OtlpReceiver(LoopbackServer):
@@ -127,6 +177,7 @@ class OtlpReceiver(LoopbackServer):
         self._changed = threading.Condition()
         self.exports = 0  # export requests accepted
         self.rejected = 0  # requests that were not valid exports
+        self._refusals: dict[str, int] = {}  # why, and how often (the first MAX_REFUSALS reasons)
 
     @property
     def endpoint(self) -> str:
@@ -140,6 +191,18 @@ class OtlpReceiver(LoopbackServer):
             if len(self._spans) > MAX_SPANS:
                 del self._spans[: len(self._spans) - MAX_SPANS]
             self._changed.notify_all()
+
+    def refuse(self, reason: str) -> None:
+        with self._changed:
+            self.rejected += 1
+            if reason in self._refusals or len(self._refusals) < MAX_REFUSALS:
+                self._refusals[reason] = self._refusals.get(reason, 0) + 1
+
+    @property
+    def refusals(self) -> dict[str, int]:
+        """Why exports were refused, each reason with how many times."""
+        with self._changed:
+            return dict(self._refusals)
 
     @property
     def spans(self) -> list[ReceivedSpan]:
@@ -167,6 +230,7 @@ def _handler_for(receiver: OtlpReceiver) -> type[BaseHTTPRequestHandler]:
             try:
                 body = self._body()
             except ValueError:
+                receiver.refuse(f"an export was over {MAX_BODY_BYTES} bytes or badly framed")
                 self._reply(413, b"")
                 self.close_connection = True
                 return
@@ -179,8 +243,8 @@ def _handler_for(receiver: OtlpReceiver) -> type[BaseHTTPRequestHandler]:
             content_type = self.headers.get("Content-Type", "")
             try:
                 request = decode_export(body, content_type, self.headers.get("Content-Encoding", ""))
-            except ValueError:
-                receiver.rejected += 1
+            except ValueError as refusal:
+                receiver.refuse(str(refusal))
                 self._reply(400, b"")
                 return
             receiver.add(spans_of(request))

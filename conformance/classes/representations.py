@@ -12,10 +12,10 @@ from conformance.checks.context import ScenarioContext
 from conformance.checks.registry import check
 from conformance.classes.contract import largest_plugin
 from conformance.classes.lifecycle import watch_runtime
+from conformance.classes.outages import OutageWindow
 from conformance.classes.resources import create_world, start_runtime
 from conformance.target.api import NO_TOKEN
-
-STORE_CONTROL = "/store"
+from conformance.target.exchange import ObservedResponse
 
 
 @check("P2-PRO-003", "P2-PRO-004", "P2-PRO-007", "P2-PRO-008", kind="scenario")
@@ -35,19 +35,21 @@ def check_representations_of_real_resources(ctx: ScenarioContext) -> None:
     ctx.api.call("listEvents", query={"subject": f"worlds/{world_id}"})
 
 
-@check("P2-PRO-012", kind="scenario", needs=("controls",), exclusive=True)
+@check("P2-PRO-012", kind="scenario", needs=("outage",), exclusive=True)
 def check_unavailable_answers(ctx: ScenarioContext) -> None:
-    """With the data store taken away, operations answer 503, which the response checks judge."""
-    assert ctx.resources.controls_url is not None
-    control = ctx.resources.controls_url + STORE_CONTROL
-    ctx.on_cleanup(lambda: ctx.api.client.post(control, json={"available": True}))
-    taken = ctx.api.client.post(control, json={"available": False})
-    if taken.status_code not in (200, 204):
-        ctx.blocked(f"the store control answered {taken.status_code}")
-    answers = [ctx.api.call("listWorlds"), ctx.api.call("getReadiness")]
-    ctx.api.client.post(control, json={"available": True})
+    """With a component taken away, operations answer 503, which the response checks judge."""
+    window = OutageWindow(ctx)
+    window.open()
+    answers: list[ObservedResponse] = []
+
+    def call_both() -> ObservedResponse:
+        answers.extend([ctx.api.call("listWorlds"), ctx.api.call("getReadiness")])
+        return max(answers[-2:], key=lambda answer: answer.status == 503)
+
+    window.until(call_both, lambda answer: answer.status == 503)
+    window.close()
     if not any(answer.status == 503 for answer in answers):
-        ctx.blocked("no operation answered 503 while the data store was away")
+        ctx.blocked(f"no operation answered 503 while {window.outage.description} had taken a component away")
 
 
 @check("P2-PRO-005", kind="scenario")

@@ -368,11 +368,19 @@ def check_trace_context(ctx: ScenarioContext) -> None:
         count=len(traced),
     )
     if not receiver.spans:
-        reason = (
-            f"the target exported no span to the suite's OTLP receiver within {TRACE_WAIT:g}s; "
-            f"start it with OTEL_EXPORTER_OTLP_ENDPOINT={receiver.endpoint} (OTLP/HTTP protobuf, "
-            "fix the port with --otlp-receiver-port) to verify trace propagation"
-        )
+        refusals = receiver.refusals
+        if refusals:
+            why = "; ".join(f"{reason} ({count}x)" for reason, count in refusals.items())
+            reason = (
+                f"the suite's OTLP receiver refused every export of the target ({receiver.rejected}): {why}; "
+                "send OTLP/HTTP protobuf or JSON to verify trace propagation"
+            )
+        else:
+            reason = (
+                f"the target exported no span to the suite's OTLP receiver within {TRACE_WAIT:g}s; "
+                f"start it with OTEL_EXPORTER_OTLP_ENDPOINT={receiver.endpoint} (OTLP/HTTP protobuf or JSON, "
+                "fix the port with --otlp-receiver-port) to verify trace propagation"
+            )
         for requirement_id in ("P2-TEL-007", "P2-TEL-008"):
             ctx.not_applicable(requirement_id, reason)
         return

@@ -89,6 +89,11 @@ class Contract:
     def component_schema(self, name: str) -> Mapping[str, Any]:
         return self.raw["components"]["schemas"][name]  # type: ignore[no-any-return]
 
+    def runtime_transitions(self) -> Mapping[str, frozenset[str]]:
+        """Each runtime status → the statuses it may change to next (RuntimeStatus' `x-transitions`)."""
+        schema = self.component_schema("RuntimeStatus")
+        return {str(status): frozenset(map(str, following)) for status, following in schema["x-transitions"].items()}
+
 
 def _scopes(security: list[Mapping[str, list[str]]]) -> tuple[tuple[str, ...], bool]:
     protected = any(requirement for requirement in security)

@@ -129,17 +129,13 @@ def _diagnose_target(diagnosis: Diagnosis, stack: contextlib.ExitStack) -> None:
     report(receiver if isinstance(receiver, Finding) else service.spans(client, settings, receiver))
 
     diagnosis.report_all(identity.roles(tokens, settings, client, claims.get("tenant"), requirements_of))
-    controls = settings.reference and settings.reference_controls
-    report(
-        coverage.capability(
-            "test controls",
-            controls,
-            "the reference's test controls take a component away and bring it back"
-            if controls
-            else "this deployment offers no test control to take a component away",
-            "controls",
-        )
-    )
+    if settings.outage_start and settings.outage_end:
+        outage = True, f"--outage-start {settings.outage_start!r} and --outage-end take a component away and back"
+    elif settings.reference and settings.reference_controls:
+        outage = True, "the reference's test controls take a component away and bring it back"
+    else:
+        outage = False, "the suite has no way to take a component of this deployment away"
+    report(coverage.capability("outage", *outage, "outage"))
     # The rate limit last: its burst must not throttle the checks above.
     report(service.rate_limit(client, settings, access_token, throttles))
     report(coverage.unverified(diagnosis.findings, session.catalog, {}))

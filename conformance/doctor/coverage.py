@@ -17,7 +17,8 @@ from conformance.doctor.findings import Finding, failed, ok
 FIX_OF_NEED = {
     "test-issuer": "see the test issuer line above",
     "otlp": "see the spans line above",
-    "controls": "only the embedded reference offers test controls to take a component away",
+    "outage": "pass --outage-start CMD and --outage-end CMD (PHASE2_OUTAGE_START/_END): shell commands that "
+    "take a component of the deployment away and bring it back",
     "other-tenant": "see the other-tenant client line above",
     "read-only": "see the read-only client line above",
 }
@@ -30,7 +31,7 @@ def requirements_needing(need: str, check_modules: Iterable[str] = ()) -> tuple[
 
 
 def capability(name: str, available: bool, detail: str, need: str) -> Finding:
-    """A line for a need no other finding covers (the test controls)."""
+    """A line for a need no other finding covers (a way to cause an outage)."""
     if available:
         return ok(name, detail)
     return failed(name, detail, FIX_OF_NEED[need], requirements_needing(need))

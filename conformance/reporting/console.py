@@ -33,7 +33,9 @@ class ConsoleProgress:
         properties = dict(report.user_properties)
         name = str(properties.get("phase2_test_id", report.nodeid)).split("::")[-1]
         symbol = SYMBOL.get(outcome, outcome)
-        self.stream.write(f"  [{self.done:>3}/{self.total}] {symbol:<5} {name} ({report.duration:.1f}s)\n")
+        left = properties.get("phase2_time_left")
+        budget = f", {left:.0f}s of the budget left" if isinstance(left, int | float) else ""
+        self.stream.write(f"  [{self.done:>3}/{self.total}] {symbol:<5} {name} ({report.duration:.1f}s{budget})\n")
         self.stream.flush()
 
 
@@ -66,7 +68,19 @@ def render_summary(result: RunResult, report_dir: str) -> str:
         lines.append(f"  waiver for {stale.waiver.requirement_id} is stale: {stale.reason}")
     lines += [
         "",
-        f"Verdict: {result.headline} (exit {result.exit_code}) · {result.requests_sent} requests in "
+        f"Verdict: {result.headline} (exit {result.exit_code}) · {result.requests_sent} requests"
+        f"{_rate_limited(result)} in "
         f"{result.duration_seconds:.1f}s · reports in {report_dir}",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _rate_limited(result: RunResult) -> str:
+    counts = result.rate_limits
+    if not counts.answers:
+        return ""
+    given_up = f", {counts.given_up} given up" if counts.given_up else ""
+    return (
+        f" ({counts.answers} answered 429, {counts.retries} retried after "
+        f"{counts.waited_seconds:.1f}s of Retry-After{given_up})"
+    )

@@ -68,6 +68,7 @@ def summary_document(result: RunResult) -> dict[str, Any]:
             "tests": tests,
             "requests": result.requests_sent,
             "failures": sum(1 for _ in result.failures()),
+            "rate_limited": asdict(result.rate_limits),
         },
         "requirements": {r.id: requirement_document(r) for r in result.requirements},
         "operations": {

@@ -29,11 +29,6 @@ from conformance.runner.scenarios import run_scenario, selected_requirements
 from conformance.runner.session import RunSession
 from conformance.runner.st_tests import operation_test, operations_by_label, run_stateful
 
-# Scenarios cover most requirements and cannot be cut short: they keep this part of the budget
-# until they have all started.
-SCENARIO_RESERVE = 0.35
-MIN_SHARE = 0.25  # seconds every contract item gets, whatever the budget
-
 
 class ItemStatus(StrEnum):
     RAN = "ran"  # it ran to its end (or to the end of its time share); the recorder holds its verdicts
@@ -166,17 +161,18 @@ class Executor:
 
         if self._stopping.is_set():
             return ended(ItemStatus.SKIPPED, "the run was stopped")
-        if session.time_left <= 0:
-            session.recorder.error(f"time budget of {session.settings.time_budget:g}s exhausted before {item.name}")
-            return ended(ItemStatus.SKIPPED, "time budget exhausted")
+        if not session.budget.may_start():
+            return ended(ItemStatus.SKIPPED, f"time budget ran out: {self._out_of_budget(item)}")
         try:
             if item.kind is ItemKind.SCENARIO:
                 assert item.scenario is not None
                 if not selected_requirements(session, item.scenario):
                     return ended(ItemStatus.SKIPPED, "none of its requirements is selected")
-                run_scenario(session, item.scenario)
+                scenarios, contract = self._pending(item)
+                run_scenario(session, item.scenario, scenarios, contract)
                 return ended(ItemStatus.RAN)
             deadline_token = SOFT_DEADLINE.set(time.monotonic() + self._share(item))
+            session.budget.item_started()
             try:
                 if item.kind is ItemKind.CONTRACT:
                     self._run_operation(item)
@@ -185,6 +181,7 @@ class Executor:
             except OutOfTime:
                 return ended(ItemStatus.RAN, share_used=True)
             finally:
+                session.budget.item_finished()
                 SOFT_DEADLINE.reset(deadline_token)
             return ended(ItemStatus.RAN)
         except Exception as error:
@@ -224,18 +221,46 @@ class Executor:
         text = " ".join(str(error).split())[:300] or type(error).__name__
         self.session.recorder.error(f"{item.key} could not finish: {type(error).__name__}: {text}")
 
-    # --- the time budget ----------------------------------------------------------------------
-    def _share(self, item: WorkItem) -> float:
-        """Seconds for a contract item: its part of what is left after the scenarios' reserve, on
-        as many lanes as there are workers for the items still to start."""
-        session = self.session
+    # --- the time budget (`runner.budget`: it bounds depth, never coverage) -------------------
+    def _lanes(self, waiting: int) -> int:
+        return max(1, min(self.workers, waiting))
+
+    def _waiting(self, item: WorkItem) -> list[WorkItem]:
+        """Items not started yet, this one included."""
         with self._lock:
-            waiting = [other for other in self.plan if other.key not in self._started or other.key == item.key]
-        contract_left = [other for other in waiting if other.kind is not ItemKind.SCENARIO]
-        scenarios_left = len(waiting) - len(contract_left)
-        scenarios = max(len(self.plan.of_kind(ItemKind.SCENARIO)), 1)
-        reserve = session.settings.time_budget * SCENARIO_RESERVE * scenarios_left / scenarios
-        weight_left = sum(other.cost for other in contract_left) or item.cost
-        lanes = min(self.workers, max(len(contract_left), 1))
-        share = (session.time_left - reserve) * lanes * item.cost / weight_left
-        return max(min(share, session.time_left), MIN_SHARE)
+            return [other for other in self.plan if other.key not in self._started or other.key == item.key]
+
+    def _pending(self, item: WorkItem) -> tuple[int, int]:
+        """Scenarios and contract items still to start per lane, this one included: what a
+        scenario's deadline and depth must leave to the others."""
+        waiting = self._waiting(item)
+        contract = sum(1 for other in waiting if other.kind is not ItemKind.SCENARIO)
+        scenarios = len(waiting) - contract
+        lanes = self._lanes(len(waiting))
+        return -(-scenarios // lanes), -(-contract // lanes)
+
+    def _share(self, item: WorkItem) -> float:
+        """Seconds for a contract item: its guaranteed floor and its weight's part of the spare time
+        of the items still to start, on as many lanes as workers run them."""
+        contract_left = [other for other in self._waiting(item) if other.kind is not ItemKind.SCENARIO]
+        return self.session.budget.contract_share(
+            len(contract_left),
+            item.cost,
+            sum(other.cost for other in contract_left),
+            lanes=self._lanes(len(contract_left)),
+        )
+
+    def _out_of_budget(self, item: WorkItem) -> str:
+        """An item that could not start even past the budget: its requirements say why, and the run errs."""
+        from conformance.runner.outcome import _unselected_reason
+
+        session = self.session
+        reason = (
+            f"the time budget of {session.settings.time_budget:g}s ran out before {item.key} could run "
+            f"(even {session.budget.overrun_limit:g}s past it for the guaranteed share); give a larger --time-budget"
+        )
+        for requirement_id in item.requirements:
+            if _unselected_reason(session.catalog.get(requirement_id), session.settings) is None:
+                session.recorder.mark_blocked(requirement_id, reason)
+        session.recorder.error(reason)
+        return reason

@@ -20,6 +20,7 @@ from conformance.recorder import Recorder
 from conformance.results import (
     Failure,
     OperationResult,
+    RateLimitCounts,
     RequirementResult,
     RunResult,
     StaleWaiver,
@@ -40,6 +41,7 @@ class RunFacts:
     tests: tuple[TestOutcome, ...]
     target_lost: bool = False  # the target or the auth provider went away mid-run
     interrupted_by: int | None = None  # the signal that stopped the run (SIGINT, SIGTERM, SIGHUP)
+    rate_limits: RateLimitCounts = field(default_factory=RateLimitCounts)
 
 
 def _unselected_reason(requirement: Requirement, settings: Settings) -> str | None:
@@ -274,6 +276,7 @@ def build_result(
         tests=facts.tests,
         errors=tuple(recorder.redactor.text(e) for e in errors),
         requests_sent=recorder.requests_sent,
+        rate_limits=facts.rate_limits,
         stale_waivers=stale,
         settings_sources=dict(settings.sources),
         unverified=tuple(Unverified(u.requirement_id, recorder.redactor.text(u.reason)) for u in unverified),

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import time
+from dataclasses import replace
 
 import httpx
 
 from conformance.checks.context import Blocked, ScenarioContext
 from conformance.checks.registry import CheckSpec
 from conformance.errors import AuthError, TargetUnreachable
+from conformance.profiles import PROFILES
 from conformance.runner.outcome import _unselected_reason
 from conformance.runner.session import RunSession
+from conformance.settings import Settings
+from conformance.target.ratelimit import RateLimited
 from conformance.target.transport import ResponseLimitExceeded
 
 ROLE_NEEDS = {"other-tenant": "other-tenant", "read-only": "read-only"}
-SCENARIO_BUDGET = 120.0  # seconds one scenario may take at most, whatever the run's budget
 
 
 def selected_requirements(session: RunSession, spec: CheckSpec) -> list[str]:
@@ -32,11 +34,16 @@ def missing_need(session: RunSession, spec: CheckSpec) -> str | None:
                 "(configure it to trust the JWKS the suite serves, then pass --test-issuer-trusted)",
                 "otlp": "the suite's OTLP receiver is not running",
                 "controls": "the target offers no test controls (only the embedded reference does)",
+                "outage": "the suite has no way to take a component of the deployment away: pass "
+                "--outage-start CMD and --outage-end CMD (PHASE2_OUTAGE_START/PHASE2_OUTAGE_END), shell "
+                "commands that take a component (the data store, say) away and bring it back",
             }[need]
     return None
 
 
-def run_scenario(session: RunSession, spec: CheckSpec) -> None:
+def run_scenario(session: RunSession, spec: CheckSpec, scenarios_pending: int = 1, contract_pending: int = 0) -> None:
+    """Run one scenario; `*_pending` count the items still to start (this one included) on each of
+    the executor's lanes: what its deadline and depth must leave to them."""
     assert session.api is not None
     recorder = session.recorder
     reason = missing_need(session, spec)
@@ -44,14 +51,17 @@ def run_scenario(session: RunSession, spec: CheckSpec) -> None:
         for requirement_id in spec.requirements:
             recorder.mark_not_applicable(requirement_id, reason)
         return
-    deadline = min(session.deadline, time.monotonic() + SCENARIO_BUDGET)
-    ctx = ScenarioContext(spec, session.api, session.settings, session.contract, recorder, session.resources, deadline)
+    deadline = session.budget.scenario_deadline(contract_pending)
+    settings = session.settings
+    if session.budget.shallow(scenarios_pending, contract_pending):
+        settings = shallow_settings(settings)
+    ctx = ScenarioContext(spec, session.api, settings, session.contract, recorder, session.resources, deadline)
     try:
         spec(ctx)
     except Blocked as blocked:
         for requirement_id in spec.requirements:
             recorder.mark_blocked(requirement_id, f"{spec.name} could not run: {blocked.reason}")
-    except (httpx.HTTPError, ResponseLimitExceeded) as exc:
+    except (httpx.HTTPError, ResponseLimitExceeded, RateLimited) as exc:
         detail = " ".join(str(exc).split())[:200] or type(exc).__name__
         for requirement_id in spec.requirements:
             recorder.mark_blocked(requirement_id, f"{spec.name}: the target did not answer properly: {detail}")
@@ -64,3 +74,17 @@ def run_scenario(session: RunSession, spec: CheckSpec) -> None:
         raise
     finally:
         ctx.run_cleanups()
+
+
+def shallow_settings(settings: Settings) -> Settings:
+    """The run's settings at the least scenario depth: walk sizes and samples of the quick profile."""
+    least = PROFILES["quick"]
+    profile = settings.profile
+    return replace(
+        settings,
+        profile=replace(
+            profile,
+            walk_size=min(profile.walk_size, least.walk_size),
+            liveness_samples=min(profile.liveness_samples, least.liveness_samples),
+        ),
+    )

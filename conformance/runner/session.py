@@ -17,14 +17,17 @@ from conformance.checks.context import RunResources
 from conformance.contract import load_catalog, load_contract
 from conformance.errors import AuthError, Phase2Error, TargetUnreachable
 from conformance.recorder import Recorder
-from conformance.results import RunResult, TestOutcome, Waiver
+from conformance.results import RateLimitCounts, RunResult, TestOutcome, Waiver
+from conformance.runner.budget import TimeBudget
 from conformance.runner.judge import ContractExerciser, Judge
 from conformance.runner.outcome import RunFacts, build_result
 from conformance.runner.signals import SignalGuard
 from conformance.settings import Settings
 from conformance.target.api import ApiClient
 from conformance.target.auth import TokenManager
+from conformance.target.outage import CommandOutage, ControlOutage, Outage
 from conformance.target.probe import preflight
+from conformance.target.ratelimit import RateGovernor, retry_after_seconds
 from conformance.target.reference import ReferenceProcess
 from conformance.target.secrets import Redactor
 from conformance.target.stalls import StallBreaker
@@ -45,9 +48,15 @@ class RunSession:
         self.started_at = datetime.now(UTC)
         self.started = time.monotonic()
         self.deadline = self.started + settings.time_budget
+        self.budget = TimeBudget(settings.time_budget, self.started)
         # Shared by the suite's client and Schemathesis' session: a hanging route costs a few
         # time-outs, not one per remaining request, and the run still reaches every class.
         self.breaker = StallBreaker(settings.request_timeout, on_open=lambda route, why: self.recorder.error(why))
+        # Shared the same way: one pace for the run, and 429s honoured by both clients alike.
+        # Its waits may reach as far as items may still start (coverage runs past the budget).
+        self.governor = RateGovernor(
+            settings.max_rate, deadline=self.deadline + self.budget.overrun_limit, on_limited=self._limited
+        )
         self.tests: list[TestOutcome] = []
         self.target_lost = False
         self.signals = SignalGuard()
@@ -80,8 +89,11 @@ class RunSession:
                 self._start_reference()
             base_url = self.settings.base_url
             assert base_url is not None
-            self.client = self._stack.enter_context(make_client(self.settings, breaker=self.breaker))
+            self.client = self._stack.enter_context(
+                make_client(self.settings, breaker=self.breaker, governor=self.governor)
+            )
             preflight(self.client, base_url)
+            self.resources.outage = self._outage(self.client, base_url)
             self.tokens = TokenManager(self.settings, self.client, self.redactor)
             self.tokens.token("primary")
         except BaseException:
@@ -89,9 +101,10 @@ class RunSession:
             raise
         self.judge = Judge(self.contract, self.recorder, self.resources.state)
         self.api = ApiClient(self.client, self.contract, self.tokens, base_url, self.judge.observe)
-        session = LimitedSession(Limits.from_settings(self.settings, self.breaker), self.settings.tls)
+        session = LimitedSession(Limits.from_settings(self.settings, self.breaker, self.governor), self.settings.tls)
         self._stack.callback(session.close)
         self.exerciser = ContractExerciser(self.contract, self.judge, self.recorder, self.tokens, session)
+        self.exerciser.budget = self.budget
         self.prepared = True
         return self
 
@@ -128,6 +141,7 @@ class RunSession:
             otlp_endpoint=otlp.endpoint if otlp is not None else None,
             test_controls=self.settings.reference_controls,
             log_path=self.settings.report_dir / "reference.log",
+            extra_args=self.settings.reference_options,
         )
         self._stack.callback(self._reference.stop)
         self._reference.start()
@@ -135,11 +149,31 @@ class RunSession:
         if self.settings.reference_controls:
             self.resources.controls_url = self._reference.url + "/_reference"
 
+    def _outage(self, client: LimitedClient, base_url: str) -> Outage | None:
+        """The user's outage commands when given (they are explicit), else the reference's controls."""
+        if self.settings.outage_start is not None and self.settings.outage_end is not None:
+            return CommandOutage(self.settings.outage_start, self.settings.outage_end, base_url)
+        if self.resources.controls_url is not None:
+            return ControlOutage(client, self.resources.controls_url)
+        return None
+
     # --- during the run -----------------------------------------------------------------------
     def lose_target(self, error: Phase2Error) -> None:
         """The target or its auth provider stopped answering mid-run: the run cannot pass."""
         self.target_lost = isinstance(error, TargetUnreachable | AuthError)
         self.recorder.error(str(error))
+
+    def _limited(self, url: str, retry_after: str | None) -> None:
+        """A 429 the transport will retry: judged by the rule on Retry-After only, then counted."""
+        if retry_after_seconds(retry_after) is not None:
+            self.recorder.passed("P2-PRO-012")
+            return
+        self.recorder.failed(
+            "P2-PRO-012",
+            "429 without a usable Retry-After",
+            f"{self.redactor.text(url)} answered 429 with Retry-After {retry_after!r}",
+            check="rate-limit",
+        )
 
     @property
     def time_left(self) -> float:
@@ -165,7 +199,19 @@ class RunSession:
                 self.contract,
                 self.catalog,
                 self.recorder,
-                RunFacts(self.started_at, datetime.now(UTC), tuple(self.tests), self.target_lost, self.interrupted_by),
+                RunFacts(
+                    self.started_at,
+                    datetime.now(UTC),
+                    tuple(self.tests),
+                    self.target_lost,
+                    interrupted_by=self.interrupted_by,
+                    rate_limits=RateLimitCounts(
+                        self.governor.limited,
+                        self.governor.retries,
+                        self.governor.given_up,
+                        round(self.governor.waited, 3),
+                    ),
+                ),
                 self.waivers,
             )
         return self.result

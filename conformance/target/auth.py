@@ -19,6 +19,7 @@ import httpx
 
 from conformance.errors import AuthError
 from conformance.settings import Identity, Settings
+from conformance.target.ratelimit import RateLimited
 from conformance.target.secrets import Redactor
 from conformance.target.transport import LimitedClient, ResponseLimitExceeded
 
@@ -87,7 +88,7 @@ class TokenManager:
             url = base + path
             try:
                 response = self._client.get(url, headers={"Accept": "application/json"})
-            except (httpx.HTTPError, ResponseLimitExceeded) as exc:
+            except (httpx.HTTPError, ResponseLimitExceeded, RateLimited) as exc:
                 raise AuthError(f"auth provider {base} cannot be reached: {_reason(exc)}") from None
             if response.status_code != 200:
                 reasons.append(f"{path} answered {response.status_code}")
@@ -176,7 +177,7 @@ class TokenManager:
                 auth=auth,  # type: ignore[arg-type]
                 headers={"Accept": "application/json"},
             )
-        except (httpx.HTTPError, ResponseLimitExceeded) as exc:
+        except (httpx.HTTPError, ResponseLimitExceeded, RateLimited) as exc:
             raise AuthError(f"token endpoint {metadata.token_endpoint} failed: {_reason(exc)}") from None
         document = _json_object(response)
         if response.status_code != 200:

@@ -77,12 +77,18 @@ class ObservedResponse:
         for name, value in redactor.headers(self.request_headers).items():
             if name.lower() in {"content-length", "accept-encoding", "connection", "user-agent", "host"}:
                 continue
-            parts += ["-H", f"{name}: {value}"]
+            parts += ["-H", curl_header(name, value)]
         if self.request_body:
             body = _excerpt(self.request_body, redactor, limit=BODY_EXCERPT * 4)
             parts += ["--data-binary", body or ""]
         parts.append(redactor.text(self.url))
         return " ".join(shlex.quote(part) for part in parts)
+
+
+def curl_header(name: str, value: str) -> str:
+    """The `-H` argument that makes curl send this header: curl drops `Name: ` with an empty
+    value, and sends an empty header only when written `Name;`."""
+    return f"{name}: {value}" if value.strip() else f"{name};"
 
 
 def _excerpt(body: bytes | None, redactor: Redactor, limit: int = BODY_EXCERPT) -> str | None:

@@ -23,6 +23,7 @@ import httpx
 from conformance.contract import load_contract
 from conformance.contract.spec import Contract
 from conformance.errors import TargetUnreachable
+from conformance.target.ratelimit import RateLimited
 from conformance.target.transport import LimitedClient, ResponseLimitExceeded
 
 LIVENESS_PATH = "/healthz"
@@ -74,7 +75,7 @@ def preflight(client: LimitedClient, base_url: str) -> httpx.Response:
         raise TargetUnreachable(f"{url} accepted the connection but did not answer within {timeout:g}s") from None
     except (httpx.RemoteProtocolError, httpx.LocalProtocolError) as exc:
         raise TargetUnreachable(f"{url} does not answer with valid HTTP: {_why(exc)}") from None
-    except ResponseLimitExceeded as exc:
+    except (ResponseLimitExceeded, RateLimited) as exc:
         raise TargetUnreachable(f"{url} answered out of bounds: {exc}") from None
     except httpx.HTTPError as exc:
         raise TargetUnreachable(f"{url} failed: {_why(exc)}") from None

@@ -3,7 +3,8 @@
 Two clients share the same limits: an `httpx.Client` for the suite's own scenarios and a
 `requests.Session` subclass for Schemathesis (whose transport is `requests`). Limits per request:
 a connect/read timeout, a total deadline from the first byte sent to the last byte read (a target
-that drips one byte a second is cut off), a cap on the body size, and a cap on redirects.
+that drips one byte a second is cut off), a cap on the body size, and a cap on redirects. Both
+keep the run's pace and honour 429s through one shared `RateGovernor` (see `ratelimit`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import requests
 import urllib3
 
 from conformance.settings import Settings, TLSSettings
+from conformance.target.ratelimit import RateGovernor, send_paced
 from conformance.target.stalls import StallBreaker
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -44,10 +46,14 @@ class Limits:
     max_body_bytes: int = MAX_BODY_BYTES
     # One per run, shared by every client: routes that stopped answering are not waited on again.
     breaker: StallBreaker | None = field(default=None, compare=False)
+    # One per run, shared by every client: the pace (--max-rate) and the retries after a 429.
+    governor: RateGovernor | None = field(default=None, compare=False)
 
     @classmethod
-    def from_settings(cls, settings: Settings, breaker: StallBreaker | None = None) -> Limits:
-        return cls(timeout=settings.request_timeout, breaker=breaker)
+    def from_settings(
+        cls, settings: Settings, breaker: StallBreaker | None = None, governor: RateGovernor | None = None
+    ) -> Limits:
+        return cls(timeout=settings.request_timeout, breaker=breaker, governor=governor)
 
     def refuse_stalled(self, url: str) -> None:
         reason = self.breaker.refusal(url) if self.breaker is not None else None
@@ -91,7 +97,17 @@ class LimitedClient(httpx.Client):
         super().__init__(timeout=timeout, follow_redirects=False, **kwargs)
         self.limits = limits
 
+    # --- rate limits (see `ratelimit`): pace, and send again after a 429 --------------------------
     def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        return send_paced(  # type: ignore[no-any-return]
+            self.limits.governor,
+            str(request.url),
+            lambda: self._send_once(request, **kwargs),
+            lambda response: (response.status_code, response.headers.get("retry-after")),
+            lambda response: response.close(),
+        )
+
+    def _send_once(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
         kwargs["stream"] = True
         url = str(request.url)
         self.limits.refuse_stalled(url)
@@ -122,10 +138,15 @@ class LimitedClient(httpx.Client):
 
 
 def make_client(
-    settings: Settings, *, app: Any = None, base_url: str | None = None, breaker: StallBreaker | None = None
+    settings: Settings,
+    *,
+    app: Any = None,
+    base_url: str | None = None,
+    breaker: StallBreaker | None = None,
+    governor: RateGovernor | None = None,
 ) -> LimitedClient:
     """The suite's client for the target; `app` swaps the network for an in-process ASGI app."""
-    limits = Limits.from_settings(settings, breaker)
+    limits = Limits.from_settings(settings, breaker, governor)
     kwargs: dict[str, Any] = {"base_url": base_url or settings.base_url or ""}
     if app is not None:
         kwargs["transport"] = httpx.ASGITransport(app=app)
@@ -147,7 +168,17 @@ class LimitedSession(requests.Session):
             if tls.ca_path:
                 self.verify = str(tls.ca_path)
 
+    # --- rate limits (see `ratelimit`): pace, and send again after a 429 --------------------------
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        return send_paced(  # type: ignore[no-any-return]
+            self.limits.governor,
+            str(url),
+            lambda: self._request_once(method, url, *args, **kwargs),
+            lambda response: (response.status_code, response.headers.get("retry-after")),
+            lambda response: response.close(),
+        )
+
+    def _request_once(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs["stream"] = True
         timeout = kwargs.get("timeout")
         if timeout is None or (isinstance(timeout, int | float) and timeout > self.limits.timeout):

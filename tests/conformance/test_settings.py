@@ -104,6 +104,12 @@ def test_cli_reference_overrides_environment_base_url() -> None:
         ({"reference": True, "base_url": "http://x/v2"}, {}, "either --reference or --base-url"),
         ({"reference_faults": "accept-expired"}, TARGET_ENV, "embedded reference only"),
         ({"time_budget": 0}, REFERENCE, "at least 1"),
+        ({"max_rate": "fast"}, REFERENCE, "max_rate from the command line must be a number"),
+        ({"max_rate": 0}, REFERENCE, "at least 0.1"),
+        ({"outage_start": "docker stop db"}, TARGET_ENV, "give both --outage-start and --outage-end"),
+        ({}, {**TARGET_ENV, "PHASE2_OUTAGE_END": "docker start db"}, "outage_end from environment PHASE2_OUTAGE_END"),
+        ({"outage_start": " ", "outage_end": "x"}, TARGET_ENV, "must be a non-empty shell command"),
+        ({"reference_options": "--rate-limit=5"}, TARGET_ENV, "embedded reference only"),
     ],
 )
 def test_bad_settings_raise_one_config_error(cli: dict[str, object], env: dict[str, str], message: str) -> None:
@@ -200,6 +206,10 @@ def _bad_values(tmp_path: Path) -> dict[str, tuple[dict[str, object], dict[str, 
         "reference_faults": ({"reference_faults": "accept-expired"}, TARGET_ENV, "embedded reference only"),
         "reference_controls": ({"reference_controls": "maybe"}, REFERENCE, "must be true or false"),
         "config": ({"config": str(tmp_path / "none.toml")}, REFERENCE, "not a readable file"),
+        "max_rate": ({"max_rate": "fast"}, REFERENCE, "max_rate from the command line must be a number"),
+        "outage_start": ({"outage_start": "docker stop db"}, TARGET_ENV, "give both --outage-start and --outage-end"),
+        "outage_end": ({"outage_start": "x", "outage_end": " "}, TARGET_ENV, "must be a non-empty shell command"),
+        "reference_options": ({"reference_options": "--rate-limit=5"}, TARGET_ENV, "embedded reference only"),
     }
 
 
@@ -266,3 +276,12 @@ def test_workers_default_to_one_on_loopback_and_eight_for_a_remote_target(tmp_pa
     assert load_settings({"report_dir": str(tmp_path), "reference": True}, env={"PHASE2_WORKERS": "5"}).workers == 5
     with pytest.raises(ConfigError, match="workers from the command line must be at most 64"):
         load_settings({"report_dir": str(tmp_path), "reference": True, "workers": 65}, env={})
+
+
+def test_rate_and_outage_settings_come_from_every_source(tmp_path: Path) -> None:
+    config = tmp_path / "phase2.toml"
+    config.write_text('outage_start = "docker stop db"\noutage_end = "docker start db"\n')
+    settings = load_settings({"config": str(config)}, env={**TARGET_ENV, "PHASE2_MAX_RATE": "12.5"})
+    assert settings.max_rate == 12.5
+    assert (settings.outage_start, settings.outage_end) == ("docker stop db", "docker start db")
+    assert load_settings({}, env=TARGET_ENV).max_rate is None

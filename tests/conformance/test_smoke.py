@@ -20,7 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from conformance.errors import ConfigError
 from conformance.profiles import PROFILES
 from conformance.settings import load_settings
-from conformance.smoke import SMOKE_REQUIREMENTS, read_only_operations
+from conformance.smoke import SMOKE_MAX_RATE, SMOKE_REQUIREMENTS, read_only_operations
 from phase2_reference.config import Config
 from phase2_reference.testing import serving
 from tests.conftest import SuiteRun, _clean_env
@@ -85,6 +85,8 @@ def test_a_smoke_run_against_the_embedded_reference_passes_under_its_cap(run_sui
         ("--checks-module", "json"),
         ("--time-budget", str(CAP * 10)),
         ("--max-examples", "50"),
+        ("--max-rate", "100"),
+        ("--outage-start", "true", "--outage-end", "true"),
     ],
 )
 def test_anything_that_would_write_is_refused_in_one_line(arguments: tuple[str, ...], tmp_path: Path) -> None:
@@ -108,6 +110,7 @@ def test_the_environment_selects_smoke_too() -> None:
     assert settings.operation_filter == read_only_operations()
     assert not settings.test_issuer_trusted and not settings.reference_controls
     assert "auth" not in settings.classes and "semantic" not in settings.classes
+    assert settings.max_rate == SMOKE_MAX_RATE, "a probe of production is paced whatever the user gave"
 
 
 def test_other_profiles_are_left_alone() -> None:

@@ -91,7 +91,7 @@ def test_build_contract_reads_a_minimal_document() -> None:
         "paths": {"/things": {"get": {"operationId": "listThings", "responses": {"200": {}}}}},
         "components": {
             "securitySchemes": {"oauth2": {"flows": {"clientCredentials": {"scopes": {"a:read": "A"}}}}},
-            "schemas": {"FeatureFlag": {"enum": []}},
+            "schemas": {"FeatureFlag": {"enum": []}, "RuntimeStatus": {"x-transitions": {"pending": []}}},
         },
     }
     contract = build_contract(document)

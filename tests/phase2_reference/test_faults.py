@@ -288,6 +288,14 @@ async def failure_reason(probe: Probe) -> object:
     return (await probe.settle(runtime["id"], {"failed"}))["failure_reason"] is not None
 
 
+async def failed_runtime_path(probe: Probe) -> list[str]:
+    world = await probe.world(settings={"max_entities": 50_000})
+    runtime = await probe.runtime(world["id"], "agent-sim")
+    await probe.settle(runtime["id"], {"failed"})
+    page = (await probe.call("GET", "/events", params={"subject": f"runtimes/{runtime['id']}"})).json()
+    return [event["type"].removeprefix("runtime.") for event in page["items"]]
+
+
 async def delete_running_runtime(probe: Probe) -> int:
     world = await probe.world()
     runtime = await probe.runtime(world["id"])
@@ -480,6 +488,11 @@ PROBES: dict[str, tuple[ProbeFunction, object, object]] = {
     "uppercase-running-status": (uppercase_after_start, "running", "RUNNING"),
     "stop-never-completes": (status_after_stop, "stopped", "stopping"),
     "failed-without-reason": (failure_reason, True, False),
+    "failed-after-running": (
+        failed_runtime_path,
+        ["created", "starting", "failed"],
+        ["created", "starting", "running", "failed"],
+    ),
     "delete-running-runtime": (delete_running_runtime, 409, 204),
     "runtime-filter-ignored": (filtered_runtimes, 1, 2),
     "missing-update-events": (updated_events, 1, 0),

@@ -27,6 +27,17 @@ class PlainTarget:
 @pytest.fixture
 def plain_reference() -> Iterator[PlainTarget]:
     """`phase2_reference serve --in-memory` with nothing else switched on."""
+    yield from _serve()
+
+
+@pytest.fixture
+def reference_with_controls() -> Iterator[PlainTarget]:
+    """A plain reference whose test controls exist, but the suite is not told: only a vendor's
+    outage commands (which call them) can take its data store away."""
+    yield from _serve("--test-controls")
+
+
+def _serve(*extra: str) -> Iterator[PlainTarget]:
     command = [
         sys.executable,
         "-m",
@@ -37,6 +48,7 @@ def plain_reference() -> Iterator[PlainTarget]:
         "--port",
         "0",
         "--in-memory",
+        *extra,
     ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert process.stdout is not None

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from conformance.classes.lifecycle import collapse, off_lifecycle, reachable, watch_runtime
+from conformance.classes.lifecycle import NEXT, collapse, off_lifecycle, off_path, reachable, watch_runtime
+from conformance.contract import load_contract
 
 
 @pytest.mark.parametrize(
@@ -91,3 +92,26 @@ def test_watch_gives_up_after_the_timeout() -> None:
     watch = watch_runtime(FakeApi(["starting"]), "r", {"running"}, 0.05)  # type: ignore[arg-type]
     assert watch.reached is None
     assert set(watch.statuses) == {"starting"}
+
+
+def test_the_lifecycle_is_the_contracts_own() -> None:
+    # Read from RuntimeStatus' x-transitions, whose statuses are exactly the enum.
+    schema = load_contract().component_schema("RuntimeStatus")
+    assert set(NEXT) == set(schema["enum"])
+    assert all(set(following) <= set(schema["enum"]) for following in NEXT.values())
+    # "pending → starting → running, or ends in failed": failing before it starts is allowed.
+    assert "failed" in NEXT["pending"]
+    assert "failed" in NEXT["starting"]
+
+
+def test_off_path_judges_every_recorded_step() -> None:
+    assert off_path(["pending", "failed"]) is None
+    assert off_path(["pending", "starting", "failed"]) is None
+    assert off_path(["pending", "starting", "running", "stopping", "stopped"]) is None
+    # Events record every change: a skipped step is a change the lifecycle does not allow.
+    assert (
+        off_path(["pending", "running"])
+        == "the runtime went from pending to running, which the lifecycle does not allow"
+    )
+    assert off_path(["pending", "starting", "running", "failed"]) is not None
+    assert off_path(["pending", "paused"]) == "status 'paused' is not a runtime status"

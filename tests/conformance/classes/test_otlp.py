@@ -134,3 +134,52 @@ def test_decode_export_reads_protobuf_without_a_content_type() -> None:
     assert decoded.resource_spans[0].scope_spans[0].spans[0].trace_id == trace_id
     with pytest.raises(ValueError, match="Content-Encoding"):
         decode_export(b"", "application/x-protobuf", "br")
+
+
+def otlp_json(trace_id: bytes, span_id: bytes, parent: bytes = b"") -> dict[str, object]:
+    """An export in OTLP/JSON as the specification writes it: hex ids, lowerCamelCase, integer enums."""
+    span: dict[str, object] = {
+        "traceId": trace_id.hex(),
+        "spanId": span_id.hex(),
+        "name": "GET /worlds/{world_id}",
+        "kind": 2,
+        "startTimeUnixNano": "1700000000000000000",
+        "attributes": [{"key": "http.response.status_code", "value": {"intValue": "404"}}],
+        "aFieldOfALaterVersion": True,  # receivers ignore unknown fields
+    }
+    if parent:
+        span["parentSpanId"] = parent.hex()
+    return {
+        "resourceSpans": [
+            {
+                "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "under-test"}}]},
+                "scopeSpans": [{"spans": [span]}],
+            }
+        ]
+    }
+
+
+def test_stores_the_spans_of_a_json_export(receiver: OtlpReceiver) -> None:
+    trace_id, span_id, parent = os.urandom(16), os.urandom(8), os.urandom(8)
+    answer = httpx.post(receiver.endpoint + "/v1/traces", json=otlp_json(trace_id, span_id, parent))
+    assert answer.status_code == 200
+    (span,) = receiver.spans
+    assert (span.trace_id, span.span_id, span.parent_span_id) == (trace_id.hex(), span_id.hex(), parent.hex())
+    assert span.is_server
+    assert span.attributes == {"http.response.status_code": 404}
+    assert span.resource == {"service.name": "under-test"}
+
+
+def test_a_refused_export_says_why(receiver: OtlpReceiver) -> None:
+    traces = receiver.endpoint + "/v1/traces"
+    # The protobuf JSON mapping without OTLP's rule: ids in base64, not hex.
+    base64_ids = {"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "AAECAwQFBgcICQoLDA0ODw=="}]}]}]}
+    assert httpx.post(traces, json=base64_ids).status_code == 400
+    assert httpx.post(traces, content=b"[" * 100_000, headers={"Content-Type": "application/json"}).status_code == 400
+    assert httpx.post(traces, content=b"{}", headers={"Content-Type": "text/plain"}).status_code == 400
+    reasons = list(receiver.refusals)
+    assert "is not hex, as OTLP/JSON requires" in reasons[0]
+    assert "not an ExportTraceServiceRequest (JSON)" in reasons[1]
+    assert "unsupported Content-Type 'text/plain'" in reasons[2]
+    assert receiver.rejected == 3
+    assert receiver.spans == []

@@ -5,6 +5,7 @@ Faults that do not disturb each other's scenarios share one server, to keep the 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -80,3 +81,21 @@ def test_a_broken_reference_fails_the_semantic_class(
     run = run_suite(*QUICK, *FLAGS, *_faults(*faults), *_requirements(*broken))
     assert run.exit_code == 1, run.stdout + run.stderr
     assert {requirement_id: run.status(requirement_id) for requirement_id in broken} == dict.fromkeys(broken, "failed")
+
+
+RUNTIME_PATHS = ("P2-SEM-010", "P2-SEM-011", "P2-SEM-012", "P2-SEM-015")
+
+
+def test_a_runtime_failing_straight_from_pending_conforms(run_suite: Callable[..., SuiteRun]) -> None:
+    # The contract: a runtime goes pending → starting → running, "or ends in failed"; failing before
+    # it ever starts is one of the paths it allows, so a deployment doing so passes.
+    run = run_suite(*QUICK, "--reference-option=--fail-from-pending", *_requirements(*RUNTIME_PATHS))
+    assert run.exit_code == 0, run.stdout + run.stderr
+    assert {rid: run.status(rid) for rid in RUNTIME_PATHS} == dict.fromkeys(RUNTIME_PATHS, "passed")
+
+
+def test_a_change_the_lifecycle_does_not_allow_still_fails(run_suite: Callable[..., SuiteRun]) -> None:
+    run = run_suite(*QUICK, *_faults("failed-after-running"), *_requirements("P2-SEM-015"))
+    assert run.exit_code == 1, run.stdout + run.stderr
+    assert run.status("P2-SEM-015") == "failed"
+    assert "from running to failed" in json.dumps(run.summary["requirements"]["P2-SEM-015"])

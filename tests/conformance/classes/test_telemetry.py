@@ -3,8 +3,12 @@ and trace rules left not applicable (never passed) when nothing exports spans.""
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
 from collections.abc import Callable
 
+import httpx
 import pytest
 
 from conformance.classes.telemetry import (
@@ -138,3 +142,51 @@ def test_trace_rules_are_not_applicable_when_nothing_exports_spans(
         result = run.summary["requirements"][requirement]
         assert result["status"] == "not-applicable"
         assert "OTEL_EXPORTER_OTLP_ENDPOINT" in result["reason"]
+
+
+def test_trace_rules_pass_with_spans_exported_as_otlp_json(run_suite: Callable[..., SuiteRun]) -> None:
+    run = run_suite(
+        *("--reference", "--reference-option=--otlp-encoding=json", "--classes", "telemetry", "--profile", "quick"),
+        *("--requirement", "P2-TEL-007", "--requirement", "P2-TEL-008"),
+    )
+    assert run.exit_code == 0, run.stdout + run.stderr
+    assert run.status("P2-TEL-007") == "passed"
+    assert run.status("P2-TEL-008") == "passed"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_an_undecodable_export_is_named_in_the_trace_rules_reason(
+    run_suite: Callable[..., SuiteRun], plain_reference: PlainTarget
+) -> None:
+    # A deployment whose exporter writes ids in base64 (the plain protobuf JSON mapping), which
+    # OTLP/JSON does not allow: it posts to the receiver for as long as the run lasts.
+    port = _free_port()
+    body = {"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "AAECAwQFBgcICQoLDA0ODw=="}]}]}]}
+    done = threading.Event()
+
+    def export_badly() -> None:
+        while not done.wait(0.2):
+            with contextlib.suppress(httpx.HTTPError):
+                httpx.post(f"http://127.0.0.1:{port}/v1/traces", json=body, timeout=2)
+
+    exporter = threading.Thread(target=export_badly, daemon=True)
+    exporter.start()
+    try:
+        run = run_suite(
+            *("--base-url", plain_reference.base_url, "--classes", "telemetry", "--profile", "quick"),
+            *("--otlp-receiver-port", str(port), "--requirement", "P2-TEL-007", "--requirement", "P2-TEL-008"),
+            env=plain_reference.env,
+        )
+    finally:
+        done.set()
+        exporter.join(5)
+    for requirement in ("P2-TEL-007", "P2-TEL-008"):
+        result = run.summary["requirements"][requirement]
+        assert result["status"] == "not-applicable", run.stdout
+        assert "refused every export" in result["reason"]
+        assert "traceId 'AAECAwQFBgcICQoLDA0ODw==' is not hex, as OTLP/JSON requires" in result["reason"]

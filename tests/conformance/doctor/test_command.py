@@ -40,7 +40,7 @@ CLIENTS = {  # test-only, fixtures/clients.yaml
     "PHASE2_READ_ONLY_CLIENT_ID": "tenant-a-reader",
     "PHASE2_READ_ONLY_CLIENT_SECRET": "test-only-secret-tenant-a-reader-4be8",
 }
-CONTROLS_ONLY = {"P2-HLT-003", "P2-PRO-012"}  # what no deployment offers: the reference's test controls
+OUTAGE_ONLY = {"P2-HLT-003", "P2-PRO-012"}  # what needs a way to take a component away
 
 
 def free_port() -> int:
@@ -122,15 +122,24 @@ def test_doctor_against_the_reference_is_all_ticks(tmp_path: Path) -> None:
     assert not list(tmp_path.iterdir()), "a diagnosis leaves no report behind"
 
 
-def test_a_well_configured_deployment_lacks_only_the_test_controls(deployment: Deployment) -> None:
+def test_a_well_configured_deployment_lacks_only_a_way_to_cause_an_outage(deployment: Deployment) -> None:
     with serving(deployment.config()) as running:
         result = deployment.diagnose(running.base_url)
     assert result.exit_code == ExitCode.NONCONFORMANCE
-    assert result.failed() == [result.line("test controls"), result.line("coverage")], "\n".join(result.lines)
+    assert result.failed() == [result.line("outage"), result.line("coverage")], "\n".join(result.lines)
+    assert "--outage-start CMD and --outage-end CMD" in result.line("outage")
     coverage = result.line("coverage")
-    assert "2 of" in coverage and all(rid in coverage for rid in CONTROLS_ONLY)
+    assert "2 of" in coverage and all(rid in coverage for rid in OUTAGE_ONLY)
     secret = "✓ setting: client_secret (PHASE2_CLIENT_SECRET) = *** (set) [from environment PHASE2_CLIENT_SECRET]"
     assert secret in result.lines
+
+
+def test_outage_commands_complete_a_deployments_coverage(deployment: Deployment) -> None:
+    with serving(deployment.config()) as running:
+        result = deployment.diagnose(running.base_url, outage_start="true", outage_end="true")
+    assert result.exit_code == ExitCode.CONFORMS, "\n".join(result.lines)
+    assert result.line("outage").startswith("✓ outage: --outage-start 'true'")
+    assert result.line("coverage").startswith("✓ coverage: a full run can verify all")
 
 
 def test_wrong_base_path_is_fatal_and_names_the_right_one(deployment: Deployment) -> None:

@@ -48,6 +48,7 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "waivers": ("--phase2-waivers", "a YAML file of accepted failures"),
     "check_modules": ("--phase2-checks-modules", "comma-separated modules of your own checks"),
     "workers": ("--phase2-workers", "work items run at once, in threads (PHASE2_WORKERS)"),
+    "shard": ("--phase2-shard", "run part I of N of the plan, I/N (PHASE2_SHARD)"),
     "max_rate": ("--phase2-max-rate", "requests per second to the target, all clients together (PHASE2_MAX_RATE)"),
     "outage_start": ("--phase2-outage-start", "shell command taking a component away (PHASE2_OUTAGE_START)"),
     "outage_end": ("--phase2-outage-end", "shell command bringing it back (PHASE2_OUTAGE_END)"),
@@ -182,10 +183,13 @@ def active_plan() -> Plan:
         from conformance.checks.registry import REGISTRY
         from conformance.contract import load_catalog, load_contract
         from conformance.runner.plan import build_plan
+        from conformance.runner.shard import shard_plan
 
         settings = active_settings()
         load_checks(settings.check_modules)
-        plan = _ACTIVE["plan"] = build_plan(settings, load_contract(), load_catalog(), REGISTRY.of_kind("scenario"))
+        whole = build_plan(settings, load_contract(), load_catalog(), REGISTRY.of_kind("scenario"))
+        _ACTIVE["whole_plan"] = whole
+        plan = _ACTIVE["plan"] = shard_plan(whole, settings.shard)
     return plan
 
 
@@ -466,7 +470,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             engine.close()
     while _COLLECTION_ERRORS:
         run_session.recorder.error(_COLLECTION_ERRORS.pop(0))
+    if run_session.settings.shard is not None and "whole_plan" in _ACTIVE:
+        from conformance.runner.shard import requirements_elsewhere
+
+        run_session.elsewhere = requirements_elsewhere(_ACTIVE["whole_plan"], _ACTIVE["plan"])
     result = run_session.finish()
+    from conformance.runner.merge import write_shard
+
+    write_shard(run_session, result)
     try:
         # A broken reporter turns the verdict into an error; the amended result is the run's.
         result = run_session.result = write_reports(result, run_session.settings)

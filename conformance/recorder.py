@@ -8,10 +8,11 @@ from __future__ import annotations
 import threading
 from collections import Counter, defaultdict
 from contextvars import ContextVar, Token
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from conformance.contract.catalog import RequirementCatalog
-from conformance.results import Failure, Severity
+from conformance.results import Exchange, Failure, Severity
 from conformance.target.exchange import ObservedResponse
 from conformance.target.secrets import Redactor
 
@@ -132,6 +133,65 @@ class Recorder:
     def failures_for_test(self, test_id: str) -> list[Failure]:
         with self._lock:
             return list(self._failures_by_test.get(test_id, ()))
+
+    # --- a shard's raw verdicts, for `runner.merge` -------------------------------------------
+    def export(self) -> dict[str, Any]:
+        """Everything `build_result` reads, as JSON data (failures with their occurrences)."""
+        with self._lock:
+            return {
+                "evaluations": {rid: dict(tally.evaluations) for rid, tally in self._tallies.items()},
+                "failures": [
+                    {**asdict(failure), "occurrences": tally.occurrences[key]}
+                    for tally in self._tallies.values()
+                    for key, failure in tally.failures.items()
+                ],
+                "not_applicable": dict(self.not_applicable),
+                "blocked": dict(self.blocked),
+                "requests": dict(self.requests),
+                "errors": list(self.errors),
+            }
+
+    def absorb(self, exported: dict[str, Any]) -> None:
+        """Add another recorder's export (another shard of the run) to this one's verdicts.
+
+        Raises ValueError or TypeError when the data is not an export."""
+        for requirement_id, evaluations in exported["evaluations"].items():
+            self.catalog.get(str(requirement_id))
+            for operation, count in evaluations.items():
+                with self._lock:
+                    self._tallies[str(requirement_id)].evaluations[str(operation)] += int(count)
+        for document in exported["failures"]:
+            exchange = document.get("exchange")
+            failure = Failure(
+                requirement_id=str(document["requirement_id"]),
+                title=self.redactor.text(str(document["title"])),
+                message=self.redactor.text(str(document["message"])),
+                severity=Severity(document["severity"]),
+                check=str(document["check"]),
+                operation=None if document.get("operation") is None else str(document["operation"]),
+                exchange=Exchange(**exchange) if isinstance(exchange, dict) else None,
+                curl=None if document.get("curl") is None else self.redactor.text(str(document["curl"])),
+                test_id=None if document.get("test_id") is None else str(document["test_id"]),
+            )
+            self.catalog.get(failure.requirement_id)
+            with self._lock:
+                tally = self._tallies[failure.requirement_id]
+                key = failure.fingerprint
+                tally.occurrences[key] += int(document.get("occurrences", 1))
+                if (
+                    key not in tally.failures
+                    and sum(1 for k in tally.failures if k[:3] == key[:3]) < MAX_FAILURES_PER_KEY
+                ):
+                    tally.failures[key] = failure
+        for requirement_id, reason in exported["not_applicable"].items():
+            self.mark_not_applicable(str(requirement_id), str(reason))
+        for requirement_id, reason in exported["blocked"].items():
+            self.mark_blocked(str(requirement_id), str(reason))
+        for operation, count in exported["requests"].items():
+            with self._lock:
+                self.requests[str(operation)] += int(count)
+        for message in exported["errors"]:
+            self.error(str(message))
 
     @property
     def requests_sent(self) -> int:

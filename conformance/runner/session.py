@@ -70,6 +70,7 @@ class RunSession:
         self.judge: Judge | None = None
         self.exerciser: ContractExerciser | None = None
         self.result: RunResult | None = None
+        self.elsewhere: frozenset[str] = frozenset()  # a shard's: requirements other shards evaluate
         self.prepared = False
 
     # --- preparing ----------------------------------------------------------------------------
@@ -211,6 +212,7 @@ class RunSession:
                         self.governor.given_up,
                         round(self.governor.waited, 3),
                     ),
+                    elsewhere=self.elsewhere,
                 ),
                 self.waivers,
             )

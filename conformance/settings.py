@@ -49,6 +49,7 @@ ENVIRONMENT = {
     "PHASE2_TIME_BUDGET": "time_budget",
     "PHASE2_CALLBACK_HOST": "callback_host",
     "PHASE2_CHECK_MODULES": "check_modules",
+    "PHASE2_TRUST_TOKEN_ORIGIN": "trust_token_origins",
 }
 SETTING_NAMES = frozenset(ENVIRONMENT.values()) | {
     "reference",
@@ -145,6 +146,9 @@ class Settings:
     run_id: str
     config_file: Path | None = None
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+    # Origins besides the auth provider's own the user allows the client secret to go to (an
+    # issuer or token endpoint elsewhere, or over plain http); nothing else receives it.
+    trust_token_origins: frozenset[str] = frozenset()
 
     def identity(self, role: str) -> Identity | None:
         return next((i for i in self.identities if i.role == role), None)
@@ -445,7 +449,19 @@ def load_settings(
         run_id=run_id,
         config_file=config_file,
         sources={name: origin for name, (_, origin) in merged.items()},
+        trust_token_origins=frozenset(
+            _origin(item, "trust_token_origins", source("trust_token_origins"))
+            for item in _as_list(value("trust_token_origins", []))
+        ),
     )
+
+
+def _origin(value: Any, name: str, source: str) -> str:
+    """scheme://host[:port] of a URL given by the user; a path would suggest trust it does not give."""
+    parts = urlsplit(_normalise_url(value, name, source, api_root=False))
+    if parts.path:
+        raise ConfigError(f"{name} from {source} must be an origin (scheme://host[:port]), got {str(value)!r}")
+    return urlunsplit((parts.scheme, parts.netloc.lower(), "", "", ""))
 
 
 def _identities(value: Any, source: Any, reference: bool) -> tuple[Identity, ...]:

@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any, TextIO
 
 from conformance.contract.catalog import CLASSES
+from conformance.reporting.terminal import escape_line
 from conformance.results import RunResult, Status, Verdict
 
 SYMBOL = {"passed": "ok", "failed": "FAIL", "skipped": "skip", "error": "ERROR"}
@@ -33,7 +34,8 @@ class ConsoleProgress:
         properties = dict(report.user_properties)
         name = str(properties.get("phase2_test_id", report.nodeid)).split("::")[-1]
         symbol = SYMBOL.get(outcome, outcome)
-        self.stream.write(f"  [{self.done:>3}/{self.total}] {symbol:<5} {name} ({report.duration:.1f}s)\n")
+        line = f"  [{self.done:>3}/{self.total}] {symbol:<5} {name} ({report.duration:.1f}s)"
+        self.stream.write(escape_line(line) + "\n")
         self.stream.flush()
 
 
@@ -70,4 +72,5 @@ def render_summary(result: RunResult, report_dir: str) -> str:
         f"Verdict: {verdict} (exit {result.exit_code}) · {result.requests_sent} requests in "
         f"{result.duration_seconds:.1f}s · reports in {report_dir}",
     ]
-    return "\n".join(lines) + "\n"
+    # Titles, reproductions and errors carry the target's own text: shown, never executed.
+    return "\n".join(escape_line(line) for line in lines) + "\n"

@@ -13,6 +13,7 @@ from conformance.reporting import write_reports
 from conformance.results import RunResult
 from conformance.runner.session import RunSession
 from conformance.settings import Settings
+from conformance.target.secrets import Redactor
 
 SUITE_DIR = Path(__file__).resolve().parent.parent / "suite"
 
@@ -44,17 +45,23 @@ def allure_arguments(settings: Settings) -> tuple[str, ...]:
     return ("--alluredir", str(settings.report_dir / RESULTS_DIR), "--clean-alluredir")
 
 
-def run(settings: Settings, extra_pytest_args: tuple[str, ...] = (), progress: Any = None) -> RunResult:
+def run(
+    settings: Settings,
+    extra_pytest_args: tuple[str, ...] = (),
+    progress: Any = None,
+    redactor: Redactor | None = None,
+) -> RunResult:
     """Run the suite; raises `Phase2Error` when the target cannot be prepared.
 
     A target that cannot be reached still gets a report: verdict `error`, with the reason.
+    `redactor` is the caller's, so what the caller prints is masked with every token the run got.
     """
-    session = RunSession(settings)
+    session = RunSession(settings, redactor)
     try:
         session.prepare()
     except (TargetUnreachable, AuthError) as error:
         session.lose_target(error)
-        write_reports(session.finish(), session.settings)
+        write_reports(session.finish(), session.settings, redactor=session.redactor)
         raise
     try:
         plugins: list[Any] = [plugin, plugin.PreparedSession(session)]
@@ -64,7 +71,7 @@ def run(settings: Settings, extra_pytest_args: tuple[str, ...] = (), progress: A
         if session.result is None:
             # pytest stopped before its session finished (an internal error): still give a verdict.
             session.recorder.error("the test session ended early")
-            session.result = write_reports(session.finish(), session.settings)
+            session.result = write_reports(session.finish(), session.settings, redactor=session.redactor)
         assert session.result is not None
         return session.result
     finally:

@@ -34,11 +34,13 @@ log = logging.getLogger("conformance.session")
 
 
 class RunSession:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, redactor: Redactor | None = None) -> None:
         self.settings = settings
         self.contract = load_contract()
         self.catalog = load_catalog()
-        self.redactor = Redactor(settings.secrets())
+        self.redactor = redactor if redactor is not None else Redactor()
+        for identity in settings.identities:
+            self.redactor.register_client(identity.client_id, identity.client_secret.reveal())
         self.recorder = Recorder(self.catalog, self.redactor)
         self.resources = RunResources()
         self.started_at = datetime.now(UTC)

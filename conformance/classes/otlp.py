@@ -10,10 +10,8 @@ server span of a request it sent with its own `traceparent`.
 
 from __future__ import annotations
 
-import gzip
 import threading
 import time
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
@@ -26,12 +24,17 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from conformance.classes.loopback import LoopbackServer
+from conformance.target import bounded
 
 TRACES_PATH = "/v1/traces"
 # Other signals an exporter configured with one endpoint may send; accepted and dropped.
 IGNORED_PATHS = ("/v1/metrics", "/v1/logs")
 MAX_BODY_BYTES = 16 * 1024 * 1024
 MAX_SPANS = 50_000  # a chatty deployment must not grow the run's memory without bound
+# Limits on one export, checked before its spans are built: its size once decompressed, and its
+# spans (a few bytes each on the wire, hundreds once turned into Python objects).
+MAX_DECODED_BYTES = 32 * 1024 * 1024
+MAX_SPANS_PER_EXPORT = 10_000
 PROTOBUF = "application/x-protobuf"
 SPAN_KIND_SERVER = 2  # opentelemetry.proto.trace.v1.Span.SpanKind.SPAN_KIND_SERVER
 
@@ -92,16 +95,21 @@ def spans_of(request: ExportTraceServiceRequest) -> list[ReceivedSpan]:
     return spans
 
 
+class ExportTooLarge(bounded.LimitExceeded):
+    """An export over the receiver's limits: refused, and the run told (it cannot pass on it)."""
+
+
 def decode_export(body: bytes, content_type: str, content_encoding: str) -> ExportTraceServiceRequest:
-    """Decode one `POST /v1/traces` body; raises ValueError when it is not an export request."""
-    encoding = content_encoding.strip().lower()
-    if encoding == "gzip":
-        try:
-            body = gzip.decompress(body)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise ValueError(f"body is not gzip: {exc}") from None
-    elif encoding not in ("", "identity"):
+    """Decode one `POST /v1/traces` body; raises ValueError when it is not an export request,
+    `ExportTooLarge` when it is over the limits (a decompression bomb, too many spans)."""
+    if any(coding not in ("gzip", "x-gzip") for coding in bounded.codings_of(content_encoding)):
         raise ValueError(f"unsupported Content-Encoding {content_encoding!r}")
+    try:
+        body = bounded.decode(body, content_encoding, MAX_DECODED_BYTES)
+    except bounded.LimitExceeded as exc:
+        if str(exc).startswith("body is not valid"):
+            raise ValueError(str(exc)) from None
+        raise ExportTooLarge(f"export {exc}") from None
     media_type = content_type.split(";")[0].strip().lower()
     if media_type not in (PROTOBUF, ""):
         raise ValueError(f"unsupported Content-Type {content_type!r}; OTLP/HTTP protobuf is expected")
@@ -110,6 +118,9 @@ def decode_export(body: bytes, content_type: str, content_encoding: str) -> Expo
         request.ParseFromString(body)
     except Exception as exc:  # protobuf's DecodeError, whose module ships no type stubs
         raise ValueError(f"not an ExportTraceServiceRequest: {exc}") from None
+    count = sum(len(scope.spans) for resource in request.resource_spans for scope in resource.scope_spans)
+    if count > MAX_SPANS_PER_EXPORT:
+        raise ExportTooLarge(f"export holds {count} spans (at most {MAX_SPANS_PER_EXPORT} are read)")
     return request
 
 
@@ -121,12 +132,24 @@ class OtlpReceiver(LoopbackServer):
     def handler(self) -> type[BaseHTTPRequestHandler]:
         return _handler_for(self)
 
-    def __init__(self, port: int = 0, host: str = "127.0.0.1") -> None:
+    def __init__(self, port: int = 0, host: str = "127.0.0.1", on_refused: Callable[[str], None] | None = None) -> None:
         super().__init__(port, host)
         self._spans: list[ReceivedSpan] = []
         self._changed = threading.Condition()
         self.exports = 0  # export requests accepted
         self.rejected = 0  # requests that were not valid exports
+        # Told once per kind of export refused for its size: the run cannot pass on what it dropped.
+        self._on_refused = on_refused
+        self.refusals: list[str] = []
+
+    def refuse(self, reason: str) -> None:
+        with self._changed:
+            self.rejected += 1
+            first = len(self.refusals) < 5 and reason not in self.refusals
+            if first:
+                self.refusals.append(reason)
+        if first and self._on_refused is not None:
+            self._on_refused(f"the OTLP receiver refused an export over its limits: {reason}")
 
     @property
     def endpoint(self) -> str:
@@ -166,7 +189,8 @@ def _handler_for(receiver: OtlpReceiver) -> type[BaseHTTPRequestHandler]:
             path = self.path.split("?", 1)[0]
             try:
                 body = self._body()
-            except ValueError:
+            except ValueError as exc:
+                receiver.refuse(str(exc))
                 self._reply(413, b"")
                 self.close_connection = True
                 return
@@ -179,6 +203,10 @@ def _handler_for(receiver: OtlpReceiver) -> type[BaseHTTPRequestHandler]:
             content_type = self.headers.get("Content-Type", "")
             try:
                 request = decode_export(body, content_type, self.headers.get("Content-Encoding", ""))
+            except ExportTooLarge as exc:
+                receiver.refuse(str(exc))
+                self._reply(413, b"")
+                return
             except ValueError:
                 receiver.rejected += 1
                 self._reply(400, b"")
@@ -191,7 +219,7 @@ def _handler_for(receiver: OtlpReceiver) -> type[BaseHTTPRequestHandler]:
             if self.headers.get("Transfer-Encoding", "").strip().lower() != "chunked":
                 length = int(self.headers.get("Content-Length") or 0)
                 if length > MAX_BODY_BYTES:
-                    raise ValueError("body too large")
+                    raise ValueError(f"export body of {length} bytes (at most {MAX_BODY_BYTES})")
                 return self.rfile.read(length) if length > 0 else b""
             # Exporters that compress while they send do not know the length up front.
             body = bytearray()
@@ -202,7 +230,7 @@ def _handler_for(receiver: OtlpReceiver) -> type[BaseHTTPRequestHandler]:
                         pass
                     return bytes(body)
                 if len(body) + size > MAX_BODY_BYTES:
-                    raise ValueError("body too large")
+                    raise ValueError(f"chunked export body over {MAX_BODY_BYTES} bytes")
                 body.extend(self.rfile.read(size))
                 self.rfile.readline()  # the CRLF closing the chunk
 

@@ -103,7 +103,11 @@ class RunSession:
             from conformance.classes.otlp import OtlpReceiver
 
             self.resources.otlp = self._stack.enter_context(
-                OtlpReceiver(port=self.settings.otlp_receiver_port, host=self.settings.callback_host)
+                OtlpReceiver(
+                    port=self.settings.otlp_receiver_port,
+                    host=self.settings.callback_host,
+                    on_refused=self.recorder.error,
+                )
             )
 
     def _start_reference(self) -> None:

@@ -50,11 +50,11 @@ class _ZlibStage:
             return zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
         return zlib.decompressobj(zlib.MAX_WBITS | 16)
 
-    def feed(self, data: bytes) -> bytes:
+    def feed(self, data: bytes, *, final: bool = False) -> bytes:
         if self._inflater is None:
             self._head += data
-            if len(self._head) < 2:
-                return b""
+            if not self._head or (len(self._head) < 2 and not final):
+                return b""  # the first two bytes tell zlib-wrapped deflate from raw
             data, self._head = self._head, b""
             self._inflater = self._start(data)
         out = bytearray()
@@ -81,13 +81,16 @@ class _ZlibStage:
         return bytes(out)
 
     def flush(self) -> bytes:
+        out = self.feed(b"", final=True) if self._inflater is None else b""
         if self._inflater is None:
-            return self.feed(b"\0") if self._head else b""
+            return out
         tail = self._inflater.flush(self.budget - self.produced + 1)
         self.produced += len(tail)
         if self.produced > self.budget:
             raise LimitExceeded(f"body decodes to more than {self.budget} bytes ({self.coding})")
-        return bytes(tail)
+        if not self._inflater.eof:
+            raise LimitExceeded(f"body is not valid {self.coding}: it ends before its compressed stream does")
+        return out + bytes(tail)
 
 
 def codings_of(content_encoding: str | None) -> list[str]:

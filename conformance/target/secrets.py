@@ -8,8 +8,8 @@ A secret is masked in every spelling a peer may echo it in, and in mixtures of t
 base64 and base64url (padded or not, at any alignment inside a longer encoded string, so
 `Basic base64(id:secret)` is covered), percent-encoded (upper or lower hex, `+` or `%2B`, twice
 encoded), JSON-escaped (`\/`, `\u002b`) and HTML character references (`&#43;`, `&#x2B;`,
-`&plus;`). Each character of a spelling may come in any of its escapes, so one pattern per
-encoded form covers them all.
+`&plus;`). Each character of a spelling may come in any of its escapes: the text is searched
+with every escape undone, and what matched is masked in the text as written.
 """
 
 from __future__ import annotations
@@ -53,25 +53,63 @@ for _name, _codepoint in html.entities.name2codepoint.items():
         _NAMED_ENTITIES.setdefault(chr(_codepoint), []).append(_name)
 
 
-def _char_spellings(char: str) -> list[str]:
-    """Every way one character of a secret may be written by an encoder a peer uses."""
-    code = ord(char)
-    spellings = {char}
-    for hex_digits in (f"{code:02X}", f"{code:02x}"):
-        spellings.update({f"%{hex_digits}", f"%25{hex_digits}", f"&#x{hex_digits};", f"&#X{hex_digits};"})
-    if code < 0x10000:
-        spellings.update({f"\\u{code:04x}", f"\\u{code:04X}"})
-    spellings.add(f"&#{code};")
-    spellings.update(f"&{name};" for name in _NAMED_ENTITIES.get(char, ()))
-    if char == "/":
-        spellings.add("\\/")
-    if char == " ":
-        spellings.add("+")
-    return sorted(spellings, key=len, reverse=True)
+# One escape of one character, in any of the encodings a peer may apply (percent, twice
+# percent-encoded, JSON `\u` and `\/`, HTML character references).
+_ESCAPE = re.compile(
+    r"%25[0-9A-Fa-f]{2}|%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|\\/|&#[0-9]{1,7};|&#[xX][0-9A-Fa-f]{1,6};|&[A-Za-z][A-Za-z0-9]{1,31};"
+)
+_ESCAPE_STARTS = ("%", "\\", "&")
 
 
-def _form_pattern(form: str) -> str:
-    return "".join("(?:" + "|".join(re.escape(s) for s in _char_spellings(c)) + ")" for c in form)
+def _unescape(escape: str) -> str | None:
+    """The character one escape stands for; None when it stands for none (an unknown entity)."""
+    try:
+        if escape.startswith("%25"):
+            return chr(int(escape[3:], 16))
+        if escape.startswith("%"):
+            return chr(int(escape[1:], 16))
+        if escape == "\\/":
+            return "/"
+        if escape.startswith("\\u"):
+            return chr(int(escape[2:], 16))
+        if escape.startswith(("&#x", "&#X")):
+            return chr(int(escape[3:-1], 16))
+        if escape.startswith("&#"):
+            return chr(int(escape[2:-1]))
+    except (ValueError, OverflowError):
+        return None
+    codepoint = html.entities.name2codepoint.get(escape[1:-1])
+    return chr(codepoint) if codepoint is not None else None
+
+
+def _normalise(text: str) -> tuple[str, list[int] | None, list[int] | None]:
+    """`text` with every escape undone, and where each of its characters starts and ends in `text`.
+
+    Undoing escapes first lets one plain search find a secret however its characters were
+    escaped, and mixtures of escapes, at C speed.
+    """
+    if not any(start in text for start in _ESCAPE_STARTS):
+        return text, None, None
+    pieces: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    position = 0
+    for found in _ESCAPE.finditer(text):
+        char = _unescape(found.group())
+        if char is None:
+            continue
+        if found.start() > position:
+            pieces.append(text[position : found.start()])
+            starts.extend(range(position, found.start()))
+            ends.extend(range(position + 1, found.start() + 1))
+        pieces.append(char)
+        starts.append(found.start())
+        ends.append(found.end())
+        position = found.end()
+    pieces.append(text[position:])
+    starts.extend(range(position, len(text)))
+    ends.extend(range(position + 1, len(text) + 1))
+    return "".join(pieces), starts, ends
 
 
 def encoded_forms(secret: str) -> list[str]:
@@ -87,6 +125,8 @@ def encoded_forms(secret: str) -> list[str]:
             forms.update({padded, padded.rstrip("=")})
         forms.add(core)
     forms |= {form.replace("+", "-").replace("/", "_") for form in forms if form != secret}
+    # Form encoding writes a space as `+`.
+    forms |= {form.replace(" ", "+") for form in forms if " " in form}
     return sorted((f for f in forms if len(f) >= _MIN_FORM_LENGTH), key=len, reverse=True)
 
 
@@ -96,7 +136,7 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._lock = threading.Lock()
         self._secrets: set[str] = set()
-        self._pattern: re.Pattern[str] | None = None
+        self._forms: tuple[str, ...] | None = None
         for secret in secrets:
             self.register(secret)
 
@@ -105,7 +145,7 @@ class Redactor:
             with self._lock:
                 if secret not in self._secrets:
                     self._secrets.add(secret)
-                    self._pattern = None
+                    self._forms = None
 
     def register_client(self, client_id: str, client_secret: str) -> None:
         """A client's secret, and `id:secret` as it is spelled inside a Basic header."""
@@ -117,18 +157,41 @@ class Redactor:
         with self._lock:
             return frozenset(self._secrets)
 
-    def _known(self) -> re.Pattern[str] | None:
+    def _known(self) -> tuple[str, ...]:
         with self._lock:
-            if self._pattern is None and self._secrets:
+            if self._forms is None:
                 forms = {form for secret in self._secrets for form in encoded_forms(secret)}
-                ordered = sorted(forms, key=len, reverse=True)
-                self._pattern = re.compile("|".join(_form_pattern(form) for form in ordered))
-            return self._pattern
+                self._forms = tuple(sorted(forms, key=len, reverse=True))
+            return self._forms
+
+    def _mask_known(self, value: str) -> str:
+        forms = self._known()
+        if not forms:
+            return value
+        normalised, starts, ends = _normalise(value)
+        spans: list[tuple[int, int]] = []
+        for form in forms:
+            index = normalised.find(form)
+            while index != -1:
+                last = index + len(form) - 1
+                spans.append((starts[index], ends[last]) if starts and ends else (index, last + 1))
+                index = normalised.find(form, index + 1)
+        if not spans:
+            return value
+        pieces: list[str] = []
+        position = 0
+        for start, end in sorted(spans):
+            if end <= position:
+                continue
+            if start >= position:
+                pieces.append(value[position:start])
+                pieces.append(MASK)
+            position = end
+        pieces.append(value[position:])
+        return "".join(pieces)
 
     def text(self, value: str) -> str:
-        known = self._known()
-        if known is not None:
-            value = known.sub(MASK, value)
+        value = self._mask_known(value)
         value = _JWT.sub(MASK, value)
         value = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", value)
         return _FIELD.sub(lambda m: m.group("key") + MASK, value)

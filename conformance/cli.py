@@ -213,9 +213,12 @@ def command_bundle(args: argparse.Namespace) -> int:
         if verification.ok:
             print(f"{args.verify}: OK, {verification.files} files match SHA256SUMS and the manifest")
             return 0
+        from conformance.reporting.terminal import escape_line
+
         print(f"{args.verify}: verification FAILED", file=sys.stderr)
         for problem in verification.problems[:50]:
-            print(f"  - {problem}", file=sys.stderr)
+            # Member names are the archive's: one line each, control characters shown.
+            print(f"  - {escape_line(problem)[:300]}", file=sys.stderr)
         return int(ExitCode.NONCONFORMANCE)
     if not args.report_dir:
         raise ConfigError("give a report dir to bundle, or --verify FILE")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.target import bounded
-from conformance.target.transport import ResponseLimitExceeded
+from conformance.target.transport import ResponseTooLarge
 
 EVENT_STREAM = "text/event-stream"
 # Messages one stream may hand the suite: every scenario needs a handful, and a stream of a
@@ -107,7 +107,7 @@ class SseParser:
             return None
         self.dispatched += 1
         if self.dispatched > MAX_MESSAGES:
-            raise ResponseLimitExceeded(f"event stream sent more than {MAX_MESSAGES} messages")
+            raise ResponseTooLarge(f"event stream sent more than {MAX_MESSAGES} messages")
         return SseMessage(
             data="\n".join(data),
             event=event or "message",

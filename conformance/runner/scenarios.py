@@ -11,7 +11,7 @@ from conformance.checks.registry import CheckSpec
 from conformance.errors import AuthError, TargetUnreachable
 from conformance.runner.outcome import _unselected_reason
 from conformance.runner.session import RunSession
-from conformance.target.transport import ResponseLimitExceeded
+from conformance.target.transport import ResponseLimitExceeded, ResponseTooLarge
 
 ROLE_NEEDS = {"other-tenant": "other-tenant", "read-only": "read-only"}
 SCENARIO_BUDGET = 120.0  # seconds one scenario may take at most, whatever the run's budget
@@ -51,6 +51,12 @@ def run_scenario(session: RunSession, spec: CheckSpec) -> None:
     except Blocked as blocked:
         for requirement_id in spec.requirements:
             recorder.mark_blocked(requirement_id, f"{spec.name} could not run: {blocked.reason}")
+    except ResponseTooLarge as exc:
+        # Not a broken precondition: the target answered something the suite will not read whole
+        # (a bomb, JSON a million levels deep, an endless stream). Judged, so it cannot pass.
+        detail = " ".join(str(exc).split())[:200]
+        for requirement_id in selected_requirements(session, spec):
+            recorder.failed(requirement_id, "The answer is over the suite's reading limits", detail, check=spec.name)
     except (httpx.HTTPError, ResponseLimitExceeded) as exc:
         detail = " ".join(str(exc).split())[:200] or type(exc).__name__
         for requirement_id in spec.requirements:

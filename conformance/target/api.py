@@ -18,7 +18,7 @@ from conformance.contract.spec import Contract, Operation
 from conformance.target import bounded
 from conformance.target.auth import TokenManager
 from conformance.target.exchange import ObservedResponse, from_httpx
-from conformance.target.transport import LimitedClient, Limits, ResponseLimitExceeded, loaded_response
+from conformance.target.transport import LimitedClient, Limits, ResponseTooLarge, loaded_response
 
 Observer = Callable[[ObservedResponse], None]
 NO_TOKEN = ""
@@ -161,7 +161,7 @@ class OpenStream:
             try:
                 chunk = self._decoder.feed(raw)
             except bounded.LimitExceeded as exc:
-                raise ResponseLimitExceeded(f"response {exc}") from None
+                raise ResponseTooLarge(f"response {exc}") from None
             self.received.extend(chunk)
             yield chunk
             if time.monotonic() > deadline:

@@ -138,14 +138,14 @@ class TokenManager:
         endpoint_origin = _origin(token_endpoint)
         if endpoint_origin in trusted:
             return
+        if provider.startswith("https://") and not token_endpoint.startswith("https://"):
+            raise AuthError(
+                f"auth provider {provider} refused: its token endpoint {token_endpoint} is not https{advice}"
+            )
         if endpoint_origin != _origin(provider):
             raise AuthError(
                 f"auth provider {provider} refused: its token endpoint {token_endpoint} is on another origin"
                 f" and would receive the client secret{advice}"
-            )
-        if provider.startswith("https://") and not token_endpoint.startswith("https://"):
-            raise AuthError(
-                f"auth provider {provider} refused: its token endpoint {token_endpoint} is not https{advice}"
             )
 
     def token(self, role: str = "primary", scope: str | None = None) -> str:

@@ -8,7 +8,8 @@ file given on the command line), so a body is read under limits that hold after 
   10 KB bomb stops at the cap instead of growing to gigabytes;
 - `check_json_depth` refuses JSON nested deeper than a parser (or a schema validator walking the
   result) may recurse, before it is parsed; `loads` is `json.loads` behind both limits;
-- `check_lines` caps the lines of a text format parsed line by line (Prometheus exposition).
+- `check_lines` caps the lines of a text format parsed line by line (Prometheus exposition);
+- `read_file` reads a file given on the command line only if it is a regular file under a cap.
 
 Over a limit is `LimitExceeded` (a `ValueError`: callers treat it as an unreadable body), with
 one line saying which limit.
@@ -18,7 +19,9 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 import zlib
+from pathlib import Path
 from typing import Any
 
 MAX_DECODED_BYTES = 8 * 1024 * 1024
@@ -177,3 +180,15 @@ def check_lines(text: str, max_lines: int, what: str) -> None:
     """Refuse a line-oriented document with more lines than its parser should be given."""
     if text.count("\n") > max_lines:
         raise LimitExceeded(f"{what} has more than {max_lines} lines")
+
+
+def read_file(path: Path, max_bytes: int) -> bytes:
+    """A local file's bytes; `LimitExceeded` if it is not a regular file (a FIFO, /dev/zero) or is
+    larger than `max_bytes`. OSError as `open` raises it."""
+    if not stat.S_ISREG(path.stat().st_mode):
+        raise LimitExceeded(f"{path} is not a regular file")
+    with path.open("rb") as stream:
+        data = stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise LimitExceeded(f"{path} is larger than {max_bytes} bytes")
+    return data

@@ -33,6 +33,11 @@ class ResponseLimitExceeded(requests.exceptions.RequestException):
     """The target's answer broke a transport limit (too slow in total, or too large)."""
 
 
+class ResponseTooLarge(ResponseLimitExceeded):
+    """The answer is over a limit on what is read (decoded size, JSON depth, messages): a target
+    that sends it is judged on it, never passed for what could not be read."""
+
+
 class ResponseTooSlow(ResponseLimitExceeded):
     """The answer was not complete within the request time-out (it started, then dripped)."""
 
@@ -87,7 +92,7 @@ def read_limited(response: httpx.Response, limits: Limits, started: float) -> by
         body.extend(decoder.flush())
         check_body(response.headers, bytes(body))
     except bounded.LimitExceeded as exc:
-        raise ResponseLimitExceeded(f"response {exc}") from None
+        raise ResponseTooLarge(f"response {exc}") from None
     return bytes(body)
 
 
@@ -226,7 +231,7 @@ class LimitedSession(requests.Session):
             body.extend(decoder.flush())
             check_body(response.headers, bytes(body))
         except bounded.LimitExceeded as exc:
-            raise ResponseLimitExceeded(f"response {exc}") from None
+            raise ResponseTooLarge(f"response {exc}") from None
         except ResponseTooSlow:
             self.limits.stalled(str(url))
             raise

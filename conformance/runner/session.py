@@ -25,7 +25,7 @@ from conformance.target.api import ApiClient
 from conformance.target.auth import TokenManager
 from conformance.target.probe import preflight
 from conformance.target.reference import ReferenceProcess
-from conformance.target.secrets import Redactor
+from conformance.target.secrets import RedactingFilter, Redactor
 from conformance.target.stalls import StallBreaker
 from conformance.target.transport import LimitedClient, LimitedSession, Limits, make_client
 from conformance.waivers import load_waivers
@@ -68,6 +68,7 @@ class RunSession:
         if self.prepared:
             return self
         load_checks(self.settings.check_modules)
+        self._mask_logs()
         if self.settings.waivers_path is not None:
             self.waivers = load_waivers(self.settings.waivers_path, self.catalog)
         try:
@@ -90,6 +91,17 @@ class RunSession:
         self.exerciser = ContractExerciser(self.contract, self.judge, self.recorder, self.tokens, session)
         self.prepared = True
         return self
+
+    def _mask_logs(self) -> None:
+        """The suite's own log lines are masked at the source, whichever handler (CLI, pytest) shows
+        them. A logger's filters do not apply to its children, so each module's logger gets one."""
+        log_filter = RedactingFilter(self.redactor)
+        names = ["conformance", *logging.Logger.manager.loggerDict]
+        for name in names:
+            if name == "conformance" or name.startswith("conformance."):
+                logger = logging.getLogger(name)
+                logger.addFilter(log_filter)
+                self._stack.callback(logger.removeFilter, log_filter)
 
     def _start_helpers(self) -> None:
         classes = self.settings.classes

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import html.entities
+import logging
 import re
 import threading
 from collections.abc import Iterable, Mapping
@@ -202,3 +203,16 @@ class Redactor:
         for name, value in items:
             masked[name] = MASK if name.lower() in SENSITIVE_HEADERS else self.text(str(value))
         return masked
+
+
+class RedactingFilter(logging.Filter):
+    """Masks the suite's own log records (message and arguments) before any handler sees them."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self.redactor.text(record.getMessage())
+        record.args = None
+        return True

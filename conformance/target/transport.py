@@ -214,8 +214,9 @@ class LimitedSession(requests.Session):
         except requests.exceptions.Timeout:
             self.limits.stalled(str(url))
             raise
-        if _is_event_stream(response.headers):
-            # Schemathesis reads event streams itself, bounded by time and event count.
+        if _is_event_stream(response.headers) and not bounded.codings_of(response.headers.get("content-encoding")):
+            # Schemathesis reads event streams itself, bounded by time and event count; a compressed
+            # one is read here like any body, so its decoded size is capped too.
             return response
         body = bytearray()
         try:

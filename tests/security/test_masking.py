@@ -114,3 +114,33 @@ def test_text_that_is_no_secret_is_left_alone() -> None:
     redactor = Redactor(["another-secret-value-42"])
     text = "GET /v2/worlds?limit=10 answered 200 with {'items': []}"
     assert redactor.text(text) == text
+
+
+def test_the_suites_own_log_lines_are_masked_at_the_source() -> None:
+    import io
+    import logging
+
+    from conformance.runner.session import RunSession
+    from conformance.settings import load_settings
+    from conformance.target import auth  # noqa: F401 - its module logger exists, as in a run
+
+    settings = load_settings(
+        {"base_url": "http://127.0.0.1:9/v2"},
+        env={"PHASE2_CLIENT_ID": CLIENT_ID, "PHASE2_CLIENT_SECRET": CLIENT_SECRET},
+    )
+    captured = io.StringIO()
+    handler = logging.StreamHandler(captured)
+    logging.getLogger().addHandler(handler)
+    session = RunSession(settings)
+    try:
+        session._mask_logs()
+        session.redactor.register("a-token-obtained-later")
+        for form in spellings(CLIENT_SECRET, CLIENT_ID).values():
+            logging.getLogger("conformance.auth").warning("provider said %s", form)
+        logging.getLogger("conformance.auth").warning("token %s", "a-token-obtained-later")
+    finally:
+        session.close()
+        logging.getLogger().removeHandler(handler)
+    logged = captured.getvalue()
+    assert logged.count(MASK) == len(spellings(CLIENT_SECRET, CLIENT_ID)) + 1, logged
+    assert leaks({"log": logged}, {CLIENT_SECRET, "a-token-obtained-later"}) == []

@@ -18,6 +18,8 @@ from typing import Any, NoReturn
 
 from conformance import __version__
 from conformance.errors import ExitCode, Phase2Error
+from conformance.reporting.terminal import GuardedStream
+from conformance.target.secrets import Redactor
 
 PROG = "phase2-conformance"
 
@@ -43,6 +45,14 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     )
     target.add_argument("--auth-provider", help="OAuth2 issuer for discovery (PHASE2_AUTH_PROVIDER)")
     target.add_argument("--client-id", help="client id (PHASE2_CLIENT_ID); the secret only from PHASE2_CLIENT_SECRET")
+    target.add_argument(
+        "--trust-token-origin",
+        dest="trust_token_origins",
+        action="append",
+        metavar="ORIGIN",
+        help="also send the client secret to this origin if the provider's metadata names it as issuer or "
+        "token endpoint (repeatable; PHASE2_TRUST_TOKEN_ORIGIN)",
+    )
     target.add_argument(
         "--tls-cert", dest="tls_cert_path", help="client certificate for mutual TLS (PHASE2_TLS_CERT_PATH)"
     )
@@ -141,6 +151,7 @@ SETTING_KEYS = (
     "feature_flags",
     "auth_provider",
     "client_id",
+    "trust_token_origins",
     "tls_cert_path",
     "tls_key_path",
     "tls_ca_path",
@@ -186,6 +197,9 @@ def command_run(args: argparse.Namespace) -> int:
     if values.get("rerun_failed"):
         values = rerun_values(values)
     settings = load_settings(values)
+    redactor: Redactor = args.redactor
+    for identity in settings.identities:
+        redactor.register_client(identity.client_id, identity.client_secret.reveal())
     for warning in settings.warnings:
         print(f"{PROG}: warning: {warning}", file=sys.stderr)
     configure_logging(settings)
@@ -196,7 +210,7 @@ def command_run(args: argparse.Namespace) -> int:
         f"time budget {settings.time_budget:g}s",
         flush=True,
     )
-    result = run(settings, progress=progress)
+    result = run(settings, progress=progress, redactor=redactor)
     sys.stdout.write(render_summary(result, str(settings.report_dir)))
     return result.exit_code
 
@@ -280,9 +294,12 @@ def command_bundle(args: argparse.Namespace) -> int:
         if verification.ok:
             print(f"{args.verify}: OK, {verification.files} files match SHA256SUMS and the manifest")
             return 0
+        from conformance.reporting.terminal import escape_line
+
         print(f"{args.verify}: verification FAILED", file=sys.stderr)
         for problem in verification.problems[:50]:
-            print(f"  - {problem}", file=sys.stderr)
+            # Member names are the archive's: one line each, control characters shown.
+            print(f"  - {escape_line(problem)[:300]}", file=sys.stderr)
         return int(ExitCode.NONCONFORMANCE)
     if not args.report_dir:
         raise ConfigError("give a report dir to bundle, or --verify FILE")
@@ -363,11 +380,30 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+def _environment_secrets() -> list[str]:
+    """Secrets known before settings are read, so even an error about reading them is masked."""
+    return [value for name, value in os.environ.items() if name.startswith("PHASE2_") and "SECRET" in name]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "serve":
         return command_serve(argparse.Namespace(), argv[1:])
+    # Everything this command writes to the terminal is masked and has its control characters
+    # escaped: the run's redactor learns every token as it is obtained.
+    redactor = Redactor(_environment_secrets())
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout = GuardedStream(stdout, redactor)
+    sys.stderr = GuardedStream(stderr, redactor)
+    try:
+        return _dispatch(argv, redactor)
+    finally:
+        sys.stdout, sys.stderr = stdout, stderr
+
+
+def _dispatch(argv: list[str], redactor: Redactor) -> int:
     args = build_parser().parse_args(argv)
+    args.redactor = redactor
     try:
         return COMMANDS[args.command](args)
     except Phase2Error as error:

@@ -480,7 +480,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     write_shard(run_session, result)
     try:
         # A broken reporter turns the verdict into an error; the amended result is the run's.
-        result = run_session.result = write_reports(result, run_session.settings)
+        result = run_session.result = write_reports(result, run_session.settings, redactor=run_session.redactor)
     finally:
         if _prepared(session.config) is None:
             run_session.close()

@@ -68,6 +68,7 @@ ENVIRONMENT = {
     "PHASE2_MAX_RATE": "max_rate",
     "PHASE2_OUTAGE_START": "outage_start",
     "PHASE2_OUTAGE_END": "outage_end",
+    "PHASE2_TRUST_TOKEN_ORIGIN": "trust_token_origins",
 }
 SETTING_NAMES = frozenset(ENVIRONMENT.values()) | {
     "reference",
@@ -176,6 +177,9 @@ class Settings:
     outage_start: str | None = None
     outage_end: str | None = None
     reference_options: tuple[str, ...] = ()  # extra `serve` options of the embedded reference (test-only)
+    # Origins besides the auth provider's own the user allows the client secret to go to (an
+    # issuer or token endpoint elsewhere, or over plain http); nothing else receives it.
+    trust_token_origins: frozenset[str] = frozenset()
 
     def identity(self, role: str) -> Identity | None:
         return next((i for i in self.identities if i.role == role), None)
@@ -570,6 +574,10 @@ def load_settings(
         outage_start=_command(outage_start, "outage_start", source("outage_start")),
         outage_end=_command(outage_end, "outage_end", source("outage_end")),
         reference_options=reference_options,
+        trust_token_origins=frozenset(
+            _origin(item, "trust_token_origins", source("trust_token_origins"))
+            for item in _as_list(value("trust_token_origins", []))
+        ),
     )
     from conformance.smoke import restrict_to_smoke  # the smoke profile's rules; it imports Settings
 
@@ -607,6 +615,14 @@ def _command(value: Any, name: str, source: str) -> str | None:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{name} from {source} must be a non-empty shell command, got {value!r}")
     return value
+
+
+def _origin(value: Any, name: str, source: str) -> str:
+    """scheme://host[:port] of a URL given by the user; a path would suggest trust it does not give."""
+    parts = urlsplit(_normalise_url(value, name, source, api_root=False))
+    if parts.path:
+        raise ConfigError(f"{name} from {source} must be an origin (scheme://host[:port]), got {str(value)!r}")
+    return urlunsplit((parts.scheme, parts.netloc.lower(), "", "", ""))
 
 
 def _identities(value: Any, source: Any, reference: bool) -> tuple[Identity, ...]:

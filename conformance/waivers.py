@@ -26,17 +26,42 @@ import yaml
 from conformance.contract.catalog import RequirementCatalog
 from conformance.errors import ConfigError
 from conformance.results import Failure, Waiver
+from conformance.target import bounded
 
 if TYPE_CHECKING:
     from conformance.contract.spec import Contract
 
 REQUIRED = ("requirement", "reason", "owner", "expires")
 OPTIONAL = ("operation",)
+# A waivers file is a short list a team writes by hand; these bound what a crafted one can cost.
+MAX_WAIVERS_BYTES = 1024 * 1024
+MAX_YAML_DEPTH = 16
 
 
 class _Loader(yaml.SafeLoader):
     """Safe YAML that keeps dates as text: a bad date is then one clear error naming its entry,
-    not the YAML library's own exception."""
+    not the YAML library's own exception.
+
+    Aliases are refused (a waivers file has no use for them, and a few lines of them expand to a
+    billion nodes, "billion laughs"), and so is nesting deeper than a waiver needs (the composer
+    recurses once per level)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise yaml.YAMLError(f"line {mark.line + 1}: YAML aliases (*name) are not allowed in a waivers file")
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise yaml.YAMLError(f"line {mark.line + 1}: nested deeper than {MAX_YAML_DEPTH} levels")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -53,9 +78,11 @@ def load_waivers(path: Path, catalog: RequirementCatalog, contract: Contract | N
         contract = load_contract()
     try:
         # _Loader is a SafeLoader minus date parsing.
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read waivers file {path}: {exc}") from None
+        text = bounded.read_file(path, MAX_WAIVERS_BYTES).decode("utf-8")
+        document = yaml.load(text, Loader=_Loader) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, bounded.LimitExceeded) as exc:
+        # One line: YAML's own messages span several.
+        raise ConfigError(f"cannot read waivers file {path}: {' '.join(str(exc).split())[:300]}") from None
     entries = document.get("waivers", []) if isinstance(document, dict) else None
     if not isinstance(entries, list):
         raise ConfigError(f"waivers file {path} must hold a list under 'waivers'")

@@ -13,11 +13,8 @@ own `traceparent`, and the reasons of the exports it refused, so a report can sa
 from __future__ import annotations
 
 import base64
-import gzip
-import json
 import threading
 import time
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
@@ -31,12 +28,17 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from conformance.classes.loopback import LoopbackServer
+from conformance.target import bounded
 
 TRACES_PATH = "/v1/traces"
 # Other signals an exporter configured with one endpoint may send; accepted and dropped.
 IGNORED_PATHS = ("/v1/metrics", "/v1/logs")
 MAX_BODY_BYTES = 16 * 1024 * 1024
 MAX_SPANS = 50_000  # a chatty deployment must not grow the run's memory without bound
+# Limits on one export, checked before its spans are built: its size once decompressed, and its
+# spans (a few bytes each on the wire, hundreds once turned into Python objects).
+MAX_DECODED_BYTES = 32 * 1024 * 1024
+MAX_SPANS_PER_EXPORT = 10_000
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
 MAX_REFUSALS = 5  # distinct refusal reasons kept for the report
@@ -99,26 +101,35 @@ def spans_of(request: ExportTraceServiceRequest) -> list[ReceivedSpan]:
     return spans
 
 
+class ExportTooLarge(bounded.LimitExceeded):
+    """An export over the receiver's limits: refused, and the run told (it cannot pass on it)."""
+
+
 def decode_export(body: bytes, content_type: str, content_encoding: str) -> ExportTraceServiceRequest:
-    """Decode one `POST /v1/traces` body; raises ValueError when it is not an export request."""
-    encoding = content_encoding.strip().lower()
-    if encoding == "gzip":
-        try:
-            body = gzip.decompress(body)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise ValueError(f"body is not gzip: {exc}") from None
-    elif encoding not in ("", "identity"):
+    """Decode one `POST /v1/traces` body; raises ValueError when it is not an export request,
+    `ExportTooLarge` when it is over the limits (a decompression bomb, too many spans)."""
+    if any(coding not in ("gzip", "x-gzip") for coding in bounded.codings_of(content_encoding)):
         raise ValueError(f"unsupported Content-Encoding {content_encoding!r}")
+    try:
+        body = bounded.decode(body, content_encoding, MAX_DECODED_BYTES)
+    except bounded.LimitExceeded as exc:
+        if str(exc).startswith("body is not valid"):
+            raise ValueError(str(exc)) from None
+        raise ExportTooLarge(f"export {exc}") from None
     media_type = content_type.split(";")[0].strip().lower()
     if media_type == JSON:
-        return _decode_json(body)
-    if media_type not in (PROTOBUF, ""):
+        request = _decode_json(body)
+    elif media_type in (PROTOBUF, ""):
+        request = ExportTraceServiceRequest()
+        try:
+            request.ParseFromString(body)
+        except Exception as exc:  # protobuf's DecodeError, whose module ships no type stubs
+            raise ValueError(f"not an ExportTraceServiceRequest (protobuf): {exc}") from None
+    else:
         raise ValueError(f"unsupported Content-Type {content_type!r}; OTLP/HTTP is {PROTOBUF} or {JSON}")
-    request = ExportTraceServiceRequest()
-    try:
-        request.ParseFromString(body)
-    except Exception as exc:  # protobuf's DecodeError, whose module ships no type stubs
-        raise ValueError(f"not an ExportTraceServiceRequest (protobuf): {exc}") from None
+    count = sum(len(scope.spans) for resource in request.resource_spans for scope in resource.scope_spans)
+    if count > MAX_SPANS_PER_EXPORT:
+        raise ExportTooLarge(f"export holds {count} spans (at most {MAX_SPANS_PER_EXPORT} are read)")
     return request
 
 
@@ -129,7 +140,7 @@ _HEX_ID_FIELDS = ("traceId", "spanId", "parentSpanId")
 def _decode_json(body: bytes) -> ExportTraceServiceRequest:
     """OTLP/JSON: the protobuf JSON mapping, ids in hex, unknown fields ignored (the spec's rule)."""
     try:
-        document = json.loads(body)
+        document = bounded.loads(body, max_bytes=MAX_DECODED_BYTES)
     except (ValueError, RecursionError) as exc:
         raise ValueError(f"not an ExportTraceServiceRequest (JSON): {' '.join(str(exc).split())[:200]}") from None
     if not isinstance(document, dict):
@@ -171,13 +182,15 @@ class OtlpReceiver(LoopbackServer):
     def handler(self) -> type[BaseHTTPRequestHandler]:
         return _handler_for(self)
 
-    def __init__(self, port: int = 0, host: str = "127.0.0.1") -> None:
+    def __init__(self, port: int = 0, host: str = "127.0.0.1", on_refused: Callable[[str], None] | None = None) -> None:
         super().__init__(port, host)
         self._spans: list[ReceivedSpan] = []
         self._changed = threading.Condition()
         self.exports = 0  # export requests accepted
         self.rejected = 0  # requests that were not valid exports
         self._refusals: dict[str, int] = {}  # why, and how often (the first MAX_REFUSALS reasons)
+        # Told once per reason an export was refused for its size: the run cannot pass on what it dropped.
+        self._on_refused = on_refused
 
     @property
     def endpoint(self) -> str:
@@ -192,11 +205,15 @@ class OtlpReceiver(LoopbackServer):
                 del self._spans[: len(self._spans) - MAX_SPANS]
             self._changed.notify_all()
 
-    def refuse(self, reason: str) -> None:
+    def refuse(self, reason: str, *, over_limits: bool = False) -> None:
+        """Count a refused export and keep why; one over the limits is told to the run as well."""
         with self._changed:
             self.rejected += 1
-            if reason in self._refusals or len(self._refusals) < MAX_REFUSALS:
+            first = reason not in self._refusals
+            if not first or len(self._refusals) < MAX_REFUSALS:
                 self._refusals[reason] = self._refusals.get(reason, 0) + 1
+        if over_limits and first and self._on_refused is not None:
+            self._on_refused(f"the OTLP receiver refused an export over its limits: {reason}")
 
     @property
     def refusals(self) -> dict[str, int]:
@@ -229,8 +246,8 @@ def _handler_for(receiver: OtlpReceiver) -> type[BaseHTTPRequestHandler]:
             path = self.path.split("?", 1)[0]
             try:
                 body = self._body()
-            except ValueError:
-                receiver.refuse(f"an export was over {MAX_BODY_BYTES} bytes or badly framed")
+            except ValueError as exc:
+                receiver.refuse(str(exc), over_limits=True)
                 self._reply(413, b"")
                 self.close_connection = True
                 return
@@ -243,6 +260,10 @@ def _handler_for(receiver: OtlpReceiver) -> type[BaseHTTPRequestHandler]:
             content_type = self.headers.get("Content-Type", "")
             try:
                 request = decode_export(body, content_type, self.headers.get("Content-Encoding", ""))
+            except ExportTooLarge as exc:
+                receiver.refuse(str(exc), over_limits=True)
+                self._reply(413, b"")
+                return
             except ValueError as refusal:
                 receiver.refuse(str(refusal))
                 self._reply(400, b"")
@@ -255,7 +276,7 @@ def _handler_for(receiver: OtlpReceiver) -> type[BaseHTTPRequestHandler]:
             if self.headers.get("Transfer-Encoding", "").strip().lower() != "chunked":
                 length = int(self.headers.get("Content-Length") or 0)
                 if length > MAX_BODY_BYTES:
-                    raise ValueError("body too large")
+                    raise ValueError(f"export body of {length} bytes (at most {MAX_BODY_BYTES})")
                 return self.rfile.read(length) if length > 0 else b""
             # Exporters that compress while they send do not know the length up front.
             body = bytearray()
@@ -266,7 +287,7 @@ def _handler_for(receiver: OtlpReceiver) -> type[BaseHTTPRequestHandler]:
                         pass
                     return bytes(body)
                 if len(body) + size > MAX_BODY_BYTES:
-                    raise ValueError("body too large")
+                    raise ValueError(f"chunked export body over {MAX_BODY_BYTES} bytes")
                 body.extend(self.rfile.read(size))
                 self.rfile.readline()  # the CRLF closing the chunk
 

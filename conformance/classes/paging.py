@@ -24,6 +24,9 @@ from conformance.target.exchange import ObservedResponse
 MAX_LIMIT = 100
 LOCATE_LIMITS = (MAX_LIMIT, 10)
 MAX_PAGES = 10_000  # a ceiling on the pages of a scenario's walk, so a list that never ends cannot hang it
+# A ceiling on the bytes of pages a walk keeps: pages never ending, each near the body cap, would
+# otherwise hold gigabytes before MAX_PAGES or the deadline ends the walk.
+MAX_WALK_BYTES = 128 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -71,9 +74,15 @@ def walk(
     result = Walk(limit, start)
     cursor = start
     used: set[str | None] = {start}
+    held = 0
     while True:
         if len(result.pages) >= max_pages:
             result.problem = f"next_cursor was still not null after {max_pages} pages of limit {limit}"
+            return result
+        if held > MAX_WALK_BYTES:
+            result.problem = (
+                f"next_cursor was still not null after {len(result.pages)} pages ({held} bytes) of limit {limit}"
+            )
             return result
         if deadline is not None and clock() > deadline:
             result.problem = f"the walk with limit {limit} ran out of time after {len(result.pages)} pages"
@@ -83,6 +92,7 @@ def walk(
             result.problem = page.error
             return result
         result.pages.append(page)
+        held += len(page.response.body) if page.response is not None else 0
         if page.next_cursor is None:
             result.complete = True
             return result

@@ -27,6 +27,7 @@ from conformance.checks.context import ScenarioContext
 from conformance.checks.registry import check
 from conformance.classes.otlp import OtlpReceiver, ReceivedSpan
 from conformance.contract.spec import Operation
+from conformance.target import bounded
 from conformance.target.api import NO_TOKEN
 from conformance.target.exchange import ObservedResponse
 
@@ -48,6 +49,9 @@ GENERATED_IDS = 10  # requests sent without X-Request-ID to judge uniqueness
 # The OpenMetrics parser has no annotations; this gives its one entry point a type.
 parse_openmetrics_text: Callable[[str], Iterable[Any]] = openmetrics_parser.text_string_to_metric_families
 SPAN_ATTRIBUTES = ("http.request.method", "http.route", "http.response.status_code")
+# Lines of /metrics handed to a parser: each becomes Python objects, so ten million series would
+# exhaust the run's memory before a verdict; far more than any deployment's real exposition.
+MAX_METRIC_LINES = 200_000
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,7 @@ def _families(parsed: Iterable[Any]) -> list[Family]:
 
 def parse_prometheus(text: str) -> list[Family]:
     """Parse Prometheus text exposition format 0.0.4; raises ValueError when it is not."""
+    bounded.check_lines(text, MAX_METRIC_LINES, "/metrics")
     try:
         return _families(parse_prometheus_text(text))
     except (ValueError, IndexError, KeyError, TypeError) as exc:
@@ -85,6 +90,7 @@ def parse_prometheus(text: str) -> list[Family]:
 
 def parse_openmetrics(text: str) -> list[Family]:
     """Parse OpenMetrics 1.0.0 text (which must end with # EOF); raises ValueError when it is not."""
+    bounded.check_lines(text, MAX_METRIC_LINES, "/metrics")
     try:
         return _families(parse_openmetrics_text(text))
     except (ValueError, IndexError, KeyError, TypeError) as exc:

@@ -20,6 +20,7 @@ from conformance.results import RunResult, Verdict
 
 if TYPE_CHECKING:
     from conformance.settings import Settings
+    from conformance.target.secrets import Redactor
 
 log = logging.getLogger("conformance.reporting")
 
@@ -76,12 +77,14 @@ def write_reports(
     *,
     context: ReportContext | None = None,
     chosen: list[Reporter] | None = None,
+    redactor: Redactor | None = None,
 ) -> RunResult:
     """Write every report; returns the run's result, turned into an error if a reporter broke.
 
     A broken reporter costs only its own file: the others still write. Once one has failed, the
     ones that succeeded write again with the amended result, so every file that exists tells
-    the same verdict and names the missing report.
+    the same verdict and names the missing report. With a `redactor`, every file in the directory
+    passes it before the manifest hashes them (`guard`).
     """
     if context is None:
         assert settings is not None, "give settings or a report context"
@@ -98,6 +101,10 @@ def write_reports(
         for reporter in chosen:
             if reporter.name in broken:
                 continue
+            if reporter.name == "manifest" and redactor is not None:
+                from conformance.reporting.guard import scrub_directory
+
+                scrub_directory(context.directory, redactor)
             try:
                 reporter.write(result, context)
             except Exception as exc:
@@ -106,6 +113,10 @@ def write_reports(
         if len(broken) == known:
             break
         result = with_report_errors(result, broken)
+    if redactor is not None and all(reporter.name != "manifest" for reporter in chosen):
+        from conformance.reporting.guard import scrub_directory
+
+        scrub_directory(context.directory, redactor)
     return result
 
 

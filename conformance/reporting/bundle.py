@@ -18,6 +18,7 @@ import io
 import json
 import re
 import tarfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -26,8 +27,14 @@ from conformance.contract.files import contract_dir
 from conformance.errors import ConfigError
 from conformance.reporting.manifest import FILENAME as MANIFEST
 from conformance.reporting.manifest import report_files, sha256_file
+from conformance.target import bounded
 
 SUMS = "SHA256SUMS"
+# Caps on an archive given to `bundle --verify` (a real one is a few MB).
+MAX_MEMBER_BYTES = 256 * 1024 * 1024
+MAX_ARCHIVE_BYTES = 1024 * 1024 * 1024
+MAX_MEMBERS = 100_000
+MAX_TEXT_BYTES = 16 * 1024 * 1024  # SHA256SUMS and the manifest, which are read whole
 CONTRACT_FILES = ("phase2.yaml", "requirements.yaml")
 _SUM_LINE = re.compile(r"^([0-9a-f]{64}) [ *](.+)$")
 
@@ -104,50 +111,68 @@ class Verification:
 
 
 def verify_bundle(path: Path) -> Verification:
-    """Check an archive made by `create_bundle`; `ConfigError` only if there is no file to read."""
+    """Check an archive made by `create_bundle`; `ConfigError` only if there is no file to read.
+
+    The archive is hostile until verified: members are hashed as they stream (never held), a
+    member or an archive over its size cap, too many members, or a manifest of the wrong shape
+    or nested deep is a problem found, in bounded time and memory.
+    """
     if not path.is_file():
         raise ConfigError(f"no such bundle: {path}")
     result = Verification()
     try:
         with tarfile.open(path, "r:gz") as archive:
             contents = _contents(archive, result)
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        result.problems.append(f"not a readable tar.gz archive: {exc}")
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+        result.problems.append(f"not a readable tar.gz archive: {' '.join(str(exc).split())[:200]}")
         return result
     if result.problems:
         return result
-    tops = {name.split("/", 1)[0] for name in contents}
+    tops = {name.split("/", 1)[0] for name in contents.digests}
     if len(tops) != 1:
         result.problems.append(f"expected one top folder, found {len(tops)}")
         return result
     top = tops.pop()
-    files = {name[len(top) + 1 :]: data for name, data in contents.items()}
-    if SUMS not in files:
+    digests = {name[len(top) + 1 :]: digest for name, digest in contents.digests.items()}
+    texts = {name[len(top) + 1 :]: data for name, data in contents.texts.items()}
+    if SUMS not in texts:
         result.problems.append(f"no {SUMS} in the archive")
         return result
     listed: dict[str, str] = {}
-    for line in files[SUMS].decode("utf-8", errors="replace").splitlines():
+    for line in texts[SUMS].decode("utf-8", errors="replace").splitlines():
         match = _SUM_LINE.match(line)
         if not match:
             result.problems.append(f"malformed line in {SUMS}: {line[:80]!r}")
             continue
         listed[match.group(2)] = match.group(1)
     for name, digest in sorted(listed.items()):
-        if name not in files:
+        if name not in digests:
             result.problems.append(f"listed but missing: {name}")
-        elif hashlib.sha256(files[name]).hexdigest() != digest:
+        elif digests[name] != digest:
             result.problems.append(f"checksum mismatch: {name}")
         else:
             result.files += 1
-    for name in sorted(set(files) - set(listed) - {SUMS}):
+    for name in sorted(set(digests) - set(listed) - {SUMS}):
         result.problems.append(f"not listed in {SUMS}: {name}")
-    _check_manifest(files, result)
+    _check_manifest(digests, texts, result)
     return result
 
 
-def _contents(archive: tarfile.TarFile, result: Verification) -> dict[str, bytes]:
-    contents: dict[str, bytes] = {}
-    for member in archive.getmembers():
+@dataclass
+class _Contents:
+    digests: dict[str, str] = field(default_factory=dict)  # name -> sha256 of every regular file
+    texts: dict[str, bytes] = field(default_factory=dict)  # SHA256SUMS and the manifest, read whole
+
+
+def _contents(archive: tarfile.TarFile, result: Verification) -> _Contents:
+    contents = _Contents()
+    total = 0
+    # Iterated, not getmembers(): a member past a cap stops the reading before the next one is
+    # inflated (skipping over a member means decompressing it).
+    for count, member in enumerate(archive, 1):
+        if count > MAX_MEMBERS:
+            result.problems.append(f"more than {MAX_MEMBERS} members in the archive")
+            return contents
         name = PurePosixPath(member.name)
         if name.is_absolute() or ".." in name.parts:
             result.problems.append(f"unsafe path in the archive: {member.name}")
@@ -157,30 +182,53 @@ def _contents(archive: tarfile.TarFile, result: Verification) -> dict[str, bytes
         if not member.isfile():
             result.problems.append(f"not a regular file: {member.name}")
             continue
+        total += member.size
+        if member.size > MAX_MEMBER_BYTES or total > MAX_ARCHIVE_BYTES:
+            result.problems.append(
+                f"{member.name} is {member.size} bytes: over the {MAX_MEMBER_BYTES}-byte cap per file or the "
+                f"{MAX_ARCHIVE_BYTES}-byte cap per archive"
+            )
+            return contents
         stream = archive.extractfile(member)
-        if stream is not None:
-            contents[name.as_posix()] = stream.read()
+        if stream is None:
+            continue
+        keep = name.name in (SUMS, MANIFEST) and member.size <= MAX_TEXT_BYTES
+        digest = hashlib.sha256()
+        kept = bytearray()
+        while chunk := stream.read(1 << 16):
+            digest.update(chunk)
+            if keep:
+                kept += chunk
+        contents.digests[name.as_posix()] = digest.hexdigest()
+        if keep:
+            contents.texts[name.as_posix()] = bytes(kept)
     return contents
 
 
-def _check_manifest(files: dict[str, bytes], result: Verification) -> None:
+def _check_manifest(digests: dict[str, str], texts: dict[str, bytes], result: Verification) -> None:
     manifest_name = f"report/{MANIFEST}"
-    if manifest_name not in files:
-        result.problems.append(f"no {manifest_name} in the archive")
+    if manifest_name not in texts:
+        result.problems.append(f"no readable {manifest_name} in the archive")
         return
     try:
-        manifest = json.loads(files[manifest_name])
-        entries = manifest["files"]
-        contract_sha = manifest["contract_sha256"]
-    except (ValueError, KeyError, TypeError):
-        result.problems.append(f"{manifest_name} is not a manifest")
+        manifest = bounded.loads(texts[manifest_name], max_bytes=MAX_TEXT_BYTES)
+    except ValueError as exc:
+        result.problems.append(f"{manifest_name} is not a manifest: {exc}"[:300])
+        return
+    entries = manifest.get("files") if isinstance(manifest, dict) else None
+    contract_sha = manifest.get("contract_sha256") if isinstance(manifest, dict) else None
+    if not (
+        isinstance(entries, dict)
+        and all(isinstance(entry, dict) and isinstance(entry.get("sha256"), str) for entry in entries.values())
+        and isinstance(contract_sha, str)
+    ):
+        result.problems.append(f"{manifest_name} is not a manifest (wrong shape)")
         return
     for name, entry in sorted(entries.items()):
-        data = files.get(f"report/{name}")
-        if data is None:
-            result.problems.append(f"in the manifest but not in the archive: report/{name}")
-        elif hashlib.sha256(data).hexdigest() != entry.get("sha256"):
-            result.problems.append(f"differs from the manifest: report/{name}")
-    contract = files.get(f"contract/{CONTRACT_FILES[0]}")
-    if contract is None or hashlib.sha256(contract).hexdigest() != contract_sha:
+        digest = digests.get(f"report/{name}")
+        if digest is None:
+            result.problems.append(f"in the manifest but not in the archive: report/{name}"[:300])
+        elif digest != entry["sha256"]:
+            result.problems.append(f"differs from the manifest: report/{name}"[:300])
+    if digests.get(f"contract/{CONTRACT_FILES[0]}") != contract_sha:
         result.problems.append("the contract in the archive is not the one the manifest names")

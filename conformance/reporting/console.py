@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any, TextIO
 
 from conformance.contract.catalog import CLASSES
+from conformance.reporting.terminal import escape_line
 from conformance.results import RunResult, Status
 
 SYMBOL = {"passed": "ok", "failed": "FAIL", "skipped": "skip", "error": "ERROR"}
@@ -35,7 +36,8 @@ class ConsoleProgress:
         symbol = SYMBOL.get(outcome, outcome)
         left = properties.get("phase2_time_left")
         budget = f", {left:.0f}s of the budget left" if isinstance(left, int | float) else ""
-        self.stream.write(f"  [{self.done:>3}/{self.total}] {symbol:<5} {name} ({report.duration:.1f}s{budget})\n")
+        line = f"  [{self.done:>3}/{self.total}] {symbol:<5} {name} ({report.duration:.1f}s{budget})"
+        self.stream.write(escape_line(line) + "\n")
         self.stream.flush()
 
 
@@ -72,7 +74,8 @@ def render_summary(result: RunResult, report_dir: str) -> str:
         f"{_rate_limited(result)} in "
         f"{result.duration_seconds:.1f}s · reports in {report_dir}",
     ]
-    return "\n".join(lines) + "\n"
+    # Titles, reproductions and errors carry the target's own text: shown, never executed.
+    return "\n".join(escape_line(line) for line in lines) + "\n"
 
 
 def _rate_limited(result: RunResult) -> str:

@@ -8,15 +8,18 @@ not applicable, or a verdict that went from pass to anything else.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from conformance.errors import ConfigError
 from conformance.reporting.markdown import inline
+from conformance.reporting.terminal import escape_line
+from conformance.target import bounded
 
 PASSED, FAILED, WAIVED = "passed", "failed", "waived"
+# A summary.json is a few MB at most; a bigger file given to `diff` is not one.
+MAX_SUMMARY_BYTES = 64 * 1024 * 1024
 QUIET = ("skipped", "not-applicable")
 
 
@@ -63,19 +66,37 @@ def load_summary(path: Path) -> dict[str, Any]:
     """A summary.json, given as the file or the report dir holding it; `ConfigError` if it is not one."""
     file = path / "summary.json" if path.is_dir() else path
     try:
-        document = json.loads(file.read_text(encoding="utf-8"))
+        document = bounded.loads(bounded.read_file(file, MAX_SUMMARY_BYTES), max_bytes=MAX_SUMMARY_BYTES)
     except FileNotFoundError:
         raise ConfigError(f"no summary at {file}") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise ConfigError(f"cannot read {file} as a run summary: {' '.join(str(exc).split())[:200]}") from None
-    if not (
+    if not is_summary(document):
+        raise ConfigError(f"{file} is not a summary.json of a phase2-conformance run")
+    summary: dict[str, Any] = document
+    return summary
+
+
+def is_summary(document: Any) -> bool:
+    """The shape `diff` and `--rerun-failed` read, checked whole so a crafted file cannot crash them."""
+
+    def statuses(value: Any) -> bool:
+        return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+
+    return (
         isinstance(document, dict)
         and isinstance(document.get("requirements"), dict)
-        and all(isinstance(r, dict) and isinstance(r.get("status"), str) for r in document["requirements"].values())
+        and all(
+            isinstance(rid, str) and isinstance(r, dict) and isinstance(r.get("status"), str)
+            for rid, r in document["requirements"].items()
+        )
         and isinstance(document.get("operations", {}), dict)
-    ):
-        raise ConfigError(f"{file} is not a summary.json of a phase2-conformance run")
-    return document
+        and all(
+            isinstance(op, dict) and isinstance(op.get("label", ""), str) and statuses(op.get("requirements") or {})
+            for op in document.get("operations", {}).values()
+        )
+        and all(isinstance(document.get(key), str | type(None)) for key in ("verdict", "run_id", "profile"))
+    )
 
 
 def _pairs(summary: dict[str, Any]) -> dict[tuple[str, str | None], str]:
@@ -83,8 +104,6 @@ def _pairs(summary: dict[str, Any]) -> dict[tuple[str, str | None], str]:
         (rid, None): str(entry["status"]) for rid, entry in summary["requirements"].items()
     }
     for operation in summary.get("operations", {}).values():
-        if not isinstance(operation, dict):
-            continue
         label = str(operation.get("label", ""))
         for rid, status in (operation.get("requirements") or {}).items():
             statuses[(rid, label)] = str(status)
@@ -141,7 +160,8 @@ def render_text(diff: RunDiff) -> str:
         lines += [f"    {c.subject}: {c.old or '(absent)'} -> {c.new or '(absent)'}" for c in operations]
     if diff.regressed:
         lines += ["", "Regressions:"] + [f"  - {r}" for r in diff.regressions]
-    return "\n".join(lines) + "\n"
+    # Ids, labels and statuses come from files given on the command line: shown, never executed.
+    return "\n".join(escape_line(line) for line in lines) + "\n"
 
 
 def render_markdown(diff: RunDiff) -> str:

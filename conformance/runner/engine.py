@@ -16,6 +16,7 @@ from conformance.reporting import write_reports
 from conformance.results import RunResult
 from conformance.runner.session import RunSession
 from conformance.settings import Settings
+from conformance.target.secrets import Redactor
 
 SUITE_DIR = Path(__file__).resolve().parent.parent / "suite"
 
@@ -61,23 +62,29 @@ def allure_arguments(settings: Settings) -> tuple[str, ...]:
     return ("--alluredir", str(settings.report_dir / RESULTS_DIR), "--clean-alluredir")
 
 
-def run(settings: Settings, extra_pytest_args: tuple[str, ...] = (), progress: Any = None) -> RunResult:
+def run(
+    settings: Settings,
+    extra_pytest_args: tuple[str, ...] = (),
+    progress: Any = None,
+    redactor: Redactor | None = None,
+) -> RunResult:
     """Run the suite; raises `Phase2Error` when the target cannot be prepared.
 
     A target that cannot be reached still gets a report: verdict `error`, with the reason.
+    `redactor` is the caller's, so what the caller prints is masked with every token the run got.
     """
-    session = RunSession(settings)
+    session = RunSession(settings, redactor)
     try:
         session.prepare()
     except (TargetUnreachable, AuthError) as error:
         session.lose_target(error)
-        write_reports(session.finish(), session.settings)
+        write_reports(session.finish(), session.settings, redactor=session.redactor)
         raise
     except KeyboardInterrupt as error:
         # Stopped while the reference or the helpers were starting: still a report, marked interrupted.
         session.interrupt(error)
         try:
-            return write_reports(session.finish(), session.settings)
+            return write_reports(session.finish(), session.settings, redactor=session.redactor)
         finally:
             session.close()
     try:
@@ -89,12 +96,12 @@ def run(settings: Settings, extra_pytest_args: tuple[str, ...] = (), progress: A
         if session.result is None:
             # pytest stopped before its session finished (an internal error): still give a verdict.
             session.recorder.error("the test session ended early")
-            session.result = write_reports(session.finish(), session.settings)
+            session.result = write_reports(session.finish(), session.settings, redactor=session.redactor)
     except KeyboardInterrupt as error:
         # A signal outside pytest's own handling (before it started its session, or after it).
         if session.result is None:
             session.interrupt(error)
-            session.result = write_reports(session.finish(), session.settings)
+            session.result = write_reports(session.finish(), session.settings, redactor=session.redactor)
     finally:
         session.close()
     assert session.result is not None

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from conformance.errors import ConfigError
+from conformance.reporting.diff import MAX_SUMMARY_BYTES, is_summary
+from conformance.target import bounded
 
 
 def rerun_values(values: dict[str, Any]) -> dict[str, Any]:
@@ -14,10 +15,16 @@ def rerun_values(values: dict[str, Any]) -> dict[str, Any]:
     directory = Path(str(values["rerun_failed"]))
     path = directory / "summary.json"
     try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-        requirements = summary["requirements"]
-    except (OSError, ValueError, KeyError, TypeError):
+        summary = bounded.loads(bounded.read_file(path, MAX_SUMMARY_BYTES), max_bytes=MAX_SUMMARY_BYTES)
+    except (OSError, ValueError):
         raise ConfigError(f"--rerun-failed: {path} is not a summary of an earlier run") from None
+    flags = summary.get("feature_flags") if isinstance(summary, dict) else None
+    if not is_summary(summary) or not (
+        (flags is None or (isinstance(flags, list) and all(isinstance(flag, str) for flag in flags)))
+        and isinstance(summary.get("seed"), int | type(None))
+    ):
+        raise ConfigError(f"--rerun-failed: {path} is not a summary of an earlier run")
+    requirements = summary["requirements"]
     failed = sorted(rid for rid, entry in requirements.items() if entry.get("status") == "failed")
     if not failed:
         raise ConfigError(f"--rerun-failed: nothing failed in {directory}")

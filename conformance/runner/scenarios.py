@@ -14,7 +14,7 @@ from conformance.runner.outcome import _unselected_reason
 from conformance.runner.session import RunSession
 from conformance.settings import Settings
 from conformance.target.ratelimit import RateLimited
-from conformance.target.transport import ResponseLimitExceeded
+from conformance.target.transport import ResponseLimitExceeded, ResponseTooLarge
 
 ROLE_NEEDS = {"other-tenant": "other-tenant", "read-only": "read-only"}
 
@@ -61,6 +61,12 @@ def run_scenario(session: RunSession, spec: CheckSpec, scenarios_pending: int = 
     except Blocked as blocked:
         for requirement_id in spec.requirements:
             recorder.mark_blocked(requirement_id, f"{spec.name} could not run: {blocked.reason}")
+    except ResponseTooLarge as exc:
+        # Not a broken precondition: the target answered something the suite will not read whole
+        # (a bomb, JSON a million levels deep, an endless stream). Judged, so it cannot pass.
+        detail = " ".join(str(exc).split())[:200]
+        for requirement_id in selected_requirements(session, spec):
+            recorder.failed(requirement_id, "The answer is over the suite's reading limits", detail, check=spec.name)
     except (httpx.HTTPError, ResponseLimitExceeded, RateLimited) as exc:
         detail = " ".join(str(exc).split())[:200] or type(exc).__name__
         for requirement_id in spec.requirements:

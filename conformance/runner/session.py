@@ -29,7 +29,7 @@ from conformance.target.outage import CommandOutage, ControlOutage, Outage
 from conformance.target.probe import preflight
 from conformance.target.ratelimit import RateGovernor, retry_after_seconds
 from conformance.target.reference import ReferenceProcess
-from conformance.target.secrets import Redactor
+from conformance.target.secrets import RedactingFilter, Redactor
 from conformance.target.stalls import StallBreaker
 from conformance.target.transport import LimitedClient, LimitedSession, Limits, make_client
 from conformance.waivers import load_waivers
@@ -38,11 +38,13 @@ log = logging.getLogger("conformance.session")
 
 
 class RunSession:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, redactor: Redactor | None = None) -> None:
         self.settings = settings
         self.contract = load_contract()
         self.catalog = load_catalog()
-        self.redactor = Redactor(settings.secrets())
+        self.redactor = redactor if redactor is not None else Redactor()
+        for identity in settings.identities:
+            self.redactor.register_client(identity.client_id, identity.client_secret.reveal())
         self.recorder = Recorder(self.catalog, self.redactor)
         self.resources = RunResources()
         self.started_at = datetime.now(UTC)
@@ -82,6 +84,7 @@ class RunSession:
         self.signals.install()
         self._stack.callback(self.signals.restore)
         load_checks(self.settings.check_modules)
+        self._mask_logs()
         if self.settings.waivers_path is not None:
             self.waivers = load_waivers(self.settings.waivers_path, self.catalog)
         try:
@@ -117,6 +120,17 @@ class RunSession:
         if self.settings.reference:
             self._start_reference()
 
+    def _mask_logs(self) -> None:
+        """The suite's own log lines are masked at the source, whichever handler (CLI, pytest) shows
+        them. A logger's filters do not apply to its children, so each module's logger gets one."""
+        log_filter = RedactingFilter(self.redactor)
+        names = ["conformance", *logging.Logger.manager.loggerDict]
+        for name in names:
+            if name == "conformance" or name.startswith("conformance."):
+                logger = logging.getLogger(name)
+                logger.addFilter(log_filter)
+                self._stack.callback(logger.removeFilter, log_filter)
+
     def _start_helpers(self) -> None:
         classes = self.settings.classes
         if "auth" in classes and self.settings.test_issuer_trusted:
@@ -129,7 +143,11 @@ class RunSession:
             from conformance.classes.otlp import OtlpReceiver
 
             self.resources.otlp = self._stack.enter_context(
-                OtlpReceiver(port=self.settings.otlp_receiver_port, host=self.settings.callback_host)
+                OtlpReceiver(
+                    port=self.settings.otlp_receiver_port,
+                    host=self.settings.callback_host,
+                    on_refused=self.recorder.error,
+                )
             )
 
     def _start_reference(self) -> None:

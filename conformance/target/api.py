@@ -15,9 +15,10 @@ from typing import Any
 import httpx
 
 from conformance.contract.spec import Contract, Operation
+from conformance.target import bounded
 from conformance.target.auth import TokenManager
 from conformance.target.exchange import ObservedResponse, from_httpx
-from conformance.target.transport import LimitedClient, Limits, ResponseLimitExceeded
+from conformance.target.transport import LimitedClient, Limits, ResponseTooLarge, loaded_response
 
 Observer = Callable[[ObservedResponse], None]
 NO_TOKEN = ""
@@ -111,13 +112,7 @@ class ApiClient:
             yield opened
         finally:
             response.close()
-            loaded = httpx.Response(
-                status_code=response.status_code,
-                headers=response.headers,
-                content=bytes(opened.received),
-                request=request,
-            )
-            self._observe(from_httpx(loaded, operation))
+            self._observe(from_httpx(loaded_response(response, bytes(opened.received), request), operation))
 
     def raw(
         self,
@@ -149,7 +144,9 @@ class OpenStream:
         self.response = response
         self.limits = limits
         self.received = bytearray()
-        self._chunks = response.iter_bytes()
+        # Raw bytes decoded under the cap: an event stream may be compressed like any body.
+        self._chunks = response.iter_raw()
+        self._decoder = bounded.Decoder(response.headers.get("content-encoding"), limits.max_body_bytes)
 
     @property
     def status(self) -> int:
@@ -160,10 +157,12 @@ class OpenStream:
 
     def chunks(self, deadline: float) -> Iterator[bytes]:
         """The body's chunks until it ends or `deadline` (monotonic seconds) passes."""
-        for chunk in self._chunks:
+        for raw in self._chunks:
+            try:
+                chunk = self._decoder.feed(raw)
+            except bounded.LimitExceeded as exc:
+                raise ResponseTooLarge(f"response {exc}") from None
             self.received.extend(chunk)
-            if len(self.received) > self.limits.max_body_bytes:
-                raise ResponseLimitExceeded(f"response body exceeded {self.limits.max_body_bytes} bytes")
             yield chunk
             if time.monotonic() > deadline:
                 return

@@ -4,6 +4,11 @@ The token endpoint is discovered from the provider's RFC 8414 metadata
 (`/.well-known/oauth-authorization-server`), falling back to OpenID Connect discovery
 (`/.well-known/openid-configuration`). Every token obtained is registered with the run's
 `Redactor` before it is used, so it can never reach a report.
+
+The client secret goes only where the user pointed the suite: metadata whose `issuer` is not the
+provider, whose token endpoint is on another origin, or that moves the secret from https to plain
+http is refused (`AuthError`, exit 3) unless the user named that origin (`--trust-token-origin`).
+Redirects are never followed, so the secret cannot be bounced elsewhere either.
 """
 
 from __future__ import annotations
@@ -51,6 +56,16 @@ class _Grant:
 def origin_of(url: str) -> str:
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+
+
+def _origin(url: str) -> str:
+    """The origin compared for trust: scheme and host lower-cased, default ports made explicit."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    except ValueError:
+        return url
+    return f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}:{port}"
 
 
 class TokenManager:
@@ -103,6 +118,7 @@ class TokenManager:
             if not isinstance(token_endpoint, str) or not token_endpoint.startswith(("http://", "https://")):
                 reasons.append(f"{path} has an unusable token_endpoint")
                 continue
+            self._refuse_untrusted(base, str(issuer), token_endpoint, path)
             methods = document.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
             return ProviderMetadata(
                 issuer=str(issuer),
@@ -111,6 +127,27 @@ class TokenManager:
                 auth_methods=tuple(str(m) for m in methods),
             )
         raise AuthError(f"auth provider {base} publishes no usable metadata: {'; '.join(reasons)}")
+
+    def _refuse_untrusted(self, provider: str, issuer: str, token_endpoint: str, path: str) -> None:
+        """AuthError unless the metadata keeps the client secret with the provider the user named."""
+        trusted = {_origin(origin) for origin in self._settings.trust_token_origins}
+        advice = "; name it with --trust-token-origin if that is intended"
+        if issuer.rstrip("/") != provider and _origin(issuer) not in trusted:
+            raise AuthError(
+                f"auth provider {provider} refused: its {path} names issuer {issuer!r}, not the provider{advice}"
+            )
+        endpoint_origin = _origin(token_endpoint)
+        if endpoint_origin in trusted:
+            return
+        if provider.startswith("https://") and not token_endpoint.startswith("https://"):
+            raise AuthError(
+                f"auth provider {provider} refused: its token endpoint {token_endpoint} is not https{advice}"
+            )
+        if endpoint_origin != _origin(provider):
+            raise AuthError(
+                f"auth provider {provider} refused: its token endpoint {token_endpoint} is on another origin"
+                f" and would receive the client secret{advice}"
+            )
 
     def token(self, role: str = "primary", scope: str | None = None) -> str:
         """A valid access token for `role`, refreshed before it expires."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shlex
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +11,7 @@ import httpx
 
 from conformance.contract.spec import Contract, Operation
 from conformance.results import Exchange
+from conformance.target import bounded
 from conformance.target.secrets import Redactor
 
 BODY_EXCERPT = 4096
@@ -40,7 +40,8 @@ class ObservedResponse:
 
     def json(self) -> Any:
         if self._json is _UNSET:
-            self._json = json.loads(self.body)
+            # Bounded: JSON nested a million levels deep is a ValueError here, not a RecursionError.
+            self._json = bounded.loads(self.body, max_bytes=max(len(self.body), 1))
         return self._json
 
     def json_or_none(self) -> Any:

@@ -3,8 +3,9 @@
 Two clients share the same limits: an `httpx.Client` for the suite's own scenarios and a
 `requests.Session` subclass for Schemathesis (whose transport is `requests`). Limits per request:
 a connect/read timeout, a total deadline from the first byte sent to the last byte read (a target
-that drips one byte a second is cut off), a cap on the body size, and a cap on redirects. Both
-keep the run's pace and honour 429s through one shared `RateGovernor` (see `ratelimit`).
+that drips one byte a second is cut off), a cap on the body size after decoding and on JSON depth
+(`bounded`), and redirects followed only within the origin they came from. Both keep the run's
+pace and honour 429s through one shared `RateGovernor` (see `ratelimit`).
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 import requests
 import urllib3
 
 from conformance.settings import Settings, TLSSettings
+from conformance.target import bounded
 from conformance.target.ratelimit import RateGovernor, send_paced
 from conformance.target.stalls import StallBreaker
 
@@ -30,6 +33,11 @@ _CHUNK = 64 * 1024
 
 class ResponseLimitExceeded(requests.exceptions.RequestException):
     """The target's answer broke a transport limit (too slow in total, or too large)."""
+
+
+class ResponseTooLarge(ResponseLimitExceeded):
+    """The answer is over a limit on what is read (decoded size, JSON depth, messages): a target
+    that sends it is judged on it, never passed for what could not be read."""
 
 
 class ResponseTooSlow(ResponseLimitExceeded):
@@ -77,16 +85,48 @@ def ssl_context(tls: TLSSettings) -> ssl.SSLContext:
 
 
 def read_limited(response: httpx.Response, limits: Limits, started: float) -> bytes:
-    """Read a streamed httpx response under the total deadline and size cap."""
+    """Read a streamed httpx response under the total deadline and the cap on its decoded size."""
     body = bytearray()
-    # No chunk size: yield what each network read brings, so the deadline is checked as bytes arrive.
-    for chunk in response.iter_bytes():
-        body.extend(chunk)
-        if len(body) > limits.max_body_bytes:
-            raise ResponseLimitExceeded(f"response body exceeded {limits.max_body_bytes} bytes")
-        if time.monotonic() - started > limits.timeout:
-            raise ResponseTooSlow(f"response not complete after {limits.timeout:g}s ({len(body)} bytes received)")
+    try:
+        decoder = bounded.Decoder(response.headers.get("content-encoding"), limits.max_body_bytes)
+        # Raw bytes, decoded here under the cap (httpx would inflate a whole chunk at once). No
+        # chunk size: what each network read brings, so the deadline is checked as bytes arrive.
+        for chunk in response.iter_raw():
+            body.extend(decoder.feed(chunk))
+            if time.monotonic() - started > limits.timeout:
+                raise ResponseTooSlow(f"response not complete after {limits.timeout:g}s ({len(body)} bytes received)")
+        body.extend(decoder.flush())
+        check_body(response.headers, bytes(body))
+    except bounded.LimitExceeded as exc:
+        raise ResponseTooLarge(f"response {exc}") from None
     return bytes(body)
+
+
+def check_body(headers: Mapping[str, str], body: bytes) -> None:
+    """The limits on a whole body's content: JSON no deeper than a parser may recurse."""
+    if "json" in headers.get("content-type", "").lower():
+        bounded.check_json_depth(body)
+
+
+def loaded_response(
+    response: httpx.Response, content: bytes, request: httpx.Request, **extensions: Any
+) -> httpx.Response:
+    """A finished httpx response around a body already read and decoded.
+
+    Its headers stay as sent (Content-Encoding included, for the checks); the body is not
+    decoded a second time.
+    """
+    loaded = httpx.Response(
+        status_code=response.status_code,
+        headers=response.headers,
+        stream=httpx.ByteStream(b""),
+        request=request,
+        extensions={**response.extensions, **extensions},
+    )
+    loaded._content = content
+    loaded.is_stream_consumed = True
+    loaded.is_closed = True
+    return loaded
 
 
 class LimitedClient(httpx.Client):
@@ -127,14 +167,7 @@ class LimitedClient(httpx.Client):
         response.close()
         self.limits.answered(url)
         # Re-create the response around the bytes read so callers see a normal, loaded response.
-        loaded = httpx.Response(
-            status_code=response.status_code,
-            headers=response.headers,
-            content=content,
-            request=request,
-            extensions={**response.extensions, "elapsed": time.monotonic() - started},
-        )
-        return loaded
+        return loaded_response(response, content, request, elapsed=time.monotonic() - started)
 
 
 def make_client(
@@ -168,6 +201,28 @@ class LimitedSession(requests.Session):
             if tls.ca_path:
                 self.verify = str(tls.ca_path)
 
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        """Follow a redirect only within the origin it came from.
+
+        A redirect elsewhere is the target's answer, judged as it is: following it would send the
+        target's bearer token to another origin and judge that origin's answer as the target's.
+        """
+        location = super().get_redirect_target(resp)
+        if location is None:
+            return None
+        absolute = urljoin(resp.url, location)
+        if not same_origin(resp.url, absolute):
+            return None
+        # requests would read the redirect's body whole before following it: read it bounded here.
+        try:
+            while resp.raw.read1(_CHUNK, decode_content=False):
+                pass
+        except urllib3.exceptions.HTTPError:
+            pass
+        resp._content = b""
+        resp._content_consumed = True  # type: ignore[attr-defined]
+        return location
+
     # --- rate limits (see `ratelimit`): pace, and send again after a 429 --------------------------
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         return send_paced(  # type: ignore[no-any-return]
@@ -190,20 +245,25 @@ class LimitedSession(requests.Session):
         except requests.exceptions.Timeout:
             self.limits.stalled(str(url))
             raise
-        if _is_event_stream(response.headers):
-            # Schemathesis reads event streams itself, bounded by time and event count.
+        if _is_event_stream(response.headers) and not bounded.codings_of(response.headers.get("content-encoding")):
+            # Schemathesis reads event streams itself, bounded by time and event count; a compressed
+            # one is read here like any body, so its decoded size is capped too.
             return response
         body = bytearray()
         try:
-            # read1 returns what one socket read brings (iter_content would wait for a full chunk).
-            while chunk := response.raw.read1(_CHUNK, decode_content=True):
-                body.extend(chunk)
-                if len(body) > self.limits.max_body_bytes:
-                    raise ResponseLimitExceeded(f"response body exceeded {self.limits.max_body_bytes} bytes")
+            decoder = bounded.Decoder(response.headers.get("content-encoding"), self.limits.max_body_bytes)
+            # read1 returns what one socket read brings (iter_content would wait for a full chunk);
+            # raw bytes, decoded here under the cap (urllib3 would inflate a whole chunk at once).
+            while chunk := response.raw.read1(_CHUNK, decode_content=False):
+                body.extend(decoder.feed(chunk))
                 if time.monotonic() - started > self.limits.timeout:
                     raise ResponseTooSlow(
                         f"response not complete after {self.limits.timeout:g}s ({len(body)} bytes received)"
                     )
+            body.extend(decoder.flush())
+            check_body(response.headers, bytes(body))
+        except bounded.LimitExceeded as exc:
+            raise ResponseTooLarge(f"response {exc}") from None
         except ResponseTooSlow:
             self.limits.stalled(str(url))
             raise
@@ -220,6 +280,20 @@ class LimitedSession(requests.Session):
         response._content = bytes(body)
         response._content_consumed = True  # type: ignore[attr-defined]
         return response
+
+
+def same_origin(first: str, second: str) -> bool:
+    """Scheme, host and port alike (default ports made explicit)."""
+
+    def origin(url: str) -> tuple[str, str, int | None]:
+        parts = urlsplit(url)
+        try:
+            port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+        except ValueError:
+            port = -1
+        return parts.scheme.lower(), (parts.hostname or "").lower(), port
+
+    return origin(first) == origin(second)
 
 
 def _is_event_stream(headers: Mapping[str, str]) -> bool:

@@ -211,6 +211,7 @@ def _bad_values(tmp_path: Path) -> dict[str, tuple[dict[str, object], dict[str, 
         "outage_start": ({"outage_start": "docker stop db"}, TARGET_ENV, "give both --outage-start and --outage-end"),
         "outage_end": ({"outage_start": "x", "outage_end": " "}, TARGET_ENV, "must be a non-empty shell command"),
         "reference_options": ({"reference_options": "--rate-limit=5"}, TARGET_ENV, "embedded reference only"),
+        "trust_token_origins": ({"trust_token_origins": "https://idp.example/tok"}, TARGET_ENV, "must be an origin"),
     }
 
 

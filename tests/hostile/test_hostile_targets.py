@@ -116,7 +116,14 @@ def test_a_target_hanging_past_the_preflight_still_ends_on_time_with_a_verdict(
     handler = servers.hangs_past_preflight(healthy_upstream, ("/v2/worlds",))
     with serving(handler) as url:
         code, output, elapsed, rss_mb = run_against(
-            url, tmp_path, {"PHASE2_CLIENT_ID": "tenant-a-admin", "PHASE2_CLIENT_SECRET": CLIENT_SECRET}
+            url,
+            tmp_path,
+            {
+                "PHASE2_CLIENT_ID": "tenant-a-admin",
+                "PHASE2_CLIENT_SECRET": CLIENT_SECRET,
+                # The proxied reference names itself as issuer and token endpoint: the user trusts it.
+                "PHASE2_TRUST_TOKEN_ORIGIN": healthy_upstream,
+            },
         )
     assert code == 1, output
     assert elapsed < BUDGET + GRACE, f"took {elapsed:.1f}s"

@@ -84,7 +84,9 @@ def limited_route(plain_reference: PlainTarget) -> Iterator[PlainTarget]:
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
-            yield PlainTarget(f"http://127.0.0.1:{server.server_address[1]}/v2", plain_reference.env)
+            # The reference's metadata names its own origin as the issuer: trusted, as a vendor would.
+            env = {**plain_reference.env, "PHASE2_TRUST_TOKEN_ORIGIN": origin}
+            yield PlainTarget(f"http://127.0.0.1:{server.server_address[1]}/v2", env)
         finally:
             server.shutdown()
             server.server_close()

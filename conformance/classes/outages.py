@@ -36,24 +36,25 @@ class OutageWindow:
 
     def close(self) -> None:
         """Bring the component back; a failure blocks the check and is an error of the run."""
+        message = self._bring_back()
+        if message is not None:
+            self.ctx.blocked(message)
+
+    def _close_after_abort(self) -> None:
+        self._bring_back()
+
+    def _bring_back(self) -> str | None:
+        """End the outage once; a failure is recorded as an error of the run and returned."""
         if not self.active:
-            return
+            return None
         self.active = False
         try:
             self.outage.end(max(self.ctx.time_left, 1.0))
         except OutageFailed as exc:
             message = f"bringing the component back with {self.outage.description} failed: {exc}"
             self.ctx.recorder.error(f"{self.ctx.spec.name}: {message}")
-            self.ctx.blocked(message)
-
-    def _close_after_abort(self) -> None:
-        if not self.active:
-            return
-        self.active = False
-        try:
-            self.outage.end(max(self.ctx.time_left, 1.0))
-        except OutageFailed as exc:
-            self.ctx.recorder.error(f"{self.ctx.spec.name}: bringing the component back failed: {exc}")
+            return message
+        return None
 
     def until(
         self, call: Callable[[], ObservedResponse], settled: Callable[[ObservedResponse], bool]

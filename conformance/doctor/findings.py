@@ -9,18 +9,16 @@ verify every MUST requirement (exit 1); all ✓ is exit 0.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from conformance.errors import ExitCode
+from conformance.reporting.terminal import escape_line
 from conformance.target.secrets import Redactor
 
 OK_MARK = "✓"
 FAIL_MARK = "✗"
 MAX_LINE = 400  # characters of one item's text: a hostile target must not flood the terminal
-# C0 and C1 controls and DEL: a terminal would act on them (colour, cursor moves, title changes).
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -43,7 +41,8 @@ def failed(name: str, detail: str, fix: str, requirements: Iterable[str] = (), *
 
 def printable(text: str) -> str:
     """One line, with control characters shown as escapes rather than acted on, and bounded."""
-    escaped = _CONTROLS.sub(lambda match: f"\\x{ord(match.group()):02x}", " ".join(text.split()))
+    # The console's own escaping: a terminal must not act on the target's control characters.
+    escaped = escape_line(" ".join(text.split()))
     return escaped if len(escaped) <= MAX_LINE else escaped[: MAX_LINE - 1] + "…"
 
 

@@ -37,7 +37,12 @@ SENSITIVE_FIELDS = (
 )
 # A JWS compact serialisation, with or without its signature.
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
-_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+([A-Za-z0-9._~+/=-]+)")
+# A word after "Bearer" or "Basic" is taken for a credential only when it looks like one: prose such
+# as "a Bearer challenge" or "Basic client authentication" (the catalog's own statements) must read
+# as written. Credentials the run knows are masked by value whatever their shape.
+_MIN_CREDENTIAL_LENGTH = 6
+_ALWAYS_CREDENTIAL_LENGTH = 20
 _FIELD = re.compile(
     r"""(?P<key>["']?(?:""" + "|".join(SENSITIVE_FIELDS) + r""")["']?\s*[:=]\s*["']?)(?P<value>[^"'&\s,}]+)""",
     re.IGNORECASE,
@@ -131,6 +136,14 @@ def encoded_forms(secret: str) -> list[str]:
     return sorted((f for f in forms if len(f) >= _MIN_FORM_LENGTH), key=len, reverse=True)
 
 
+def _mask_credential(match: re.Match[str]) -> str:
+    scheme, word = match.group(1), match.group(2)
+    looks_like_one = len(word) >= _ALWAYS_CREDENTIAL_LENGTH or (
+        len(word) >= _MIN_CREDENTIAL_LENGTH and not word.isalpha()
+    )
+    return f"{scheme} {MASK}" if looks_like_one else match.group(0)
+
+
 class Redactor:
     """Masks known secret values (in every spelling) and anything shaped like a credential."""
 
@@ -194,7 +207,7 @@ class Redactor:
     def text(self, value: str) -> str:
         value = self._mask_known(value)
         value = _JWT.sub(MASK, value)
-        value = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", value)
+        value = _BEARER.sub(_mask_credential, value)
         return _FIELD.sub(lambda m: m.group("key") + MASK, value)
 
     def headers(self, headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:

@@ -37,3 +37,12 @@ def test_credential_names_used_as_body_keys_are_masked_too() -> None:
     assert '"Authorization": {' not in text
     assert "sid=abc" not in text
     assert '"name": "kept"' in text
+
+
+def test_prose_after_bearer_or_basic_reads_as_written() -> None:
+    # The catalog's own statements pass through the same redactor on their way to the console and
+    # the reports; only what looks like a credential is taken for one.
+    prose = "a WWW-Authenticate challenge with the Bearer scheme (Basic client authentication at login)"
+    assert Redactor().text(prose) == prose
+    assert Redactor().text("it sent Basic dGVuYW50LWE6czNjcmV0 twice") == "it sent Basic *** twice"
+    assert Redactor().text("Bearer opaque_token_without_digits") == "Bearer ***"

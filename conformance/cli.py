@@ -110,6 +110,16 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     )
     run.add_argument("--operation", dest="operations", action="append", help="only this operationId (repeatable)")
     run.add_argument("--time-budget", type=float, help="seconds the whole run may take")
+    run.add_argument(
+        "--shard",
+        help="run part I of N of the plan, I/N (PHASE2_SHARD; read from GitLab, Buildkite or CircleCI parallel jobs); "
+        "combine the parts with `merge`",
+    )
+    run.add_argument(
+        "--workers",
+        type=int,
+        help="work items run at once, in threads (PHASE2_WORKERS; default 1 on loopback, 8 for a remote target)",
+    )
     run.add_argument("--max-examples", type=int, help="fuzzing examples per operation")
     run.add_argument("--liveness-budget-ms", type=float, help="p95 budget for /healthz (default 200)")
     run.add_argument("--rerun-failed", metavar="DIR", help="replay only what failed in an earlier run's report dir")
@@ -162,6 +172,8 @@ SETTING_KEYS = (
     "requirements",
     "operations",
     "time_budget",
+    "workers",
+    "shard",
     "max_examples",
     "liveness_budget_ms",
     "rerun_failed",
@@ -310,6 +322,18 @@ def command_diff(args: argparse.Namespace) -> int:
     return int(ExitCode.NONCONFORMANCE) if diff.regressed else 0
 
 
+def command_merge(args: argparse.Namespace) -> int:
+    """One run of the shards' report dirs: every report, one verdict and its exit code."""
+    from pathlib import Path
+
+    from conformance.reporting.console import render_summary
+    from conformance.runner.merge import merge
+
+    result = merge([Path(directory) for directory in args.directories], Path(args.output))
+    sys.stdout.write(render_summary(result, args.output))
+    return result.exit_code
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Conformance suite for the Phase 2 API.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
@@ -337,6 +361,11 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("old", metavar="OLD", help="the earlier run: its report dir or summary.json")
     diff.add_argument("new", metavar="NEW", help="the later run: its report dir or summary.json")
     diff.add_argument("--format", choices=("text", "markdown"), default="text")
+    merged = commands.add_parser(
+        "merge", help="combine the report dirs of a run's shards (--shard I/N) into one: one verdict, one exit code"
+    )
+    merged.add_argument("directories", nargs="+", metavar="DIR", help="a shard's report dir (with its shard.json)")
+    merged.add_argument("-o", "--output", required=True, metavar="DIR", help="where the merged reports go")
     _doctor_command(commands)
     return parser
 
@@ -346,6 +375,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "requirements": command_requirements,
     "bundle": command_bundle,
     "diff": command_diff,
+    "merge": command_merge,
     "doctor": command_doctor,
 }
 

@@ -8,7 +8,6 @@ one verdict needs one session, one target and one set of reports.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,10 +16,15 @@ import pytest
 
 if TYPE_CHECKING:
     from conformance.results import Failure
+    from conformance.runner.executor import Executor
+    from conformance.runner.plan import Plan, WorkItem
     from conformance.runner.session import RunSession
     from conformance.settings import Settings
 
 SESSION = pytest.StashKey["RunSession"]()
+ENGINE = pytest.StashKey["Executor"]()
+COLLECTED = pytest.StashKey["Plan"]()  # the work items this pytest session collected
+WORK = pytest.StashKey["WorkItem"]()  # the work item a pytest item is the view of
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
 
 # option dest → settings name; secrets are read from the environment or a config file only.
@@ -43,6 +47,8 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "fail_on": ("--phase2-fail-on", "must (default) or should"),
     "waivers": ("--phase2-waivers", "a YAML file of accepted failures"),
     "check_modules": ("--phase2-checks-modules", "comma-separated modules of your own checks"),
+    "workers": ("--phase2-workers", "work items run at once, in threads (PHASE2_WORKERS)"),
+    "shard": ("--phase2-shard", "run part I of N of the plan, I/N (PHASE2_SHARD)"),
     "max_rate": ("--phase2-max-rate", "requests per second to the target, all clients together (PHASE2_MAX_RATE)"),
     "outage_start": ("--phase2-outage-start", "shell command taking a component away (PHASE2_OUTAGE_START)"),
     "outage_end": ("--phase2-outage-end", "shell command bringing it back (PHASE2_OUTAGE_END)"),
@@ -155,6 +161,59 @@ def phase2_schema(phase2_session: RunSession) -> Any:
     return contract_schema()
 
 
+@pytest.fixture(scope="session")
+def phase2_engine(pytestconfig: pytest.Config, phase2_session: RunSession, phase2_schema: Any) -> Executor:
+    """The run's executor over the items pytest collected; with several workers they all start now."""
+    engine = pytestconfig.stash.get(ENGINE, None)
+    if engine is None:
+        from conformance.runner.executor import Executor
+        from conformance.runner.plan import Plan
+
+        plan = pytestconfig.stash.get(COLLECTED, Plan(()))
+        engine = pytestconfig.stash[ENGINE] = Executor(phase2_session, plan, phase2_schema)
+        engine.start()
+    return engine
+
+
+def active_plan() -> Plan:
+    """The plan of the run being collected (built once from its settings and the contract)."""
+    plan: Plan | None = _ACTIVE.get("plan")
+    if plan is None:
+        from conformance.checks import load_checks
+        from conformance.checks.registry import REGISTRY
+        from conformance.contract import load_catalog, load_contract
+        from conformance.runner.plan import build_plan
+        from conformance.runner.shard import shard_plan
+
+        settings = active_settings()
+        load_checks(settings.check_modules)
+        whole = build_plan(settings, load_contract(), load_catalog(), REGISTRY.of_kind("scenario"))
+        _ACTIVE["whole_plan"] = whole
+        plan = _ACTIVE["plan"] = shard_plan(whole, settings.shard)
+    return plan
+
+
+def play(node: pytest.Item, engine: Executor, work: WorkItem) -> None:
+    """A suite item's body: the engine's outcome of its work item, in pytest's terms.
+
+    Failures of the target are in the recorder; `pytest_runtest_call` turns them into the item's
+    failure. A skip is the engine's (with its reason); nothing here rewrites an outcome."""
+    from conformance.runner.executor import ItemStatus
+
+    outcome = engine.outcome(work)
+    node.user_properties.append(("phase2_duration", outcome.duration))
+    if outcome.share_used:
+        node.user_properties.append(("phase2_share_used", True))
+    if outcome.status is ItemStatus.SKIPPED:
+        pytest.skip(outcome.reason or "not run")
+    if outcome.status is ItemStatus.CRASHED:
+        raise ItemCrashed(outcome.reason or "the item crashed") from outcome.error
+
+
+class ItemCrashed(Exception):
+    """The engine recorded this item's crash as a run error already; pytest shows it failed."""
+
+
 def _prepared(config: pytest.Config) -> PreparedSession | None:
     return next((p for p in config.pluginmanager.get_plugins() if isinstance(p, PreparedSession)), None)
 
@@ -243,20 +302,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     session = _session(item.config)
     if session is None:
         return (yield)
-    session.recorder.current_test = test_id(item)
-    contract_item = _is_contract_item(item)
-    session.contract_items_pending = _contract_items_from(item)
-    session.scenario_items_pending = _scenario_items_from(item)
-    if session.exerciser is not None:
-        session.exerciser.soft_deadline = _soft_deadline(item, session) if contract_item else None
-    if contract_item:
-        session.budget.item_started()
-    try:
-        result = yield
-    finally:
-        session.recorder.current_test = None
-        if contract_item:
-            session.budget.item_finished()
+    result = yield
     failures = session.recorder.failures_for_test(test_id(item))
     _label_for_allure(item, session, failures)
     if failures:
@@ -285,27 +331,24 @@ def _label_for_allure(item: pytest.Item, session: RunSession, failures: list[Fai
 
     if not allure_active(item.config):
         return
-    from conformance.checks.registry import CheckSpec
     from conformance.runner.outcome import _unselected_reason
 
-    callspec = getattr(item, "callspec", None)
-    scenario = callspec.params.get("scenario") if callspec is not None else None
-    if isinstance(scenario, CheckSpec):
-        requirements = [session.catalog.get(rid) for rid in scenario.requirements]
-        # The CheckSpec's repr holds a function address: its name keeps history ids stable.
+    work = item.stash.get(WORK, None)
+    if work is not None and work.scenario is not None:
+        requirements = [session.catalog.get(rid) for rid in work.scenario.requirements]
         label_item(
             item.config,
             requirements,
             "(run)",
             failures,
             session.waivers,
-            check=scenario.name,
-            unstable=("scenario",),
+            check=work.scenario.name,
+            unstable=("work",),
         )
         return
     # Contract items (one per operation) and the stateful item judge responses against the
     # contract and protocol rules; a contract item's operation gives it its own Allure history.
-    label = getattr(item, "operation_label", None)
+    label = work.operation if work is not None else None
     operation = session.contract.by_label(label) if label else None
     requirements = [
         r
@@ -315,104 +358,42 @@ def _label_for_allure(item: pytest.Item, session: RunSession, failures: list[Fai
         and (operation is None or r.covers(operation.operation_id))
     ]
     shown = label or ("(stateful sequences)" if item.name == "test_stateful" else "(all operations)")
-    label_item(item.config, requirements, shown, failures, session.waivers)
+    label_item(item.config, requirements, shown, failures, session.waivers, unstable=("work",))
 
 
 def test_id(item: pytest.Item) -> str:
-    """A unique id per item: Schemathesis' items share one node id, their operation tells them apart."""
-    label = getattr(item, "operation_label", None)
-    return f"{item.nodeid}[{label}]" if label and label not in item.nodeid else item.nodeid
-
-
-TIME_SHARE_USED = "time share used"
-
-
-def _soft_deadline(item: pytest.Item, session: RunSession) -> float:
-    """A contract item's guaranteed share and its part of the spare time (see `runner.budget`)."""
-    from conformance.runner.budget import STATEFUL, stateful_weight
-
-    items = item.session.items
-    operations = sum(1 for other in items if _is_contract_item(other) and _suite_kind(other) != STATEFUL)
-    later = [other for other in items[items.index(item) :] if _is_contract_item(other)]
-
-    def weight(contract_item: pytest.Item) -> float:
-        return stateful_weight(operations) if _suite_kind(contract_item) == STATEFUL else 1.0
-
-    share = session.budget.contract_share(len(later), weight(item), sum(weight(other) for other in later))
-    return time.monotonic() + share
-
-
-def _contract_items_from(item: pytest.Item) -> int:
-    """Contract items from this one on (this one included when it is one)."""
-    items = item.session.items
-    return sum(1 for other in items[items.index(item) :] if _is_contract_item(other))
-
-
-def _scenario_items_from(item: pytest.Item) -> int:
-    from conformance.runner.budget import SCENARIO
-
-    items = item.session.items
-    return sum(1 for other in items[items.index(item) :] if _suite_kind(other) == SCENARIO)
-
-
-def _is_contract_item(item: pytest.Item) -> bool:
-    """Items Schemathesis drives (per operation, and the stateful one): they share the budget."""
-    from conformance.runner.budget import CONTRACT, STATEFUL
-
-    return _suite_kind(item) in (CONTRACT, STATEFUL)
-
-
-def _suite_kind(item: pytest.Item) -> int:
-    from conformance.runner.budget import OTHER, kind_of
-
-    module = getattr(item, "module", None)
-    if module is None or not module.__name__.startswith("conformance.suite."):
-        return OTHER
-    return kind_of(item.nodeid)
+    """A unique id per item: the key of its work item, the same in both faces whatever the rootdir."""
+    work = item.stash.get(WORK, None)
+    return work.key if work is not None else item.nodeid
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Scenario checks first: they cannot be cut short, and the contract items' depth then takes
-    what is left (`runner.budget`). A stable sort: the order within each kind is kept."""
-    from conformance.runner.budget import OTHER
-
-    if any(_suite_kind(item) != OTHER for item in items):  # other projects' tests are left alone
-        items.sort(key=_suite_kind)
-
-
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    session = _session(item.config)
-    if session is None or session.budget.may_start():
+    """Each suite item learns its work item; the suite's items go in the plan's order (scenarios
+    first, see `runner.plan.ItemKind`). A stable sort; other projects' tests are left alone."""
+    if "plan" not in _ACTIVE:
         return
-    budget = session.settings.time_budget
-    reason = (
-        f"the time budget of {budget:g}s ran out before {test_id(item)} could run "
-        f"(even {session.budget.overrun_limit:g}s past it for the guaranteed share); give a larger --time-budget"
-    )
-    for requirement_id in _requirements_of(item, session):
-        session.recorder.mark_blocked(requirement_id, reason)
-    session.recorder.error(reason)
-    pytest.skip(f"time budget ran out: {reason}")
+    plan: Plan = _ACTIVE["plan"]
+    stateful = [work for work in plan if work.kind == "stateful"]
+    for item in items:
+        if not _in_suite(item):
+            continue
+        callspec = getattr(item, "callspec", None)
+        work = callspec.params.get("work") if callspec is not None else None
+        if work is None and item.name == "test_stateful" and stateful:
+            work = stateful[0]
+        if work is not None:
+            item.stash[WORK] = work
+    order = {work.key: index for index, work in enumerate(plan)}
+    if any(WORK in item.stash for item in items):
+        items.sort(key=lambda item: order.get(test_id(item), len(order)) if WORK in item.stash else -1)
 
 
-def _requirements_of(item: pytest.Item, session: RunSession) -> list[str]:
-    """The selected requirements an item would have evaluated."""
-    from conformance.checks.registry import CheckSpec
-    from conformance.runner.outcome import _unselected_reason
+def pytest_collection_finish(session: pytest.Session) -> None:
+    from conformance.runner.plan import Plan
 
-    callspec = getattr(item, "callspec", None)
-    scenario = callspec.params.get("scenario") if callspec is not None else None
-    if isinstance(scenario, CheckSpec):
-        candidates = [session.catalog.get(rid) for rid in scenario.requirements]
-    else:
-        label = getattr(item, "operation_label", None)
-        operation = session.contract.by_label(label) if label else None
-        candidates = [
-            r
-            for r in session.catalog
-            if r.cls in ("contract", "protocol") and (operation is None or r.covers(operation.operation_id))
-        ]
-    return [r.id for r in candidates if _unselected_reason(r, session.settings) is None]
+    collected = tuple(item.stash[WORK] for item in session.items if WORK in item.stash)
+    if collected:
+        session.config.stash[COLLECTED] = Plan(collected)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -423,10 +404,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     budgeted = _session(item.config)
     if budgeted is not None:
         report.user_properties.append(("phase2_time_left", round(budgeted.budget.time_left, 1)))
-    if report.skipped and isinstance(report.longrepr, tuple) and TIME_SHARE_USED in str(report.longrepr[2]):
-        # An operation tested until its share of the budget ran out has passed what it tested.
-        report.outcome = "passed"
-        report.longrepr = None
     session = _session(item.config)
     if session is not None and report.failed and call.excinfo is not None:
         _record_crash(session, test_id(item), call.excinfo.value)
@@ -438,12 +415,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             message = str(report.longrepr[2])
         elif report.failed:
             message = session.redactor.text(report.longreprtext[-2000:])
+        # The engine's own measure: with several workers an item's wait is not its run time.
+        duration: Any = dict(item.user_properties).get("phase2_duration", round(report.duration, 3))
         session.add_test(
             TestOutcome(
                 test_id=test_id(item),
                 name=item.name,
                 outcome="error" if report.when == "setup" and report.failed else report.outcome,
-                duration=round(report.duration, 3),
+                duration=float(duration),
                 message=message,
             )
         )
@@ -454,7 +433,7 @@ def _record_crash(session: RunSession, item_id: str, error: BaseException) -> No
     """An item that ended on anything but the target's nonconformance leaves the run unverified."""
     from conformance.errors import AuthError, TargetUnreachable
 
-    if isinstance(error, Nonconformance):
+    if isinstance(error, Nonconformance | ItemCrashed):
         return
     if isinstance(error, AuthError | TargetUnreachable):
         session.lose_target(error)
@@ -479,13 +458,26 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     from conformance.reporting import write_reports
 
+    engine = session.config.stash.get(ENGINE, None)
     if run_session.signals.received is not None:
         run_session.interrupt()
+        if engine is not None:
+            engine.stop()  # no item starts any more; the helpers are closed under the running ones
     else:
         run_session.signals.hold()
+        if engine is not None:
+            engine.stop()
+            engine.close()
     while _COLLECTION_ERRORS:
         run_session.recorder.error(_COLLECTION_ERRORS.pop(0))
+    if run_session.settings.shard is not None and "whole_plan" in _ACTIVE:
+        from conformance.runner.shard import requirements_elsewhere
+
+        run_session.elsewhere = requirements_elsewhere(_ACTIVE["whole_plan"], _ACTIVE["plan"])
     result = run_session.finish()
+    from conformance.runner.merge import write_shard
+
+    write_shard(run_session, result)
     try:
         # A broken reporter turns the verdict into an error; the amended result is the run's.
         result = run_session.result = write_reports(result, run_session.settings, redactor=run_session.redactor)

@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from contextvars import ContextVar, Token
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from conformance.contract.catalog import RequirementCatalog
-from conformance.results import Failure, Severity
+from conformance.results import Exchange, Failure, Severity
 from conformance.target.exchange import ObservedResponse
 from conformance.target.secrets import Redactor
 
 MAX_FAILURES_PER_KEY = 3  # distinct failures kept per requirement × operation × check
+# The work item running in this thread: items run concurrently, so this is per thread, not per run.
+_CURRENT_TEST: ContextVar[str | None] = ContextVar("conformance_current_test", default=None)
 
 
 @dataclass
@@ -34,8 +38,23 @@ class Recorder:
         self.blocked: dict[str, str] = {}
         self.requests: Counter[str] = Counter()
         self.errors: list[str] = []
-        self.current_test: str | None = None
         self._failures_by_test: dict[str, list[Failure]] = defaultdict(list)
+
+    @property
+    def current_test(self) -> str | None:
+        """The work item of the calling thread, which the failures it records belong to."""
+        return _CURRENT_TEST.get()
+
+    @current_test.setter
+    def current_test(self, test_id: str | None) -> None:
+        _CURRENT_TEST.set(test_id)
+
+    def bind_test(self, test_id: str) -> Token[str | None]:
+        """Failures recorded from this thread belong to `test_id` until `unbind_test`."""
+        return _CURRENT_TEST.set(test_id)
+
+    def unbind_test(self, token: Token[str | None]) -> None:
+        _CURRENT_TEST.reset(token)
 
     # --- what checks report -------------------------------------------------------------------
     def passed(self, requirement_id: str, operation: str | None = None) -> None:
@@ -53,6 +72,7 @@ class Recorder:
         operation: str | None = None,
     ) -> Failure:
         requirement = self.catalog.get(requirement_id)
+        current_test = self.current_test
         if operation is None and observed is not None and observed.operation is not None:
             operation = observed.operation.label
         failure = Failure(
@@ -64,7 +84,7 @@ class Recorder:
             operation=operation,
             exchange=observed.to_exchange(self.redactor) if observed is not None else None,
             curl=observed.curl(self.redactor) if observed is not None else None,
-            test_id=self.current_test,
+            test_id=current_test,
         )
         with self._lock:
             tally = self._tallies[requirement_id]
@@ -74,8 +94,8 @@ class Recorder:
             same_kind = sum(1 for k in tally.failures if k[:3] == key[:3])
             if key not in tally.failures and same_kind < MAX_FAILURES_PER_KEY:
                 tally.failures[key] = failure
-                if self.current_test:
-                    self._failures_by_test[self.current_test].append(failure)
+                if current_test:
+                    self._failures_by_test[current_test].append(failure)
         return failure
 
     def mark_not_applicable(self, requirement_id: str, reason: str) -> None:
@@ -113,6 +133,65 @@ class Recorder:
     def failures_for_test(self, test_id: str) -> list[Failure]:
         with self._lock:
             return list(self._failures_by_test.get(test_id, ()))
+
+    # --- a shard's raw verdicts, for `runner.merge` -------------------------------------------
+    def export(self) -> dict[str, Any]:
+        """Everything `build_result` reads, as JSON data (failures with their occurrences)."""
+        with self._lock:
+            return {
+                "evaluations": {rid: dict(tally.evaluations) for rid, tally in self._tallies.items()},
+                "failures": [
+                    {**asdict(failure), "occurrences": tally.occurrences[key]}
+                    for tally in self._tallies.values()
+                    for key, failure in tally.failures.items()
+                ],
+                "not_applicable": dict(self.not_applicable),
+                "blocked": dict(self.blocked),
+                "requests": dict(self.requests),
+                "errors": list(self.errors),
+            }
+
+    def absorb(self, exported: dict[str, Any]) -> None:
+        """Add another recorder's export (another shard of the run) to this one's verdicts.
+
+        Raises ValueError or TypeError when the data is not an export."""
+        for requirement_id, evaluations in exported["evaluations"].items():
+            self.catalog.get(str(requirement_id))
+            for operation, count in evaluations.items():
+                with self._lock:
+                    self._tallies[str(requirement_id)].evaluations[str(operation)] += int(count)
+        for document in exported["failures"]:
+            exchange = document.get("exchange")
+            failure = Failure(
+                requirement_id=str(document["requirement_id"]),
+                title=self.redactor.text(str(document["title"])),
+                message=self.redactor.text(str(document["message"])),
+                severity=Severity(document["severity"]),
+                check=str(document["check"]),
+                operation=None if document.get("operation") is None else str(document["operation"]),
+                exchange=Exchange(**exchange) if isinstance(exchange, dict) else None,
+                curl=None if document.get("curl") is None else self.redactor.text(str(document["curl"])),
+                test_id=None if document.get("test_id") is None else str(document["test_id"]),
+            )
+            self.catalog.get(failure.requirement_id)
+            with self._lock:
+                tally = self._tallies[failure.requirement_id]
+                key = failure.fingerprint
+                tally.occurrences[key] += int(document.get("occurrences", 1))
+                if (
+                    key not in tally.failures
+                    and sum(1 for k in tally.failures if k[:3] == key[:3]) < MAX_FAILURES_PER_KEY
+                ):
+                    tally.failures[key] = failure
+        for requirement_id, reason in exported["not_applicable"].items():
+            self.mark_not_applicable(str(requirement_id), str(reason))
+        for requirement_id, reason in exported["blocked"].items():
+            self.mark_blocked(str(requirement_id), str(reason))
+        for operation, count in exported["requests"].items():
+            with self._lock:
+                self.requests[str(operation)] += int(count)
+        for message in exported["errors"]:
+            self.error(str(message))
 
     @property
     def requests_sent(self) -> int:

@@ -7,6 +7,8 @@ whose message is a single line naming the setting and its source.
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import logging
 import math
 import os
@@ -27,6 +29,7 @@ from conformance.contract.selection import select
 from conformance.contract.spec import load_contract
 from conformance.errors import ConfigError
 from conformance.profiles import DEFAULT_PROFILE, DEFAULT_SEED, PROFILES, Profile
+from conformance.shards import Shard, shard_from_ci
 from conformance.suggest import did_you_mean
 
 KNOWN_FLAGS = ("world-preview", "engine-v2")
@@ -60,6 +63,8 @@ ENVIRONMENT = {
     "PHASE2_CLASSES": "classes",
     "PHASE2_REQUIREMENTS": "requirements",
     "PHASE2_OPERATIONS": "operations",
+    "PHASE2_WORKERS": "workers",
+    "PHASE2_SHARD": "shard",
     "PHASE2_MAX_RATE": "max_rate",
     "PHASE2_OUTAGE_START": "outage_start",
     "PHASE2_OUTAGE_END": "outage_end",
@@ -165,6 +170,8 @@ class Settings:
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     require_all: bool = False  # a certification run: a MUST left unverified fails the gate
     warnings: tuple[str, ...] = ()  # one line each, for the faces to print before the run
+    workers: int = 1  # work items run at once (threads); see `default_workers`
+    shard: Shard | None = None  # the part of the plan this process runs (`runner.shard`)
     max_rate: float | None = None  # requests per second to the target, over every client; None: unlimited
     # Shell commands that take a component of the deployment away and bring it back (outage checks).
     outage_start: str | None = None
@@ -552,6 +559,17 @@ def load_settings(
         sources={name: origin for name, (_, origin) in merged.items()},
         require_all=_as_bool(value("require_all", False), "require_all", source("require_all")),
         warnings=unknown_environment(env),
+        shard=_shard(value("shard"), source("shard"), env),
+        workers=int(
+            _as_number(
+                value("workers", default_workers(base_url)),
+                "workers",
+                source("workers"),
+                minimum=1,
+                integer=True,
+                maximum=MAX_WORKERS,
+            )
+        ),
         max_rate=_as_number(max_rate, "max_rate", source("max_rate"), minimum=0.1) if max_rate is not None else None,
         outage_start=_command(outage_start, "outage_start", source("outage_start")),
         outage_end=_command(outage_end, "outage_end", source("outage_end")),
@@ -564,6 +582,31 @@ def load_settings(
     from conformance.smoke import restrict_to_smoke  # the smoke profile's rules; it imports Settings
 
     return restrict_to_smoke(settings)
+
+
+LOOPBACK_WORKERS = 1  # a target on this machine answers in microseconds: threads would only add contention
+REMOTE_WORKERS = 8  # a remote target: hide the round trips behind each other
+MAX_WORKERS = 64
+
+
+def _shard(value: Any, source: str, env: Mapping[str, str]) -> Shard | None:
+    """`--shard I/N` (or PHASE2_SHARD, or `shard` in the file); else the CI job's own variables."""
+    if value is not None:
+        shard = Shard.parse(value, source)
+        return shard if shard.total > 1 else None
+    found = shard_from_ci(env)
+    return found[0] if found is not None else None
+
+
+def default_workers(base_url: str | None) -> int:
+    """Work items run at once by default: one on loopback (the embedded reference), eight elsewhere."""
+    if base_url is None:
+        return LOOPBACK_WORKERS
+    host = (urlsplit(base_url).hostname or "").lower()
+    loopback = host == "localhost" or host.endswith(".localhost")
+    with contextlib.suppress(ValueError):
+        loopback = loopback or ipaddress.ip_address(host).is_loopback
+    return LOOPBACK_WORKERS if loopback else REMOTE_WORKERS
 
 
 def _command(value: Any, name: str, source: str) -> str | None:

@@ -194,6 +194,11 @@ def _unknown_enum_status(exchange: Exchange) -> None:
         exchange.body = exchange.body.replace(b'"status":"pending"', b'"status":"queued"')
 
 
+def _uppercase_running(exchange: Exchange) -> None:
+    if exchange.is_json():
+        exchange.body = exchange.body.replace(b'"status":"running"', b'"status":"RUNNING"')
+
+
 def _bearer_token(exchange: Exchange) -> str | None:
     authorization = exchange.request_headers.get("authorization", "")
     scheme, _, token = authorization.partition(" ")
@@ -411,6 +416,12 @@ fault(
     "P2-PRO-008",
     "A pending runtime reports the status 'queued'.",
     _unknown_enum_status,
+)
+fault(
+    "uppercase-running-status",
+    "P2-PRO-008",
+    "A running runtime reports the status 'RUNNING' (outside the enum): waits for running can never end well.",
+    _uppercase_running,
 )
 fault("no-body-limit", "P2-PRO-009", "Bodies over 1 MiB are read and processed instead of answering 413.")
 fault(

@@ -7,6 +7,7 @@ flood of forged key ids cannot turn into a flood of fetches).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -65,6 +66,9 @@ class TrustedIssuerKeys:
         self.is_url = trusted.is_url
         self.keys: dict[str, VerificationKey] = {}
         self._fetched_at: float | None = None
+        # Requests arriving while a fetch is in flight wait for it: without this, a valid token
+        # checked during the first fetch found no key (and no refetch allowed yet) and got a 401.
+        self.fetching = asyncio.Lock()
         if not self.is_url:
             try:
                 document = json.loads(Path(self.source).read_text(encoding="utf-8"))
@@ -112,9 +116,11 @@ class KeySet:
     async def find(self, kid: str) -> VerificationKey | None:
         found = self._lookup(kid)
         if found is None:
-            stale = [entry for entry in self.trusted if entry.may_refetch()]
-            for entry in stale:
-                await entry.refetch()
-            if stale:
-                found = self._lookup(kid)
+            for entry in self.trusted:
+                if not entry.is_url:
+                    continue
+                async with entry.fetching:
+                    if entry.may_refetch():
+                        await entry.refetch()
+            found = self._lookup(kid)
         return found

@@ -46,6 +46,9 @@ class CheckSpec:
     kind: Kind
     needs: frozenset[str] = field(default_factory=frozenset)
     description: str = ""
+    # Runs alone: it reads or changes process-wide state of the target (metric counters, readiness,
+    # the event stream's tail, rate limits, revoked tokens) that concurrent items would disturb.
+    exclusive: bool = False
 
     def __call__(self, ctx: Any) -> Any:
         return self.func(ctx)
@@ -97,9 +100,12 @@ def check(
     *requirements: str,
     kind: Kind,
     needs: tuple[str, ...] = (),
+    exclusive: bool = False,
     registry: Registry = REGISTRY,
 ) -> Callable[[Callable[[Any], Any]], CheckSpec]:
-    """Register a check verifying `requirements` (IDs of the requirement catalog)."""
+    """Register a check verifying `requirements` (IDs of the requirement catalog).
+
+    `exclusive=True` makes a scenario run alone, never beside other work items (see `CheckSpec`)."""
     if not requirements:
         raise ValueError("a check must name at least one requirement ID")
     unknown_needs = set(needs) - NEEDS
@@ -114,6 +120,7 @@ def check(
             kind=kind,
             needs=frozenset(needs),
             description=(func.__doc__ or "").strip().split("\n")[0],
+            exclusive=exclusive,
         )
         registry.add(spec)
         return spec

@@ -123,7 +123,7 @@ def check_invalid_client(ctx: ScenarioContext) -> None:
         )
 
 
-@check("P2-AUTH-016", kind="scenario")
+@check("P2-AUTH-016", kind="scenario", exclusive=True)
 def check_refresh_rotation(ctx: ScenarioContext) -> None:
     """Refreshing rotates the refresh token, and the used one is refused with 400 invalid_grant."""
     _, _, first = _login_tokens(ctx)
@@ -141,7 +141,7 @@ def check_refresh_rotation(ctx: ScenarioContext) -> None:
     ctx.check("P2-AUTH-016", problem is None, "A used refresh token is not refused", problem or "", reused)
 
 
-@check("P2-AUTH-017", kind="scenario")
+@check("P2-AUTH-017", kind="scenario", exclusive=True)
 def check_logout_revokes(ctx: ScenarioContext) -> None:
     """After logout the revoked access token is refused with 401 invalid_token."""
     _, access_token, _ = _login_tokens(ctx)

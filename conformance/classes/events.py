@@ -178,7 +178,7 @@ def check_event_filters(ctx: ScenarioContext) -> None:
         )
 
 
-@check("P2-SEM-017", "P2-SEM-018", kind="scenario")
+@check("P2-SEM-017", "P2-SEM-018", kind="scenario", exclusive=True)
 def check_event_stream(ctx: ScenarioContext) -> None:
     """The stream is SSE of each event's id, type and JSON data, in order; Last-Event-ID resumes."""
     since = eventlog.anchor(ctx)

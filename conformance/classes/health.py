@@ -110,7 +110,7 @@ def check_readiness(ctx: ScenarioContext) -> None:
     )
 
 
-@check("P2-HLT-003", kind="scenario", needs=("outage",))
+@check("P2-HLT-003", kind="scenario", needs=("outage",), exclusive=True)
 def check_readiness_outage(ctx: ScenarioContext) -> None:
     """With a component gone /readyz answers 503 naming it, with Retry-After; 200 once it is back."""
     ctx.require(ctx.api.call("getReadiness", token=NO_TOKEN), {200}, "readiness before the outage")
@@ -191,7 +191,7 @@ def check_health_head(ctx: ScenarioContext) -> None:
         )
 
 
-@check("P2-HLT-006", kind="scenario")
+@check("P2-HLT-006", kind="scenario", exclusive=True)
 def check_liveness_latency(ctx: ScenarioContext) -> None:
     """The 95th percentile of /healthz latency over repeated calls stays under the budget."""
     budget = ctx.settings.liveness_budget_ms

@@ -82,6 +82,7 @@ class Watch:
     response: ObservedResponse | None = None  # the last answer
     reached: str | None = None  # the awaited (or terminal) status it stopped at
     error: str | None = None  # why polling could not go on
+    hopeless: bool = False  # it ended because the awaited status could no longer come
 
     @property
     def changes(self) -> list[str]:
@@ -96,7 +97,10 @@ def watch_runtime(
     *,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Watch:
-    """Poll getRuntime with backoff until its status is in `until` or terminal, or `timeout` passes."""
+    """Poll getRuntime with backoff until its status is in `until` or terminal, or `timeout` passes.
+
+    A wait that can no longer succeed ends at once, with the reason in `error`: a status outside
+    the contract's enum (`RUNNING`), or one from which the lifecycle cannot lead to `until`."""
     watch = Watch()
     deadline = time.monotonic() + timeout
     interval = FIRST_INTERVAL
@@ -112,6 +116,14 @@ def watch_runtime(
         watch.statuses.append(status)
         if status in until or status in TERMINAL:
             watch.reached = status
+            return watch
+        if status not in NEXT:
+            watch.error = f"status {status!r} is not a runtime status of the contract"
+            watch.hopeless = True
+            return watch
+        if not any(reachable(status, wanted) for wanted in until):
+            watch.error = f"from {status} the lifecycle cannot lead to {' or '.join(sorted(until))}"
+            watch.hopeless = True
             return watch
         if time.monotonic() + interval > deadline:
             return watch

@@ -35,7 +35,7 @@ def check_representations_of_real_resources(ctx: ScenarioContext) -> None:
     ctx.api.call("listEvents", query={"subject": f"worlds/{world_id}"})
 
 
-@check("P2-PRO-012", kind="scenario", needs=("outage",))
+@check("P2-PRO-012", kind="scenario", needs=("outage",), exclusive=True)
 def check_unavailable_answers(ctx: ScenarioContext) -> None:
     """With a component taken away, operations answer 503, which the response checks judge."""
     window = OutageWindow(ctx)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from conformance.checks.context import ScenarioContext
-from conformance.classes.lifecycle import LIVE, TERMINAL, watch_runtime
+from conformance.classes.lifecycle import TERMINAL, Watch, watch_runtime
 from conformance.target.api import ApiClient
 from conformance.target.exchange import ObservedResponse
 
@@ -109,11 +109,39 @@ def runtime_timeout(ctx: ScenarioContext) -> float:
     return max(1.0, min(ctx.settings.profile.runtime_timeout, ctx.time_left - 5.0))
 
 
+# The run's shared state: status → why runtimes were shown not to reach it (a broken precondition).
+UNREACHED_KEY = "conformance.classes.resources.unreached"
+
+
+def unreached(ctx: ScenarioContext, status: str) -> str | None:
+    """Why an earlier scenario showed runtimes never reach `status`, if one did."""
+    found: dict[str, str] = ctx.resources.state.get(UNREACHED_KEY, {})
+    return found.get(status)
+
+
+def remember_unreached(ctx: ScenarioContext, status: str, watch: Watch, timeout: float) -> None:
+    """A runtime did not reach `status`: later scenarios needing it are blocked at once, not after
+    waiting again. Only a status the runtime could still have reached counts (not a terminal one)."""
+    timed_out = watch.reached is None and watch.error is None
+    if not (timed_out or watch.hopeless):
+        return
+    reason = watch.error or f"saw {watch.changes} within {timeout:g}s"
+    ctx.resources.state.setdefault(UNREACHED_KEY, {}).setdefault(status, f"runtimes do not reach {status}: {reason}")
+
+
 def settle_runtime(ctx: ScenarioContext, runtime_id: str, status: str) -> None:
-    """Wait until the runtime reaches `status`, or the scenario is blocked."""
-    watch = watch_runtime(ctx.api, runtime_id, {status}, runtime_timeout(ctx))
+    """Wait until the runtime reaches `status`, or the scenario is blocked (at once when runtimes
+    were already shown not to reach it)."""
+    known = unreached(ctx, status)
+    if known is not None:
+        ctx.blocked(known)
+    timeout = runtime_timeout(ctx)
+    watch = watch_runtime(ctx.api, runtime_id, {status}, timeout)
     if watch.reached != status:
-        ctx.blocked(f"a runtime did not reach {status} (saw {watch.changes})")
+        remember_unreached(ctx, status, watch, timeout)
+        ctx.blocked(
+            f"a runtime did not reach {status} (saw {watch.changes})" + (f": {watch.error}" if watch.error else "")
+        )
 
 
 def retire_later(ctx: ScenarioContext, runtime_ids: Sequence[str]) -> None:
@@ -126,7 +154,9 @@ def retire_runtimes(api: ApiClient, runtime_ids: Iterable[str], budget: float = 
     waiting: set[str] = set()
     for runtime_id in runtime_ids:
         status = _status(api, runtime_id)
-        if status in LIVE - {"stopping"}:
+        # A status outside the contract's enum (`RUNNING`) may be a live one: stop it too, rather
+        # than wait the whole cleanup budget for an end nobody asked for.
+        if status is not None and status not in TERMINAL and status != "stopping":
             api.call("stopRuntime", path={"runtime_id": runtime_id})
         if status is not None:
             waiting.add(runtime_id)

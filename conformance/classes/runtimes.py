@@ -22,8 +22,10 @@ from conformance.classes.resources import (
     create_world,
     failing_setup,
     plugin_list,
+    remember_unreached,
     retire_later,
     runtime_timeout,
+    settle_runtime,
     start_runtime,
 )
 from conformance.classes.verdicts import filter_problems
@@ -57,7 +59,9 @@ def check_runtime_lifecycle(ctx: ScenarioContext) -> None:
     )
     _refuse_runtime_delete(ctx, start_runtime(ctx, world["id"], plugins[-1]["name"]), "just started")
 
-    watch = watch_runtime(ctx.api, runtime_id, {"running"}, runtime_timeout(ctx))
+    timeout = runtime_timeout(ctx)
+    watch = watch_runtime(ctx.api, runtime_id, {"running"}, timeout)
+    remember_unreached(ctx, "running", watch, timeout)
     statuses = [str(runtime.get("status")), *watch.statuses]
     ctx.check(
         "P2-SEM-010",
@@ -230,9 +234,7 @@ def check_runtime_filters(ctx: ScenarioContext) -> None:
         runtime = start_runtime(ctx, world["id"], plugin["name"])
         runtimes[runtime["id"]] = (world["id"], status, plugin["name"])
     for runtime_id, (_, status, _) in runtimes.items():
-        watch = watch_runtime(ctx.api, runtime_id, {status}, runtime_timeout(ctx))
-        if watch.reached != status:
-            ctx.blocked(f"a runtime did not reach {status} (saw {watch.changes})")
+        settle_runtime(ctx, runtime_id, status)
     queries: list[dict[str, str]] = [
         {"world_id": world_a["id"]},
         {"world_id": world_b["id"]},

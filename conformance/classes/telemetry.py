@@ -239,7 +239,7 @@ def _settled_delta(
         time.sleep(SETTLE_POLL)
 
 
-@check("P2-TEL-004", kind="scenario")
+@check("P2-TEL-004", kind="scenario", exclusive=True)
 def check_counter_exact(ctx: ScenarioContext) -> None:
     """The request counter of a route grows by exactly the number of requests answered on it."""
     operation = ctx.contract.operation("getWorld")
@@ -306,7 +306,7 @@ def check_route_is_template(ctx: ScenarioContext) -> None:
     ctx.check("P2-TEL-005", not problems, "Route label is not the path template", "; ".join(problems), response)
 
 
-@check("P2-TEL-006", kind="scenario")
+@check("P2-TEL-006", kind="scenario", exclusive=True)
 def check_histogram_buckets(ctx: ScenarioContext) -> None:
     """Histogram buckets are cumulative and the +Inf bucket equals the count."""
     ctx.require(ctx.api.call("getLiveness", token=NO_TOKEN), {200}, "a request for the histogram to observe")

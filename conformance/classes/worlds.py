@@ -15,7 +15,6 @@ from conformance.checks.context import ScenarioContext
 from conformance.checks.registry import check
 from conformance.classes import eventlog
 from conformance.classes.eventlog import events_about, world_subject
-from conformance.classes.lifecycle import watch_runtime
 from conformance.classes.paging import MAX_LIMIT, MAX_PAGES, list_fetcher, walk
 from conformance.classes.resources import (
     capable_plugins,
@@ -23,7 +22,7 @@ from conformance.classes.resources import (
     delete_later,
     plugin_list,
     read_world,
-    runtime_timeout,
+    settle_runtime,
     start_runtime,
     update_world,
 )
@@ -313,9 +312,7 @@ def check_world_delete_with_live_runtime(ctx: ScenarioContext) -> None:
     runtime = start_runtime(ctx, world["id"], capable_plugins(plugins, 10)[0]["name"])
     if not _refuse_world_delete(ctx, world, runtime, "just started"):
         return
-    watch = watch_runtime(ctx.api, runtime["id"], {"running"}, runtime_timeout(ctx))
-    if watch.reached != "running":
-        ctx.blocked(f"the runtime did not reach running (saw {watch.changes})")
+    settle_runtime(ctx, runtime["id"], "running")
     _refuse_world_delete(ctx, world, runtime, "running")
 
 

@@ -37,8 +37,8 @@ class TimeBudget:
         self._clock = clock
         self._lock = threading.Lock()
         self._floor_samples: list[float] = []
-        self._item_started: float | None = None
-        self._item_cases = 0
+        # The contract item each thread runs: items run concurrently, each measured on its own.
+        self._items = threading.local()
 
     @property
     def time_left(self) -> float:
@@ -60,33 +60,40 @@ class TimeBudget:
         return samples[len(samples) // 2] if samples else FLOOR_ESTIMATE
 
     def item_started(self) -> None:
-        with self._lock:
-            self._item_started, self._item_cases = self._clock(), 0
+        self._items.started, self._items.cases = self._clock(), 0
 
     def case_started(self) -> None:
-        with self._lock:
-            self._item_cases += 1
-            if self._item_cases == MIN_CASES + 1 and self._item_started is not None:
-                self._floor_samples.append(self._clock() - self._item_started)
+        started: float | None = getattr(self._items, "started", None)
+        if started is None:
+            return
+        self._items.cases += 1
+        if self._items.cases == MIN_CASES + 1:
+            with self._lock:
+                self._floor_samples.append(self._clock() - started)
 
     def item_finished(self) -> None:
-        with self._lock:
-            # An item with no more than MIN_CASES cases: its whole run was its floor.
-            if self._item_started is not None and 0 < self._item_cases <= MIN_CASES:
-                self._floor_samples.append(self._clock() - self._item_started)
-            self._item_started = None
+        started: float | None = getattr(self._items, "started", None)
+        # An item with no more than MIN_CASES cases: its whole run was its floor.
+        if started is not None and 0 < self._items.cases <= MIN_CASES:
+            with self._lock:
+                self._floor_samples.append(self._clock() - started)
+        self._items.started = None
 
     # --- shares -------------------------------------------------------------------------------
-    def contract_share(self, remaining_items: int, weight: float = 1.0, remaining_weight: float | None = None) -> float:
+    def contract_share(
+        self, remaining_items: int, weight: float = 1.0, remaining_weight: float | None = None, lanes: int = 1
+    ) -> float:
         """Seconds for this contract item, `remaining_items` counting it and those after it.
 
         Its floor, plus its `weight`'s part of the spare time (`remaining_weight`: the weights of
-        it and those after it; by default one each)."""
+        it and those after it; by default one each). With `lanes` items running at once, the time
+        left is there on each lane; no share reaches past the budget's end (beyond the floor)."""
         remaining = max(remaining_items, 1)
         floor = self.floor()
-        spare = self.time_left - remaining * floor
+        spare = self.time_left * max(lanes, 1) - remaining * floor
         total = remaining_weight if remaining_weight is not None else float(remaining)
-        return floor + max(spare, 0.0) * weight / max(total, weight)
+        share = floor + max(spare, 0.0) * weight / max(total, weight)
+        return min(share, max(self.time_left, floor))
 
     def scenario_share(self, remaining_scenarios: int, remaining_contract_items: int) -> float:
         """Seconds for this scenario: an equal part of what the contract items' floors leave."""
@@ -102,23 +109,3 @@ class TimeBudget:
         reserve = remaining_contract_items * self.floor()
         allowed = min(max(self.time_left - reserve, SCENARIO_FLOOR), SCENARIO_BUDGET)
         return self._clock() + allowed
-
-
-def stateful_weight(operation_items: int) -> float:
-    """The stateful item's weight beside one per operation: a quarter of the depth, one item covering all."""
-    return max(1.0, operation_items / 3)
-
-
-# Items of the suite by what they are; scenarios first, then contract items, the stateful one last.
-SCENARIO, CONTRACT, STATEFUL, OTHER = 0, 1, 2, 3
-
-
-def kind_of(nodeid: str) -> int:
-    module = nodeid.split("::")[0]
-    if module.endswith("test_scenarios.py"):
-        return SCENARIO
-    if module.endswith("test_contract.py"):
-        return CONTRACT
-    if module.endswith("test_stateful.py"):
-        return STATEFUL
-    return OTHER

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import time
+import unittest
+from contextvars import ContextVar
 from typing import Any
 
 import requests
@@ -32,8 +34,16 @@ log = logging.getLogger("conformance.judge")
 REVOKING_OPERATIONS = frozenset({"logout"})
 
 
-class OutOfTime(Exception):
-    """An operation's share of the run's time budget is used: its test ends, passed so far."""
+class OutOfTime(unittest.SkipTest):
+    """An operation's share of the run's time budget is used: its test ends, passed so far.
+
+    A `SkipTest` because Hypothesis re-raises those at once (no shrinking, no replay); the engine
+    catches it and records the cut depth as data (`ItemOutcome.share_used`), never as a skip.
+    """
+
+
+# When the contract item running in this thread must stop: items run concurrently, each with its share.
+SOFT_DEADLINE: ContextVar[float | None] = ContextVar("conformance_soft_deadline", default=None)
 
 
 class Judge:
@@ -86,7 +96,6 @@ class ContractExerciser:
         self.session = session
         self.builtins = wrapped_builtins(self._builtin_passed)
         self.base_url = tokens.base_url
-        self.soft_deadline: float | None = None
         self.budget: TimeBudget | None = None  # measures what an operation's first cases cost
 
     def _builtin_passed(self, requirement_id: str, check: str, case: Any, response: Any) -> None:
@@ -99,8 +108,18 @@ class ContractExerciser:
             return {"Authorization": f"Bearer {self.tokens.disposable_token()}"}
         return {"Authorization": f"Bearer {self.tokens.token()}"}
 
+    @property
+    def soft_deadline(self) -> float | None:
+        """The calling thread's item's deadline (None: not bounded)."""
+        return SOFT_DEADLINE.get()
+
+    @soft_deadline.setter
+    def soft_deadline(self, deadline: float | None) -> None:
+        SOFT_DEADLINE.set(deadline)
+
     def out_of_time(self) -> bool:
-        return self.soft_deadline is not None and time.monotonic() > self.soft_deadline
+        deadline = SOFT_DEADLINE.get()
+        return deadline is not None and time.monotonic() > deadline
 
     def exercise(self, case: Any) -> None:
         """One generated case: send it, then run the built-in and the project checks."""

@@ -42,6 +42,8 @@ class RunFacts:
     target_lost: bool = False  # the target or the auth provider went away mid-run
     interrupted_by: int | None = None  # the signal that stopped the run (SIGINT, SIGTERM, SIGHUP)
     rate_limits: RateLimitCounts = field(default_factory=RateLimitCounts)
+    # A shard's run: requirements only other shards' items evaluate (not a gap of this shard).
+    elsewhere: frozenset[str] = frozenset()
 
 
 def _unselected_reason(requirement: Requirement, settings: Settings) -> str | None:
@@ -72,6 +74,7 @@ def requirement_results(
     recorder: Recorder,
     waivers: Sequence[Waiver],
     today: date | None = None,
+    elsewhere: frozenset[str] = frozenset(),
 ) -> tuple[tuple[RequirementResult, ...], WaiverUse]:
     results = []
     use = WaiverUse()
@@ -95,6 +98,9 @@ def requirement_results(
             results.append(RequirementResult(requirement, Status.NOT_APPLICABLE, reason=requirement.when_unobserved))
         elif requirement.id in recorder.blocked:
             reason = recorder.blocked[requirement.id]
+            results.append(RequirementResult(requirement, Status.SKIPPED, reason=reason))
+        elif requirement.id in elsewhere:
+            reason = "evaluated by another shard of this run: merge the shards' reports for its status"
             results.append(RequirementResult(requirement, Status.SKIPPED, reason=reason))
         else:
             reason = "not evaluated: no check reached it in this run"
@@ -207,7 +213,7 @@ def build_result(
     waivers: Sequence[Waiver] = (),
     today: date | None = None,
 ) -> RunResult:
-    requirements, use = requirement_results(settings, catalog, recorder, waivers, today)
+    requirements, use = requirement_results(settings, catalog, recorder, waivers, today, facts.elsewhere)
     stale = stale_waivers(waivers, requirements, use, today)
     gate_levels = {Level.MUST} if settings.fail_on is Level.MUST else {Level.MUST, Level.SHOULD}
     failing = [r for r in requirements if r.status is Status.FAILED and r.requirement.level in gate_levels]
@@ -218,6 +224,7 @@ def build_result(
         r
         for r in requirements
         if r.status is Status.SKIPPED
+        and r.id not in facts.elsewhere
         and r.requirement.level is Level.MUST
         and not r.reason.startswith(("class ", "requirement not selected", "none of its operations"))  # type: ignore[union-attr]
     ]

@@ -41,7 +41,9 @@ def missing_need(session: RunSession, spec: CheckSpec) -> str | None:
     return None
 
 
-def run_scenario(session: RunSession, spec: CheckSpec) -> None:
+def run_scenario(session: RunSession, spec: CheckSpec, scenarios_pending: int = 1, contract_pending: int = 0) -> None:
+    """Run one scenario; `*_pending` count the items still to start (this one included) on each of
+    the executor's lanes: what its deadline and depth must leave to them."""
     assert session.api is not None
     recorder = session.recorder
     reason = missing_need(session, spec)
@@ -49,9 +51,9 @@ def run_scenario(session: RunSession, spec: CheckSpec) -> None:
         for requirement_id in spec.requirements:
             recorder.mark_not_applicable(requirement_id, reason)
         return
-    deadline = session.budget.scenario_deadline(session.contract_items_pending)
+    deadline = session.budget.scenario_deadline(contract_pending)
     settings = session.settings
-    if session.budget.shallow(session.scenario_items_pending, session.contract_items_pending):
+    if session.budget.shallow(scenarios_pending, contract_pending):
         settings = shallow_settings(settings)
     ctx = ScenarioContext(spec, session.api, settings, session.contract, recorder, session.resources, deadline)
     try:

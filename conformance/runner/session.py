@@ -51,9 +51,6 @@ class RunSession:
         self.started = time.monotonic()
         self.deadline = self.started + settings.time_budget
         self.budget = TimeBudget(settings.time_budget, self.started)
-        # Items still to run, this one included (set by the plugin): how the budget is shared.
-        self.contract_items_pending = 0
-        self.scenario_items_pending = 0
         # Shared by the suite's client and Schemathesis' session: a hanging route costs a few
         # time-outs, not one per remaining request, and the run still reaches every class.
         self.breaker = StallBreaker(settings.request_timeout, on_open=lambda route, why: self.recorder.error(why))
@@ -75,6 +72,7 @@ class RunSession:
         self.judge: Judge | None = None
         self.exerciser: ContractExerciser | None = None
         self.result: RunResult | None = None
+        self.elsewhere: frozenset[str] = frozenset()  # a shard's: requirements other shards evaluate
         self.prepared = False
 
     # --- preparing ----------------------------------------------------------------------------
@@ -232,6 +230,7 @@ class RunSession:
                         self.governor.given_up,
                         round(self.governor.waited, 3),
                     ),
+                    elsewhere=self.elsewhere,
                 ),
                 self.waivers,
             )

@@ -1,29 +1,25 @@
-"""Contract tests: every enabled operation, every Schemathesis phase of the profile."""
+"""Contract tests: one item per enabled operation, every Schemathesis phase of the profile.
+
+The engine (`conformance.runner.executor`) runs each item; this module is its pytest view.
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from conformance.plugin import TIME_SHARE_USED, contract_schema
-from conformance.runner.judge import OutOfTime
-from conformance.runner.session import RunSession
+from conformance.plugin import active_plan, play
+from conformance.runner.executor import Executor
+from conformance.runner.plan import ItemKind, WorkItem
 
-schema = contract_schema()
+ITEMS = active_plan().of_kind(ItemKind.CONTRACT)
 
-if schema is not None:
+if ITEMS:
 
-    @schema.parametrize()
-    def test_contract(case: Any, phase2_session: RunSession) -> None:
-        assert phase2_session.exerciser is not None
-        try:
-            phase2_session.exerciser.exercise(case)
-        except OutOfTime as exhausted:
-            # Skipping is the one way to end a Hypothesis test at once; the plugin reports it passed.
-            pytest.skip(f"{TIME_SHARE_USED}: {exhausted}")
+    @pytest.mark.parametrize("work", ITEMS, ids=[str(item.operation) for item in ITEMS])
+    def test_contract(work: WorkItem, phase2_engine: Executor, request: pytest.FixtureRequest) -> None:
+        play(request.node, phase2_engine, work)
 
 else:
-
-    def test_contract() -> None:
+    # No operation selected: one item that says so, under the same name.
+    def test_contract() -> None:  # type: ignore[misc]
         pytest.skip("no operation to cover: the contract and protocol classes are not selected")

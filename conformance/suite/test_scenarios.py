@@ -1,21 +1,19 @@
-"""Scenario checks: the semantic, auth, health and telemetry classes, one item per check."""
+"""Scenario checks: the semantic, auth, health and telemetry classes, one item per check.
+
+The engine (`conformance.runner.executor`) runs each item; this module is its pytest view.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from conformance.checks import load_checks
-from conformance.checks.registry import REGISTRY, CheckSpec
-from conformance.plugin import active_settings
-from conformance.runner.scenarios import run_scenario, selected_requirements
-from conformance.runner.session import RunSession
+from conformance.plugin import active_plan, play
+from conformance.runner.executor import Executor
+from conformance.runner.plan import ItemKind, WorkItem
 
-load_checks(active_settings().check_modules)
-SCENARIOS = REGISTRY.of_kind("scenario")
+ITEMS = active_plan().of_kind(ItemKind.SCENARIO)
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=[spec.name for spec in SCENARIOS])
-def test_scenario(scenario: CheckSpec, phase2_session: RunSession) -> None:
-    if not selected_requirements(phase2_session, scenario):
-        pytest.skip("none of its requirements is selected")
-    run_scenario(phase2_session, scenario)
+@pytest.mark.parametrize("work", ITEMS, ids=[item.name for item in ITEMS])
+def test_scenario(work: WorkItem, phase2_engine: Executor, request: pytest.FixtureRequest) -> None:
+    play(request.node, phase2_engine, work)

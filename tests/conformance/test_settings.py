@@ -190,6 +190,8 @@ def _bad_values(tmp_path: Path) -> dict[str, tuple[dict[str, object], dict[str, 
         "time_budget": ({"time_budget": "nan"}, REFERENCE, "must be a finite number"),
         "request_timeout": ({"request_timeout": 0}, REFERENCE, "at least 0.1"),
         "max_examples": ({"max_examples": 0}, REFERENCE, "at least 1"),
+        "workers": ({"workers": 0}, REFERENCE, "at least 1"),
+        "shard": ({"shard": "4/3"}, REFERENCE, "1 <= I <= N"),
         "report_dir": ({"report_dir": str(a_file)}, REFERENCE, "report_dir from the command line is not a directory"),
         "history_dir": ({"history_dir": str(a_file / "sub")}, REFERENCE, "history_dir from the command line cannot"),
         "fail_on": ({"fail_on": "never"}, REFERENCE, "must be must or should"),
@@ -256,6 +258,26 @@ def test_the_command_line_target_beats_the_environments_reference() -> None:
     settings = load_settings({"base_url": "https://cli.example/v2"}, env={**TARGET_ENV, **REFERENCE})
     assert not settings.reference
     assert settings.base_url == "https://cli.example/v2"
+
+
+def test_workers_default_to_one_on_loopback_and_eight_for_a_remote_target(tmp_path: Path) -> None:
+    """A loopback target answers in microseconds (threads only add contention); a remote one waits on round trips."""
+    from conformance.settings import LOOPBACK_WORKERS, REMOTE_WORKERS
+
+    credentials = {"PHASE2_CLIENT_ID": "suite", "PHASE2_CLIENT_SECRET": "s3cret-value"}
+
+    def workers(**values: object) -> int:
+        return load_settings({"report_dir": str(tmp_path), **values}, env=credentials).workers
+
+    assert workers(reference=True) == LOOPBACK_WORKERS == 1
+    assert workers(base_url="http://127.0.0.1:8000/v2") == 1
+    assert workers(base_url="http://localhost:8000/v2") == 1
+    assert workers(base_url="http://[::1]:8000/v2") == 1
+    assert workers(base_url="https://staging.example.com/v2") == REMOTE_WORKERS == 8
+    assert workers(base_url="https://staging.example.com/v2", workers="3") == 3
+    assert load_settings({"report_dir": str(tmp_path), "reference": True}, env={"PHASE2_WORKERS": "5"}).workers == 5
+    with pytest.raises(ConfigError, match="workers from the command line must be at most 64"):
+        load_settings({"report_dir": str(tmp_path), "reference": True, "workers": 65}, env={})
 
 
 def test_rate_and_outage_settings_come_from_every_source(tmp_path: Path) -> None:

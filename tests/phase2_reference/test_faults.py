@@ -268,6 +268,12 @@ async def status_after_start(probe: Probe) -> str:
     return str(settled["status"])
 
 
+async def uppercase_after_start(probe: Probe) -> str:
+    world = await probe.world()
+    runtime = await probe.runtime(world["id"])
+    return str((await probe.settle(runtime["id"], {"running", "RUNNING"}))["status"])
+
+
 async def status_after_stop(probe: Probe) -> str:
     world = await probe.world()
     runtime = await probe.runtime(world["id"])
@@ -479,6 +485,7 @@ PROBES: dict[str, tuple[ProbeFunction, object, object]] = {
     "pagination-skips": (walked, ["p1", "p2", "p3"], ["p1", "p2"]),
     "pagination-repeats": (walked, ["p1", "p2", "p3"], ["p1", "p2", "p2", "p3"]),
     "runtime-stuck-starting": (status_after_start, "running", "starting"),
+    "uppercase-running-status": (uppercase_after_start, "running", "RUNNING"),
     "stop-never-completes": (status_after_stop, "stopped", "stopping"),
     "failed-without-reason": (failure_reason, True, False),
     "failed-after-running": (

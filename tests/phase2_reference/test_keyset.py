@@ -88,3 +88,17 @@ def test_a_bad_jwks_file_is_a_config_error(tmp_path: Path) -> None:
     bad.write_text('{"keys": "no"}')
     with pytest.raises(ConfigError, match="cannot use JWKS file"):
         TrustedIssuerKeys(TrustedIssuer(TEST_ISSUER, str(bad)))
+
+
+def test_lookups_during_the_first_fetch_wait_for_it(jwks_server: tuple[str, list[str]]) -> None:
+    """Concurrent requests with a valid token while the JWKS is being fetched all find the key
+    (before, the ones arriving during the fetch were refused: no key yet, no refetch allowed)."""
+    url, hits = jwks_server
+    keyset = KeySet("http://me", SigningKey.generate(), (TrustedIssuer(TEST_ISSUER, url),))
+
+    async def together() -> list[object]:
+        return list(await asyncio.gather(*(keyset.find(TEST_KID) for _ in range(5))))
+
+    found = asyncio.run(together())
+    assert all(key is not None for key in found), found
+    assert len(hits) == 1, "one fetch serves every lookup waiting for it"

@@ -14,7 +14,9 @@ from conformance.runner.budget import FLOOR_ESTIMATE, MIN_CASES, SCENARIO_FLOOR,
 from tests.conftest import SuiteRun
 
 BUDGET = 25
-GRACE = 10  # start-up, the reference's own start and the last item's final requests
+# The engine's own accounting, not the machine's speed: items may run past the budget only for
+# their guaranteed share, up to the overrun limit (on a saturated machine the floors grow).
+OVERRUN = TimeBudget(BUDGET, 0.0).overrun_limit
 
 
 def test_a_nightly_run_ends_within_its_budget(run_suite: Callable[..., SuiteRun]) -> None:
@@ -23,7 +25,7 @@ def test_a_nightly_run_ends_within_its_budget(run_suite: Callable[..., SuiteRun]
         "--classes", "contract,protocol,health",
     )  # fmt: skip
     summary = run.summary
-    assert summary["duration_seconds"] < BUDGET + GRACE
+    assert summary["duration_seconds"] < BUDGET + OVERRUN
     assert run.exit_code == 0, run.stdout[-3000:]
     contract_items = [t for t in summary["tests"] if t["name"].startswith("test_contract[")]
     assert contract_items and all(t["outcome"] == "passed" for t in contract_items)

@@ -1,0 +1,33 @@
+"""The import graph matches ARCHITECTURE.md: the engine knows nothing of its faces."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+RUNNER = Path(__file__).resolve().parents[3] / "conformance" / "runner"
+ENGINE = ("plan", "shard", "executor", "st_tests", "scenarios", "judge", "session", "outcome", "budget", "merge")
+FACES = ("pytest", "_pytest", "conformance.plugin", "conformance.cli", "conformance.suite")
+
+
+def imported(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("module", ENGINE)
+def test_the_engine_does_not_import_its_faces(module: str) -> None:
+    faces = {name for name in imported(RUNNER / f"{module}.py") if name.startswith(FACES)}
+    assert not faces, f"runner/{module}.py imports {sorted(faces)}"
+
+
+def test_settings_do_not_import_the_engine() -> None:
+    settings = RUNNER.parent / "settings.py"
+    assert not {name for name in imported(settings) if name.startswith("conformance.runner")}

@@ -18,7 +18,9 @@ from conformance.target.secrets import Redactor
 
 MAX_FAILURES_PER_KEY = 3  # distinct failures kept per requirement × operation × check
 # The work item running in this thread: items run concurrently, so this is per thread, not per run.
-_CURRENT_TEST: ContextVar[str | None] = ContextVar("conformance_current_test", default=None)
+# Each binding names its recorder, so one recorder never sees an item another one bound (two runs in
+# one process, as the plugin's own tests make).
+_CURRENT_TEST: ContextVar[tuple[object, str | None] | None] = ContextVar("conformance_current_test", default=None)
 
 
 @dataclass
@@ -43,17 +45,14 @@ class Recorder:
     @property
     def current_test(self) -> str | None:
         """The work item of the calling thread, which the failures it records belong to."""
-        return _CURRENT_TEST.get()
+        binding = _CURRENT_TEST.get()
+        return binding[1] if binding is not None and binding[0] is self else None
 
-    @current_test.setter
-    def current_test(self, test_id: str | None) -> None:
-        _CURRENT_TEST.set(test_id)
-
-    def bind_test(self, test_id: str) -> Token[str | None]:
+    def bind_test(self, test_id: str) -> Token[tuple[object, str | None] | None]:
         """Failures recorded from this thread belong to `test_id` until `unbind_test`."""
-        return _CURRENT_TEST.set(test_id)
+        return _CURRENT_TEST.set((self, test_id))
 
-    def unbind_test(self, token: Token[str | None]) -> None:
+    def unbind_test(self, token: Token[tuple[object, str | None] | None]) -> None:
         _CURRENT_TEST.reset(token)
 
     # --- what checks report -------------------------------------------------------------------

@@ -127,15 +127,18 @@ class Scenario:
                 recorder.passed(requirement.id, judged)
                 recorder.count_request(judged)
         for requirement_id, label, title in self.failures:
-            recorder.current_test = "test_contract.py::test_contract"
-            recorder.failed(
-                requirement_id,
-                title,
-                f"{title}: the target answered {HOSTILE_BODY}",
-                check="check_sample",
-                observed=observed(label) if label else None,
-                operation=label,
-            )
+            token = recorder.bind_test("test_contract.py::test_contract")
+            try:
+                recorder.failed(
+                    requirement_id,
+                    title,
+                    f"{title}: the target answered {HOSTILE_BODY}",
+                    check="check_sample",
+                    observed=observed(label) if label else None,
+                    operation=label,
+                )
+            finally:
+                recorder.unbind_test(token)
         for requirement_id, reason in self.not_applicable.items():
             recorder.mark_not_applicable(requirement_id, reason)
         started = datetime(2026, 1, 15, 10, 0, 0, tzinfo=UTC)

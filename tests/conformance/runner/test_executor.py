@@ -91,6 +91,21 @@ def test_failures_belong_to_the_item_of_the_thread_that_recorded_them() -> None:
     assert recorder.current_test is None
 
 
+def test_a_recorder_never_sees_an_item_another_recorder_bound() -> None:
+    # Two runs in one process (the plugin's own tests make many): a binding left by one must not
+    # send the other's failures to an item that is not its own.
+    first, second = Recorder(load_catalog(), Redactor()), Recorder(load_catalog(), Redactor())
+    token = first.bind_test("item-of-the-first-run")
+    try:
+        assert first.current_test == "item-of-the-first-run"
+        assert second.current_test is None
+        second.failed("P2-PRO-001", "broken", "", check="test")
+        assert second.failures_for_test("item-of-the-first-run") == []
+    finally:
+        first.unbind_test(token)
+    assert first.current_test is None
+
+
 def _generated(schema: Any, label: str) -> Callable[[], dict[str, Any]]:
     """The cases one operation's test draws, per phase: examples and fuzzing in order; coverage as
     a set (Schemathesis skips coverage cases an earlier run of the process already sent, so only

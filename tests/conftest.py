@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,40 @@ class SuiteRun:
 
     def failed_requirements(self) -> set[str]:
         return {rid for rid, r in self.summary["requirements"].items() if r["status"] == "failed"}
+
+
+# A child started from this (large) pytest process gets this process's peak RSS as its own
+# `ru_maxrss` when it execs (Linux keeps the high-water mark of the memory map it leaves), so wait4
+# on a direct child measures pytest as much as the child. A small interpreter in between starts
+# the command from its own small memory map: the peak it reports is the command's alone.
+_PEAK_RSS_WRAPPER = """
+import os, subprocess, sys
+process = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(process.pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def run_measuring_peak_rss(
+    command: Sequence[str], *, env: dict[str, str], cwd: Path, stdout: Any, stderr: Any
+) -> tuple[int, float]:
+    """Run `command` to its end; its exit code and its own peak RSS in MB."""
+    handle, rss_path = tempfile.mkstemp(prefix="peak-rss-")
+    os.close(handle)
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-c", _PEAK_RSS_WRAPPER, rss_path, *command],
+            env=env,
+            cwd=cwd,
+            stdout=stdout,
+            stderr=stderr,
+            check=False,
+        )
+        return completed.returncode, int(Path(rss_path).read_text() or 0) / 1024
+    finally:
+        os.unlink(rss_path)
 
 
 def _clean_env(extra: dict[str, str] | None) -> dict[str, str]:

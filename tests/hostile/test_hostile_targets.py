@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ import pytest
 from conformance.runner.budget import TimeBudget
 from phase2_reference.config import Config
 from phase2_reference.testing import serving as serving_reference
-from tests.conftest import _clean_env
+from tests.conftest import _clean_env, run_measuring_peak_rss
 from tests.hostile import servers
 
 BUDGET = 20.0
@@ -59,12 +58,10 @@ def run_against(
     output_path = tmp_path / "output.txt"
     started = time.monotonic()
     with output_path.open("w") as output:
-        # os.wait4 gives the child's own peak RSS; output goes to a file so a full pipe cannot block it.
-        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, cwd=tmp_path)
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
+        # Output goes to a file so a full pipe cannot block the child.
+        code, rss_mb = run_measuring_peak_rss(command, env=env, cwd=tmp_path, stdout=output, stderr=subprocess.STDOUT)
     elapsed = time.monotonic() - started
-    return process.returncode, output_path.read_text(), elapsed, usage.ru_maxrss / 1024
+    return code, output_path.read_text(), elapsed, rss_mb
 
 
 HOSTILE: dict[str, Callable[[], contextlib.AbstractContextManager[str]]] = {

@@ -15,7 +15,6 @@ import html
 import http.client
 import json
 import os
-import subprocess
 import sys
 import tarfile
 import threading
@@ -26,7 +25,7 @@ from urllib.parse import quote, quote_plus, urlsplit
 
 from phase2_reference.config import Config
 from phase2_reference.testing import serving as serving_reference
-from tests.conftest import _clean_env
+from tests.conftest import _clean_env, run_measuring_peak_rss
 from tests.hostile import servers
 
 CLIENT_ID = "tenant-a-admin"
@@ -206,17 +205,9 @@ def run_cli(arguments: list[str], cwd: Path, env: dict[str, str] | None = None, 
         command += ["--report-dir", str(report_dir)]
     out_path, err_path = cwd / "stdout.txt", cwd / "stderr.txt"
     with out_path.open("w") as out, err_path.open("w") as err:
-        # Files, not pipes, so a full pipe cannot block the child; wait4 gives its own peak RSS.
-        process = subprocess.Popen(command, env=_clean_env(env), stdout=out, stderr=err, cwd=cwd)
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
-    return CliRun(
-        process.returncode,
-        out_path.read_text(errors="replace"),
-        err_path.read_text(errors="replace"),
-        report_dir,
-        usage.ru_maxrss / 1024,
-    )
+        # Files, not pipes, so a full pipe cannot block the child.
+        code, rss_mb = run_measuring_peak_rss(command, env=_clean_env(env), cwd=cwd, stdout=out, stderr=err)
+    return CliRun(code, out_path.read_text(errors="replace"), err_path.read_text(errors="replace"), report_dir, rss_mb)
 
 
 def bundle_texts(archive: Path) -> dict[str, str]:

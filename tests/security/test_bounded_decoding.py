@@ -2,7 +2,8 @@
 
 Each case is a hostile peer on a loopback socket; the run must end with a clear failure (or exit 3
 when nothing can be tested), one line and no traceback, a written report, on time, and with the
-child's peak RSS (from `wait4`) under 1 GiB.
+child's peak RSS (from `wait4`, through a small interpreter so that pytest's own does not count)
+under 1 GiB.
 """
 
 from __future__ import annotations

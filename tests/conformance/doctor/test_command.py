@@ -29,7 +29,7 @@ from conformance.errors import ExitCode
 from conformance.settings import load_settings
 from phase2_reference.config import Config, TrustedIssuer
 from phase2_reference.testing import ServerTLS, serving
-from tests.conformance.target.test_mutual_tls import Pki, _certificate, _key, _write_key
+from tests.conformance.target.test_mutual_tls import Pki, make_pki
 from tests.conftest import _clean_env
 
 CLIENTS = {  # test-only, fixtures/clients.yaml
@@ -268,24 +268,7 @@ def test_missing_clients_are_named() -> None:
 
 @pytest.fixture(scope="module")
 def self_signed(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.x509.oid import ExtendedKeyUsageOID
-
-    directory = tmp_path_factory.mktemp("pki")
-    ca_key, server_key, client_key = _key(), _key(), _key()
-    ca = _certificate("phase2 doctor test CA", ca_key, None, ca_key, None)
-    server = _certificate("127.0.0.1", server_key, ca, ca_key, ExtendedKeyUsageOID.SERVER_AUTH)
-    client = _certificate("conformance client", client_key, ca, ca_key, ExtendedKeyUsageOID.CLIENT_AUTH)
-    pem = serialization.Encoding.PEM
-    for name, certificate in (("ca.pem", ca), ("server.pem", server), ("client.pem", client)):
-        (directory / name).write_bytes(certificate.public_bytes(pem))
-    return Pki(
-        ca=directory / "ca.pem",
-        server_cert=directory / "server.pem",
-        server_key=_write_key(server_key, directory / "server-key.pem"),
-        client_cert=directory / "client.pem",
-        client_key=_write_key(client_key, directory / "client-key.pem"),
-    )
+    return make_pki(tmp_path_factory.mktemp("pki"), "phase2 doctor test CA")
 
 
 def test_an_untrusted_certificate_is_fatal_and_names_tls_ca(deployment: Deployment, self_signed: Pki) -> None:

@@ -80,11 +80,10 @@ def _certificate(
     return builder.sign(issuer_key, hashes.SHA256())
 
 
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    directory = tmp_path_factory.mktemp("pki")
+def make_pki(directory: Path, ca_name: str = "phase2 test CA") -> Pki:
+    """A CA, a server certificate for 127.0.0.1 and a client certificate, as PEM files in `directory`."""
     ca_key = _key()
-    ca = _certificate("phase2 test CA", ca_key, None, ca_key, None)
+    ca = _certificate(ca_name, ca_key, None, ca_key, None)
     server_key, client_key = _key(), _key()
     server = _certificate("127.0.0.1", server_key, ca, ca_key, ExtendedKeyUsageOID.SERVER_AUTH)
     client = _certificate("conformance client", client_key, ca, ca_key, ExtendedKeyUsageOID.CLIENT_AUTH)
@@ -99,6 +98,11 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
         client_cert=directory / "client.pem",
         client_key=_write_key(client_key, directory / "client-key.pem"),
     )
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 @pytest.fixture(scope="module")

@@ -96,7 +96,7 @@ def _build_session(config: pytest.Config) -> RunSession:
     try:
         return RunSession(active_settings()).prepare()
     except Phase2Error as error:
-        pytest.exit(f"phase2: {error}", returncode=int(error.exit_code))
+        pytest.exit(_shown(f"phase2: {error}"), returncode=int(error.exit_code))
 
 
 @pytest.fixture(scope="session")
@@ -205,9 +205,9 @@ def play(node: pytest.Item, engine: Executor, work: WorkItem) -> None:
     if outcome.share_used:
         node.user_properties.append(("phase2_share_used", True))
     if outcome.status is ItemStatus.SKIPPED:
-        pytest.skip(outcome.reason or "not run")
+        pytest.skip(_shown(outcome.reason or "not run"))
     if outcome.status is ItemStatus.CRASHED:
-        raise ItemCrashed(outcome.reason or "the item crashed") from outcome.error
+        raise ItemCrashed(_shown(outcome.reason or "the item crashed")) from outcome.error
 
 
 class ItemCrashed(Exception):
@@ -314,11 +314,18 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
             # with the waiver), never a pass that hides it.
             pytest.xfail("; ".join(dict.fromkeys(describe(w) for w in waivers if w is not None)))
         lines = [
-            f"{f.requirement_id} {f.operation or ''}: {f.title}{' [waived]' if w else ''}"
+            _shown(f"{f.requirement_id} {f.operation or ''}: {f.title}{' [waived]' if w else ''}")
             for f, w in zip(failures[:20], waivers, strict=False)
         ]
         raise Nonconformance("nonconformance:\n  " + "\n  ".join(lines))
     return result
+
+
+def _shown(text: str) -> str:
+    """Text for pytest's terminal: what the target wrote is shown, never executed (as on the CLI)."""
+    from conformance.reporting.terminal import escape_line
+
+    return escape_line(text)
 
 
 class Nonconformance(AssertionError):

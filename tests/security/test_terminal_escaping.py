@@ -13,6 +13,8 @@ import html
 import io
 import json
 import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
@@ -20,7 +22,8 @@ from conformance.reporting.console import render_summary
 from conformance.reporting.terminal import GuardedStream, escape_controls, escape_line
 from conformance.target.secrets import Redactor
 from tests.conformance.reporting.builders import failing_run
-from tests.security.hostile import HostileDeployment, Reply, Request, deployment, problem, run_against
+from tests.conftest import _clean_env
+from tests.security.hostile import CREDENTIALS, HostileDeployment, Reply, Request, deployment, problem, run_against
 
 FAKE_VERDICT = "\x1b[32mVerdict: PASS (exit 0)\x1b[0m"
 HOSTILE_TEXT = f"\x1b]0;pwned\x07\x1b[2J\x1b[H\r\n{FAKE_VERDICT}\x9b2J\u202eevil"
@@ -108,3 +111,28 @@ def test_the_file_reports_escape_hostile_text(tmp_path: Path) -> None:
     assert "<script>alert(1)" not in page and "<img src=x" not in page
     markdown = (report / "summary.md").read_text()
     assert "<script>alert(1)" not in markdown and "\x1b" not in markdown and "\x00" not in markdown
+
+
+def test_the_pytest_face_shows_the_same_error_escaped(tmp_path: Path) -> None:
+    # `pytest --pyargs conformance.suite` prints through pytest's terminal, not the CLI's guarded
+    # streams: the plugin escapes what it hands pytest to show.
+    def answer(hostile: HostileDeployment, request: Request) -> Reply | None:
+        if request.path.startswith("/oauth2/token"):
+            body = json.dumps({"error": HOSTILE_TEXT}).encode()
+            return Reply(400, body, [("Content-Type", "application/json")])
+        return None
+
+    with deployment(answer) as hostile:
+        target = ("--phase2-base-url", hostile.url + "/v2", "--phase2-classes", "health")
+        completed = subprocess.run(
+            [sys.executable, "-m", "pytest", "--pyargs", "conformance.suite", "-p", "no:cacheprovider", *target],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=_clean_env(CREDENTIALS),
+            cwd=tmp_path,
+        )
+    assert completed.returncode == 3, completed.stdout + completed.stderr
+    output = completed.stdout + completed.stderr
+    assert "\\x1b]0;pwned\\x07\\x1b[2J" in output, "shown, not executed"
+    assert_terminal_safe(output)

@@ -35,14 +35,15 @@ def assert_terminal_safe(stream: str) -> None:
     assert not any(line.lstrip().startswith("Verdict: PASS") for line in stream.splitlines()), stream
 
 
-def test_a_token_endpoint_error_cannot_drive_the_terminal(tmp_path: Path) -> None:
-    def answer(hostile: HostileDeployment, request: Request) -> Reply | None:
-        if request.path.startswith("/oauth2/token"):
-            body = json.dumps({"error": HOSTILE_TEXT}).encode()
-            return Reply(400, body, [("Content-Type", "application/json")])
-        return None
+def token_endpoint_echoing_hostile_text(hostile: HostileDeployment, request: Request) -> Reply | None:
+    if request.path.startswith("/oauth2/token"):
+        body = json.dumps({"error": HOSTILE_TEXT}).encode()
+        return Reply(400, body, [("Content-Type", "application/json")])
+    return None
 
-    with deployment(answer) as hostile:
+
+def test_a_token_endpoint_error_cannot_drive_the_terminal(tmp_path: Path) -> None:
+    with deployment(token_endpoint_echoing_hostile_text) as hostile:
         run = run_against(hostile, tmp_path, "--classes", "health")
     assert run.exit_code == 3, run.stderr
     lines = run.stderr.strip().splitlines()
@@ -116,13 +117,7 @@ def test_the_file_reports_escape_hostile_text(tmp_path: Path) -> None:
 def test_the_pytest_face_shows_the_same_error_escaped(tmp_path: Path) -> None:
     # `pytest --pyargs conformance.suite` prints through pytest's terminal, not the CLI's guarded
     # streams: the plugin escapes what it hands pytest to show.
-    def answer(hostile: HostileDeployment, request: Request) -> Reply | None:
-        if request.path.startswith("/oauth2/token"):
-            body = json.dumps({"error": HOSTILE_TEXT}).encode()
-            return Reply(400, body, [("Content-Type", "application/json")])
-        return None
-
-    with deployment(answer) as hostile:
+    with deployment(token_endpoint_echoing_hostile_text) as hostile:
         target = ("--phase2-base-url", hostile.url + "/v2", "--phase2-classes", "health")
         completed = subprocess.run(
             [sys.executable, "-m", "pytest", "--pyargs", "conformance.suite", "-p", "no:cacheprovider", *target],

@@ -18,7 +18,7 @@ __all__ = ["__version__", "check", "load_settings", "run"]
 
 
 def run(settings: Settings, extra_pytest_args: tuple[str, ...] = ()) -> RunResult:
-    from conformance.runner.engine import run as run_engine
+    from conformance.runner.cli_run import run as run_engine
 
     return run_engine(settings, extra_pytest_args)
 

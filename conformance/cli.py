@@ -17,9 +17,9 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from conformance import __version__
+from conformance.client.secrets import Redactor
 from conformance.errors import ExitCode, Phase2Error
 from conformance.reporting.terminal import GuardedStream
-from conformance.target.secrets import Redactor
 
 PROG = "phase2-conformance"
 
@@ -189,7 +189,7 @@ SETTING_KEYS = (
 
 def command_run(args: argparse.Namespace) -> int:
     from conformance.reporting.console import ConsoleProgress, render_summary
-    from conformance.runner.engine import run
+    from conformance.runner.cli_run import run
     from conformance.runner.rerun import rerun_values
     from conformance.settings import configure_logging, load_settings
 

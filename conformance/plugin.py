@@ -303,7 +303,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     if session is None:
         return (yield)
     result = yield
-    failures = session.recorder.failures_for_test(test_id(item))
+    failures = session.recorder.failures_for_test(work_key(item))
     _label_for_allure(item, session, failures)
     if failures:
         from conformance.waivers import covering, describe
@@ -368,7 +368,7 @@ def _label_for_allure(item: pytest.Item, session: RunSession, failures: list[Fai
     label_item(item.config, requirements, shown, failures, session.waivers, unstable=("work",))
 
 
-def test_id(item: pytest.Item) -> str:
+def work_key(item: pytest.Item) -> str:
     """A unique id per item: the key of its work item, the same in both faces whatever the rootdir."""
     work = item.stash.get(WORK, None)
     return work.key if work is not None else item.nodeid
@@ -392,7 +392,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             item.stash[WORK] = work
     order = {work.key: index for index, work in enumerate(plan)}
     if any(WORK in item.stash for item in items):
-        items.sort(key=lambda item: order.get(test_id(item), len(order)) if WORK in item.stash else -1)
+        items.sort(key=lambda item: order.get(work_key(item), len(order)) if WORK in item.stash else -1)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -407,13 +407,13 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
     report = yield
     if _in_suite(item) or _session(item.config) is not None:
-        report.user_properties.append(("phase2_test_id", test_id(item)))
+        report.user_properties.append(("phase2_test_id", work_key(item)))
     budgeted = _session(item.config)
     if budgeted is not None:
         report.user_properties.append(("phase2_time_left", round(budgeted.budget.time_left, 1)))
     session = _session(item.config)
     if session is not None and report.failed and call.excinfo is not None:
-        _record_crash(session, test_id(item), call.excinfo.value)
+        _record_crash(session, work_key(item), call.excinfo.value)
     if session is not None and (report.when == "call" or (report.when == "setup" and not report.passed)):
         from conformance.results import TestOutcome
 
@@ -426,7 +426,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         duration: Any = dict(item.user_properties).get("phase2_duration", round(report.duration, 3))
         session.add_test(
             TestOutcome(
-                test_id=test_id(item),
+                test_id=work_key(item),
                 name=item.name,
                 outcome="error" if report.when == "setup" and report.failed else report.outcome,
                 duration=float(duration),

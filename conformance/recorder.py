@@ -11,10 +11,10 @@ from contextvars import ContextVar, Token
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from conformance.client.observed import ObservedResponse
+from conformance.client.secrets import Redactor
 from conformance.contract.catalog import RequirementCatalog
-from conformance.results import Exchange, Failure, Severity
-from conformance.target.exchange import ObservedResponse
-from conformance.target.secrets import Redactor
+from conformance.results import Failure, RecordedExchange, Severity
 
 MAX_FAILURES_PER_KEY = 3  # distinct failures kept per requirement × operation × check
 # The work item running in this thread: items run concurrently, so this is per thread, not per run.
@@ -168,7 +168,7 @@ class Recorder:
                 severity=Severity(document["severity"]),
                 check=str(document["check"]),
                 operation=None if document.get("operation") is None else str(document["operation"]),
-                exchange=Exchange(**exchange) if isinstance(exchange, dict) else None,
+                exchange=RecordedExchange(**exchange) if isinstance(exchange, dict) else None,
                 curl=None if document.get("curl") is None else self.redactor.text(str(document["curl"])),
                 test_id=None if document.get("test_id") is None else str(document["test_id"]),
             )

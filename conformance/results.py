@@ -43,7 +43,7 @@ class Severity(StrEnum):
 
 
 @dataclass(frozen=True)
-class Exchange:
+class RecordedExchange:
     """One request and its response, masked and cut to size."""
 
     method: str
@@ -66,7 +66,7 @@ class Failure:
     severity: Severity
     check: str
     operation: str | None = None  # "GET /worlds/{world_id}"
-    exchange: Exchange | None = None
+    exchange: RecordedExchange | None = None
     curl: str | None = None
     test_id: str | None = None  # the pytest node that saw it, for --rerun-failed
 

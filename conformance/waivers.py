@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from conformance.client import bounded
 from conformance.contract.catalog import RequirementCatalog
 from conformance.errors import ConfigError
 from conformance.results import Failure, Waiver
-from conformance.target import bounded
 
 if TYPE_CHECKING:
     from conformance.contract.spec import Contract

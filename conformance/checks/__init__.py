@@ -4,32 +4,28 @@ from __future__ import annotations
 
 import importlib
 import os
+import pkgutil
 import sys
 
-BUILTIN_MODULES = (
-    "conformance.checks.builtin",
-    "conformance.checks.protocol",
-    "conformance.checks.contract",
-    "conformance.classes.protocol",
-    "conformance.classes.contract",
-    "conformance.classes.representations",
-    "conformance.classes.worlds",
-    "conformance.classes.listing",
-    "conformance.classes.runtimes",
-    "conformance.classes.events",
-    "conformance.classes.engine",
-    "conformance.classes.auth_tokens",
-    "conformance.classes.auth_scopes",
-    "conformance.classes.auth_endpoints",
-    "conformance.classes.auth_isolation",
-    "conformance.classes.health",
-    "conformance.classes.telemetry",
-)
+BUILTIN_MODULE = "conformance.checks.builtin"  # Schemathesis' own checks, traced to requirements
+CLASSES_PACKAGE = "conformance.classes"  # one folder per conformance class; `shared` holds no checks
+SHARED_PACKAGE = "conformance.classes.shared"
+
+
+def builtin_check_modules() -> tuple[str, ...]:
+    """Every module of the class folders, found on disk: a new check module needs no list to join."""
+    package = importlib.import_module(CLASSES_PACKAGE)
+    found = [
+        info.name
+        for info in pkgutil.walk_packages(package.__path__, prefix=f"{CLASSES_PACKAGE}.")
+        if not info.ispkg and not info.name.startswith(f"{SHARED_PACKAGE}.")
+    ]
+    return (BUILTIN_MODULE, *sorted(found))
 
 
 def load_checks(extra_modules: tuple[str, ...] = ()) -> None:
     """Import every module that registers checks (built-in ones, then the user's)."""
-    for module in BUILTIN_MODULES:
+    for module in builtin_check_modules():
         importlib.import_module(module)
     if extra_modules and os.getcwd() not in sys.path:
         # The user's check modules live in their project, like a conftest.

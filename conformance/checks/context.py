@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from conformance.checks.registry import CheckSpec
+from conformance.client.api_client import ApiClient
+from conformance.client.observed import ObservedResponse
 from conformance.contract.spec import Contract
 from conformance.recorder import Recorder
 from conformance.settings import Settings
-from conformance.target.api import ApiClient
-from conformance.target.exchange import ObservedResponse
 
 _names = itertools.count(1)
 
@@ -30,10 +30,10 @@ class Blocked(Exception):
 class RunResources:
     """Protocol parts a run may provide; scenarios that need a missing one are not applicable."""
 
-    test_issuer: Any = None  # conformance.classes.issuer.TestIssuer
-    otlp: Any = None  # conformance.classes.otlp.OtlpReceiver
+    test_issuer: Any = None  # conformance.peers.token_issuer.TestIssuer
+    otlp: Any = None  # conformance.peers.otlp_receiver.OtlpReceiver
     controls_url: str | None = None  # the reference's test-only control endpoint
-    outage: Any = None  # conformance.target.outage.Outage: takes a component away and back
+    outage: Any = None  # conformance.client.outage_hooks.Outage: takes a component away and back
     state: dict[str, Any] = field(default_factory=dict)  # shared by response checks across a run
 
     def has(self, need: str) -> bool:

@@ -16,16 +16,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
-from conformance.classes.issuer import TestIssuer
-from conformance.classes.otlp import OtlpReceiver
+from conformance.client.tokens import TokenManager
+from conformance.client.transport import make_client
 from conformance.doctor import coverage, identity, network, service
 from conformance.doctor.findings import Finding, exit_code, failed, ok, render
 from conformance.doctor.settings_view import setting_findings
 from conformance.errors import ExitCode, Phase2Error
+from conformance.peers.otlp_receiver import OtlpReceiver
+from conformance.peers.token_issuer import TestIssuer
 from conformance.runner.session import RunSession
 from conformance.settings import Settings
-from conformance.target.auth import TokenManager
-from conformance.target.transport import make_client
 
 Server = TypeVar("Server", TestIssuer, OtlpReceiver)
 

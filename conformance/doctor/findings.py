@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from conformance.client.secrets import Redactor
 from conformance.errors import ExitCode
 from conformance.reporting.terminal import escape_line
-from conformance.target.secrets import Redactor
 
 OK_MARK = "✓"
 FAIL_MARK = "✗"

@@ -14,13 +14,13 @@ from typing import Any
 import httpx
 import jwt
 
-from conformance.classes.issuer import TestIssuer
+from conformance.client.tokens import TokenManager
+from conformance.client.transport import LimitedClient, ResponseLimitExceeded
 from conformance.contract.spec import Contract
 from conformance.doctor.findings import Finding, failed, ok
 from conformance.errors import AuthError
+from conformance.peers.token_issuer import TestIssuer
 from conformance.settings import Settings
-from conformance.target.auth import TokenManager
-from conformance.target.transport import LimitedClient, ResponseLimitExceeded
 
 ROLE_VARIABLES = {"other-tenant": "PHASE2_OTHER_TENANT_CLIENT", "read-only": "PHASE2_READ_ONLY_CLIENT"}
 CONTROL_PATH = "/engine"  # a protected read every client may do: getEngineInfo

@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from conformance.client.transport import LimitedClient, ResponseLimitExceeded, ssl_context
 from conformance.doctor.findings import Finding, failed, ok
 from conformance.settings import Settings
-from conformance.target.transport import LimitedClient, ResponseLimitExceeded, ssl_context
 
 T = TypeVar("T")
 CERTIFICATE_WARNING_DAYS = 14

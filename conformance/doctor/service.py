@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from conformance.classes.otlp import OtlpReceiver
-from conformance.classes.telemetry import REQUESTS_TOTAL, parse_prometheus
+from conformance.classes.telemetry.metrics_and_traces import REQUESTS_TOTAL, parse_prometheus
+from conformance.client.transport import LimitedClient, ResponseLimitExceeded
 from conformance.doctor.findings import Finding, failed, ok
+from conformance.peers.otlp_receiver import OtlpReceiver
 from conformance.settings import Settings
-from conformance.target.transport import LimitedClient, ResponseLimitExceeded
 
 FLAG_REQUIREMENTS = ("P2-SEM-019", "P2-SEM-020", "P2-SEM-021")
 READINESS_REQUIREMENTS = ("P2-HLT-002",)

@@ -19,8 +19,8 @@ from conformance.errors import ExitCode
 from conformance.results import RunResult, Verdict
 
 if TYPE_CHECKING:
+    from conformance.client.secrets import Redactor
     from conformance.settings import Settings
-    from conformance.target.secrets import Redactor
 
 log = logging.getLogger("conformance.reporting")
 

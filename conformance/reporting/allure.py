@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from conformance.contract.files import catalog_path
 from conformance.reporting import ReportContext, write_atomically
 from conformance.reporting.history import ALLURE_HISTORY
-from conformance.results import Exchange, Failure, RunResult, Severity
+from conformance.results import Failure, RecordedExchange, RunResult, Severity
 from conformance.waivers import covering
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ def catalog_link(requirement_id: str) -> str:
     return f"{catalog_path().resolve().as_uri()}#{requirement_id}"
 
 
-def _exchange_texts(exchange: Exchange) -> tuple[str, str]:
+def _exchange_texts(exchange: RecordedExchange) -> tuple[str, str]:
     request = "\n".join(
         [f"{exchange.method} {exchange.url}", *(f"{k}: {v}" for k, v in exchange.request_headers.items())]
     )

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from conformance.client import bounded
 from conformance.contract.files import contract_dir
 from conformance.errors import ConfigError
 from conformance.reporting.manifest import FILENAME as MANIFEST
 from conformance.reporting.manifest import report_files, sha256_file
-from conformance.target import bounded
 
 SUMS = "SHA256SUMS"
 # Caps on an archive given to `bundle --verify` (a real one is a few MB).

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conformance.client import bounded
 from conformance.errors import ConfigError
 from conformance.reporting.markdown import inline
 from conformance.reporting.terminal import escape_line
-from conformance.target import bounded
 
 PASSED, FAILED, WAIVED = "passed", "failed", "waived"
 # A summary.json is a few MB at most; a bigger file given to `diff` is not one.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from conformance.target.secrets import Redactor
+from conformance.client.secrets import Redactor
 
 log = logging.getLogger("conformance.reporting")
 

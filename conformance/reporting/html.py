@@ -20,7 +20,7 @@ from pathlib import Path
 from conformance.contract.catalog import CLASSES
 from conformance.reporting import ReportContext, write_atomically
 from conformance.reporting.history import TrendPoint, trend
-from conformance.results import Exchange, Failure, RequirementResult, RunResult, Status
+from conformance.results import Failure, RecordedExchange, RequirementResult, RunResult, Status
 from conformance.waivers import describe
 
 FILENAME = "report.html"
@@ -123,7 +123,7 @@ def _headers(headers: dict[str, str]) -> str:
     return "\n".join(f"{name}: {value}" for name, value in headers.items())
 
 
-def _exchange(exchange: Exchange) -> str:
+def _exchange(exchange: RecordedExchange) -> str:
     request = f"{exchange.method} {exchange.url}\n{_headers(exchange.request_headers)}"
     if exchange.request_body:
         request += f"\n\n{exchange.request_body}"

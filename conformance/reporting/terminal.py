@@ -15,7 +15,7 @@ import io
 import re
 from typing import TextIO
 
-from conformance.target.secrets import Redactor
+from conformance.client.secrets import Redactor
 
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # For one line of output: a line break inside it would start a line the target wrote.

@@ -20,13 +20,13 @@ from conformance.checks.builtin import ORIGIN_TAG, wrapped_builtins
 from conformance.checks.context import ResponseContext
 from conformance.checks.registry import REGISTRY, CheckFailed, CheckSpec
 from conformance.checks.validity import parameters_conform
+from conformance.client.observed import ObservedResponse, from_schemathesis
+from conformance.client.rate_governor import RateLimited
+from conformance.client.tokens import TokenManager
+from conformance.client.transport import LimitedSession
 from conformance.contract.spec import Contract, Operation
 from conformance.recorder import Recorder
 from conformance.runner.budget import TimeBudget
-from conformance.target.auth import TokenManager
-from conformance.target.exchange import ObservedResponse, from_schemathesis
-from conformance.target.ratelimit import RateLimited
-from conformance.target.transport import LimitedSession
 
 log = logging.getLogger("conformance.judge")
 

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from conformance.client.secrets import Redactor
 from conformance.contract import load_catalog, load_contract
 from conformance.errors import ConfigError
 from conformance.recorder import Recorder
@@ -23,7 +24,6 @@ from conformance.results import RateLimitCounts, RunResult, TestOutcome
 from conformance.runner.outcome import RunFacts, build_result
 from conformance.runner.session import RunSession
 from conformance.settings import Settings, load_settings
-from conformance.target.secrets import Redactor
 
 BLOB = "shard.json"
 FORMAT = 1

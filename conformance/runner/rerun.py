@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from conformance.client import bounded
 from conformance.errors import ConfigError
 from conformance.reporting.diff import MAX_SUMMARY_BYTES, is_summary
-from conformance.target import bounded
 
 
 def rerun_values(values: dict[str, Any]) -> dict[str, Any]:

@@ -8,13 +8,13 @@ import httpx
 
 from conformance.checks.context import Blocked, ScenarioContext
 from conformance.checks.registry import CheckSpec
+from conformance.client.rate_governor import RateLimited
+from conformance.client.transport import ResponseLimitExceeded, ResponseTooLarge
 from conformance.errors import AuthError, TargetUnreachable
 from conformance.profiles import PROFILES
 from conformance.runner.outcome import _unselected_reason
 from conformance.runner.session import RunSession
 from conformance.settings import Settings
-from conformance.target.ratelimit import RateLimited
-from conformance.target.transport import ResponseLimitExceeded, ResponseTooLarge
 
 ROLE_NEEDS = {"other-tenant": "other-tenant", "read-only": "read-only"}
 

@@ -14,6 +14,15 @@ from typing import Any
 
 from conformance.checks import load_checks
 from conformance.checks.context import RunResources
+from conformance.client.api_client import ApiClient
+from conformance.client.embedded_reference import ReferenceProcess
+from conformance.client.outage_hooks import CommandOutage, ControlOutage, Outage
+from conformance.client.preflight import preflight
+from conformance.client.rate_governor import RateGovernor, retry_after_seconds
+from conformance.client.secrets import RedactingFilter, Redactor
+from conformance.client.stall_breaker import StallBreaker
+from conformance.client.tokens import TokenManager
+from conformance.client.transport import LimitedClient, LimitedSession, Limits, make_client
 from conformance.contract import load_catalog, load_contract
 from conformance.errors import AuthError, Phase2Error, TargetUnreachable
 from conformance.recorder import Recorder
@@ -23,15 +32,6 @@ from conformance.runner.judge import ContractExerciser, Judge
 from conformance.runner.outcome import RunFacts, build_result
 from conformance.runner.signals import SignalGuard
 from conformance.settings import Settings
-from conformance.target.api import ApiClient
-from conformance.target.auth import TokenManager
-from conformance.target.outage import CommandOutage, ControlOutage, Outage
-from conformance.target.probe import preflight
-from conformance.target.ratelimit import RateGovernor, retry_after_seconds
-from conformance.target.reference import ReferenceProcess
-from conformance.target.secrets import RedactingFilter, Redactor
-from conformance.target.stalls import StallBreaker
-from conformance.target.transport import LimitedClient, LimitedSession, Limits, make_client
 from conformance.waivers import load_waivers
 
 log = logging.getLogger("conformance.session")
@@ -134,13 +134,13 @@ class RunSession:
     def _start_helpers(self) -> None:
         classes = self.settings.classes
         if "auth" in classes and self.settings.test_issuer_trusted:
-            from conformance.classes.issuer import TestIssuer
+            from conformance.peers.token_issuer import TestIssuer
 
             self.resources.test_issuer = self._stack.enter_context(
                 TestIssuer(port=self.settings.test_issuer_port, host=self.settings.callback_host)
             )
         if "telemetry" in classes:
-            from conformance.classes.otlp import OtlpReceiver
+            from conformance.peers.otlp_receiver import OtlpReceiver
 
             self.resources.otlp = self._stack.enter_context(
                 OtlpReceiver(

@@ -1,6 +1,6 @@
 """The Schemathesis configuration of a run, derived from the settings and the contract.
 
-`positive_data_acceptance` is replaced by the suite's own check (conformance/checks/contract.py),
+`positive_data_acceptance` is replaced by the suite's own check (conformance/classes/contract/contract_responses.py),
 whose per-operation expectations come from `contract/expectations.py`; per-operation entries here
 would make every Schemathesis config lookup scan them.
 """

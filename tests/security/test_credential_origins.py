@@ -16,11 +16,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from conformance.client.secrets import Redactor
+from conformance.client.tokens import TokenManager
+from conformance.client.transport import make_client
 from conformance.errors import AuthError
 from conformance.settings import load_settings
-from conformance.target.auth import TokenManager
-from conformance.target.secrets import Redactor
-from conformance.target.transport import make_client
 from tests.hostile import servers
 from tests.security.hostile import (
     CLIENT_SECRET,

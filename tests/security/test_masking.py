@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conformance.target.secrets import MASK, Redactor
+from conformance.client.secrets import MASK, Redactor
 from tests.security.hostile import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -120,9 +120,9 @@ def test_the_suites_own_log_lines_are_masked_at_the_source() -> None:
     import io
     import logging
 
+    from conformance.client import tokens as auth  # noqa: F401 - its module logger exists, as in a run
     from conformance.runner.session import RunSession
     from conformance.settings import load_settings
-    from conformance.target import auth  # noqa: F401 - its module logger exists, as in a run
 
     settings = load_settings(
         {"base_url": "http://127.0.0.1:9/v2"},

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from conformance.client.transport import LimitedSession, Limits
 from conformance.settings import load_settings
-from conformance.target.transport import LimitedSession, Limits
 from tests.hostile import servers
 from tests.security.hostile import CREDENTIALS, HostileDeployment, Reply, Request, deployment, run_against
 from tests.security.test_credential_origins import Thief

@@ -18,9 +18,9 @@ import sys
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
+from conformance.client.secrets import Redactor
 from conformance.reporting.console import render_summary
 from conformance.reporting.terminal import GuardedStream, escape_controls, escape_line
-from conformance.target.secrets import Redactor
 from tests.conformance.reporting.builders import failing_run
 from tests.conftest import _clean_env
 from tests.security.hostile import CREDENTIALS, HostileDeployment, Reply, Request, deployment, problem, run_against

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from conformance.client.secrets import Redactor
 from conformance.doctor.findings import MAX_LINE, exit_code, failed, ok, render
 from conformance.errors import ExitCode
-from conformance.target.secrets import Redactor
 
 SECRET = "test-only-secret-tenant-a-admin-7f3c"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conformance.client.secrets import Redactor
 from conformance.doctor.findings import render
 from conformance.doctor.settings_view import setting_findings
 from conformance.settings import load_settings
-from conformance.target.secrets import Redactor
 
 SECRET = "a-deployment-secret-0123456789"
 

@@ -11,14 +11,14 @@ from typing import Any
 
 import yaml
 
+from conformance.client.observed import ObservedResponse
+from conformance.client.secrets import Redactor
 from conformance.contract import load_catalog, load_contract
 from conformance.contract.files import fixtures_dir
 from conformance.recorder import Recorder
 from conformance.results import RunResult, TestOutcome, Waiver
 from conformance.runner.outcome import RunFacts, build_result
 from conformance.settings import load_settings
-from conformance.target.exchange import ObservedResponse
-from conformance.target.secrets import Redactor
 
 TODAY = date(2026, 1, 15)
 BASE_URL = "http://127.0.0.1:8123/v2"

@@ -12,6 +12,7 @@ import pytest
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
+from conformance.client.secrets import Redactor
 from conformance.contract import load_catalog, load_contract
 from conformance.recorder import Recorder
 from conformance.runner.executor import ExclusiveGate
@@ -19,7 +20,6 @@ from conformance.runner.plan import ItemKind, build_plan
 from conformance.runner.st_config import schemathesis_config
 from conformance.runner.st_tests import operation_test, operations_by_label
 from conformance.settings import Settings, load_settings
-from conformance.target.secrets import Redactor
 from tests.conftest import SuiteRun
 
 PATIENCE = 30.0  # seconds an event-driven wait may take on a saturated machine before it is a failure

@@ -1,0 +1,1 @@
+"""The auth class: bearer tokens, scopes, the token endpoints and tenant isolation."""

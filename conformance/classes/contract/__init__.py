@@ -1,0 +1,2 @@
+"""The contract class: rules judged on every response beside Schemathesis' own, and scenarios
+over the contract's links."""

@@ -1,0 +1,1 @@
+"""The health class: liveness and readiness probes, outages and recovery."""

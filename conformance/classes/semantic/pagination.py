@@ -1,0 +1,138 @@
+"""Scenario checks of the semantic class on cursor pagination: the world, runtime and event lists
+honour limit, refuse bad limits and cursors, and walk every item once, in order (P2-SEM-008/009).
+
+Every scenario works only on data it creates itself (unique names, ids it holds), removes it
+afterwards, and ignores everything else a shared deployment holds. A broken precondition blocks
+the scenario instead of blaming the rule it verifies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from conformance.checks.context import ScenarioContext
+from conformance.checks.registry import check
+from conformance.classes.shared import eventlog
+from conformance.classes.shared.eventlog import events_about, world_subject
+from conformance.classes.shared.paging import (
+    MAX_LIMIT,
+    MAX_PAGES,
+    list_fetcher,
+    locate,
+    oversized_pages,
+    relative_order_differs,
+    walk,
+    walk_problems,
+)
+from conformance.classes.shared.resources import capable_plugins, create_world, plugin_list, retire_later
+
+WALK_LIMITS = (1, 2, 7, MAX_LIMIT)
+# Items a walk from an anchor may meet besides the created ones: up to 9 before them (the anchor
+# is found with limit 10) and whatever other clients add meanwhile.
+WALK_SLACK = 60
+BAD_LIST_QUERIES: tuple[tuple[Mapping[str, Any], str], ...] = (
+    ({"limit": 0}, "limit=0"),
+    ({"limit": MAX_LIMIT + 1}, f"limit={MAX_LIMIT + 1}"),
+    ({"cursor": "not a cursor!"}, "a cursor outside the Cursor pattern"),
+    ({"cursor": "p2c-never-issued-cursor"}, "a cursor the deployment never issued"),
+)
+
+
+def _judge_pagination(
+    ctx: ScenarioContext, operation_id: str, created: Sequence[str], filters: Mapping[str, str] | None = None
+) -> None:
+    """Walk a list with several limits from just before `created` (oldest first) and judge each walk."""
+    label = ctx.contract.operation(operation_id).label
+    for query, what in BAD_LIST_QUERIES:
+        refused = ctx.api.call(operation_id, query={**(filters or {}), **query}, negative=True)
+        ctx.check(
+            "P2-SEM-008",
+            refused.status == 400,
+            f"A list accepted {what}",
+            f"{operation_id} with {what} answered {refused.status}",
+            response=refused,
+        )
+    fetch = list_fetcher(ctx.api, operation_id, filters)
+    located = locate(fetch, created[0], max_pages=MAX_PAGES, deadline=ctx.deadline)
+    if not located.found:
+        ctx.fail(
+            "P2-SEM-009",
+            "A list walk never showed an item the scenario created",
+            located.problem or "",
+            operation=label,
+        )
+        return
+    walks = []
+    for limit in (*WALK_LIMITS, WALK_LIMITS[1]):  # the second walk with limit 2 repeats the first
+        max_pages = (len(created) + WALK_SLACK) // limit + 3
+        result = walk(fetch, limit, located.cursor, max_pages=max_pages, deadline=ctx.deadline)
+        oversized = oversized_pages(result)
+        ctx.check(
+            "P2-SEM-008",
+            not oversized,
+            "A list page held more items than the limit",
+            "; ".join(oversized),
+            response=result.last_response,
+            operation=label,
+        )
+        problems = walk_problems(result, created)
+        ctx.check(
+            "P2-SEM-009",
+            not problems,
+            "Walking a list with next_cursor did not visit every item once, in order",
+            "; ".join(problems),
+            response=result.last_response,
+            operation=label,
+        )
+        walks.append(result)
+    for other in walks[1:]:
+        ctx.check(
+            "P2-SEM-009",
+            not relative_order_differs(walks[0].ids, other.ids),
+            "Two walks of the same list showed its items in different orders",
+            f"the walks with limit {walks[0].limit} and {other.limit} disagree on the order",
+            operation=label,
+        )
+
+
+# Exclusive: a walk to the end of a list bounds its pages by what the scenario created; items
+# created beside it would push the end further than that bound.
+@check("P2-SEM-008", "P2-SEM-009", kind="scenario", exclusive=True)
+def check_world_pagination(ctx: ScenarioContext) -> None:
+    """listWorlds: pages honour limit, bad limits and cursors answer 400, walks visit every world once."""
+    created = [create_world(ctx)["id"] for _ in range(max(ctx.settings.profile.walk_size, 3))]
+    _judge_pagination(ctx, "listWorlds", created)
+
+
+@check("P2-SEM-008", "P2-SEM-009", kind="scenario", exclusive=True)
+def check_runtime_pagination(ctx: ScenarioContext) -> None:
+    """listRuntimes: pages honour limit, bad limits and cursors answer 400, walks visit every runtime once."""
+    plugins = capable_plugins(plugin_list(ctx), 10)
+    world = create_world(ctx, settings={"max_entities": 10})
+    created: list[str] = []
+    retire_later(ctx, created)  # one cleanup stops them all together
+    for index in range(max(ctx.settings.profile.walk_size, 3)):
+        body = {"world_id": world["id"], "plugin": plugins[index % len(plugins)]["name"]}
+        response = ctx.require(ctx.api.call("startRuntime", json=body), {202}, "start a runtime")
+        document = response.json_or_none()
+        if not isinstance(document, dict) or not isinstance(document.get("id"), str):
+            ctx.blocked("startRuntime answered 202 without a runtime id")
+        created.append(document["id"])
+    _judge_pagination(ctx, "listRuntimes", created)
+
+
+@check("P2-SEM-008", "P2-SEM-009", kind="scenario", exclusive=True)
+def check_event_pagination(ctx: ScenarioContext) -> None:
+    """listEvents: pages honour limit, bad limits and cursors answer 400, walks visit every event once."""
+    since = eventlog.anchor(ctx)
+    worlds = [create_world(ctx)["id"] for _ in range(max(ctx.settings.profile.walk_size, 3))]
+    subjects = {world_subject(world_id): world_id for world_id in worlds}
+    created_events = {
+        subjects[event["subject"]]: str(event["id"])
+        for event in events_about(ctx, since, set(subjects))
+        if event.get("type") == "world.created"
+    }
+    if len(created_events) != len(worlds):
+        ctx.blocked(f"only {len(created_events)} of {len(worlds)} world.created events could be found")
+    _judge_pagination(ctx, "listEvents", [created_events[world_id] for world_id in worlds])

@@ -1,0 +1,1 @@
+"""The telemetry class: metrics, traces and request ids."""

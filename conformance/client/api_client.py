@@ -1,0 +1,168 @@
+"""Contract-aware calls for scenario checks: by operationId, with the right token and media type.
+
+Every response goes to the `observe` callback first, so the run's response checks judge scenario
+traffic exactly as they judge Schemathesis traffic.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+
+from conformance.client import bounded
+from conformance.client.observed import ObservedResponse, from_httpx
+from conformance.client.tokens import TokenManager
+from conformance.client.transport import LimitedClient, Limits, ResponseTooLarge, loaded_response
+from conformance.contract.spec import Contract, Operation
+
+Observer = Callable[[ObservedResponse], None]
+NO_TOKEN = ""
+
+
+class ApiClient:
+    def __init__(
+        self,
+        client: LimitedClient,
+        contract: Contract,
+        tokens: TokenManager,
+        base_url: str,
+        observe: Observer,
+    ) -> None:
+        self.client = client
+        self.contract = contract
+        self.tokens = tokens
+        self.base_url = base_url.rstrip("/")
+        self._observe = observe
+
+    def url_for(self, operation: Operation, path: Mapping[str, str] | None = None) -> str:
+        rendered = operation.path
+        for name, value in (path or {}).items():
+            rendered = rendered.replace("{" + name + "}", str(value))
+        return self.base_url + rendered
+
+    def call(
+        self,
+        operation_id: str,
+        *,
+        path: Mapping[str, str] | None = None,
+        query: Mapping[str, Any] | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        role: str = "primary",
+        scope: str | None = None,
+        token: str | None = None,
+        negative: bool = False,
+    ) -> ObservedResponse:
+        """Call an operation. `token=None` uses the role's token; `token=NO_TOKEN` sends none."""
+        operation = self.contract.operation(operation_id)
+        sent = dict(headers or {})
+        if operation.protected and token is None:
+            token = self.tokens.token(role, scope)
+        if token:
+            sent["Authorization"] = f"Bearer {token}"
+        if json is not None:
+            content = jsonlib.dumps(json).encode("utf-8")
+            content_type = content_type or (operation.request_media_types or ("application/json",))[0]
+        if content is not None and content_type:
+            sent["Content-Type"] = content_type
+        response = self.client.request(
+            operation.method,
+            self.url_for(operation, path),
+            params=_query(query),
+            content=content,
+            headers=sent,
+        )
+        observed = from_httpx(response, operation, negative=negative)
+        self._observe(observed)
+        return observed
+
+    @contextmanager
+    def stream(
+        self,
+        operation_id: str,
+        *,
+        path: Mapping[str, str] | None = None,
+        query: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        role: str = "primary",
+    ) -> Iterator[OpenStream]:
+        """Call an operation whose answer is read while it arrives (an event stream kept open).
+
+        The caller may send other requests between reads. When the block ends, the response with
+        the bytes read so far goes to the response checks like any other.
+        """
+        operation = self.contract.operation(operation_id)
+        sent = dict(headers or {})
+        if operation.protected:
+            sent["Authorization"] = f"Bearer {self.tokens.token(role)}"
+        request = self.client.build_request(
+            operation.method, self.url_for(operation, path), params=_query(query), headers=sent
+        )
+        # LimitedClient.send reads the whole body before it returns; an open stream needs the plain send.
+        response = httpx.Client.send(self.client, request, stream=True)
+        opened = OpenStream(response, self.client.limits)
+        try:
+            yield opened
+        finally:
+            response.close()
+            self._observe(from_httpx(loaded_response(response, bytes(opened.received), request), operation))
+
+    def raw(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+        operation: Operation | None = None,
+        negative: bool = True,
+    ) -> ObservedResponse:
+        """A request outside the contract's operations (an undeclared method, a raw body)."""
+        response = self.client.request(method, self.base_url + path, headers=dict(headers or {}), content=content)
+        observed = from_httpx(response, operation, negative=negative)
+        self._observe(observed)
+        return observed
+
+
+def _query(query: Mapping[str, Any] | None) -> dict[str, str] | None:
+    if not query:
+        return None
+    return {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in query.items() if v is not None}
+
+
+class OpenStream:
+    """A response whose body is read chunk by chunk, under the run's size cap and a deadline."""
+
+    def __init__(self, response: httpx.Response, limits: Limits) -> None:
+        self.response = response
+        self.limits = limits
+        self.received = bytearray()
+        # Raw bytes decoded under the cap: an event stream may be compressed like any body.
+        self._chunks = response.iter_raw()
+        self._decoder = bounded.Decoder(response.headers.get("content-encoding"), limits.max_body_bytes)
+
+    @property
+    def status(self) -> int:
+        return self.response.status_code
+
+    def header(self, name: str) -> str:
+        return str(self.response.headers.get(name, ""))
+
+    def chunks(self, deadline: float) -> Iterator[bytes]:
+        """The body's chunks until it ends or `deadline` (monotonic seconds) passes."""
+        for raw in self._chunks:
+            try:
+                chunk = self._decoder.feed(raw)
+            except bounded.LimitExceeded as exc:
+                raise ResponseTooLarge(f"response {exc}") from None
+            self.received.extend(chunk)
+            yield chunk
+            if time.monotonic() > deadline:
+                return

@@ -1,0 +1,158 @@
+"""The pagination walker and its judgements, fed with canned pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from conformance.classes.shared.paging import (
+    Page,
+    locate,
+    oversized_pages,
+    parse_page,
+    relative_order_differs,
+    tail,
+    walk,
+    walk_problems,
+)
+
+ITEMS = [f"item-{n:02d}" for n in range(20)]
+
+
+def canned(
+    ids: list[str], *, skip: bool = False, repeat: bool = False, ignore_limit: bool = False
+) -> Callable[[int, str | None], Page]:
+    """A list whose cursor is the index of the next item, broken the way a fault would break it."""
+
+    def fetch(limit: int, cursor: str | None) -> Page:
+        start = int(cursor) if cursor else 0
+        size = 100 if ignore_limit else limit
+        shown = ids[start : start + size]
+        following = start + len(shown)
+        if following >= len(ids):
+            return Page(tuple({"id": item} for item in shown), None)
+        if skip:
+            following += 1
+        if repeat:
+            following -= 1
+        return Page(tuple({"id": item} for item in shown), str(following))
+
+    return fetch
+
+
+@pytest.mark.parametrize("limit", [1, 2, 7, 100])
+def test_a_clean_list_walks_every_item_once(limit: int) -> None:
+    result = walk(canned(ITEMS), limit, max_pages=50)
+    assert result.complete
+    assert result.problem is None
+    assert result.ids == ITEMS
+    assert walk_problems(result, ITEMS[5:10]) == []
+    assert oversized_pages(result) == []
+
+
+def test_a_skipping_cursor_is_a_gap() -> None:
+    result = walk(canned(ITEMS, skip=True), 2, max_pages=50)
+    problems = walk_problems(result, ITEMS)
+    assert result.complete
+    assert any("skipped" in problem for problem in problems)
+
+
+def test_a_repeating_cursor_is_a_repeat() -> None:
+    result = walk(canned(ITEMS, repeat=True), 3, max_pages=50)
+    assert any("more than once" in problem for problem in walk_problems(result, ITEMS))
+
+
+def test_a_cursor_that_never_advances_ends_the_walk() -> None:
+    result = walk(canned(ITEMS, repeat=True), 1, max_pages=50)
+    assert not result.complete
+    assert result.problem is not None
+    assert "already used" in result.problem
+    assert result.ids == ["item-00", "item-00"]  # "0" names the same position as the first page
+
+
+def test_a_list_that_never_ends_is_cut_off() -> None:
+    def endless(limit: int, cursor: str | None) -> Page:
+        position = int(cursor or 0)
+        return Page(({"id": f"x{position}"},), str(position + 1))
+
+    result = walk(endless, 1, max_pages=5)
+    assert not result.complete
+    assert result.problem is not None
+    assert "5 pages" in result.problem
+
+
+def test_pages_over_the_limit_are_reported() -> None:
+    result = walk(canned(ITEMS, ignore_limit=True), 2, max_pages=50)
+    assert oversized_pages(result) == ["page 1 of a walk with limit 2 held 20 items"]
+
+
+def test_an_error_page_stops_the_walk() -> None:
+    def failing(limit: int, cursor: str | None) -> Page:
+        return Page((), None, "listWorlds answered 500") if cursor else Page(({"id": "a"},), "1")
+
+    result = walk(failing, 1, max_pages=5)
+    assert result.problem == "listWorlds answered 500"
+    assert not result.complete
+    assert walk_problems(result, ["a", "b"]) == ["listWorlds answered 500"]
+
+
+def test_order_is_judged_on_the_created_items_only() -> None:
+    shuffled = ["other-1", "b", "other-2", "a", "c"]
+    result = walk(canned(shuffled), 2, max_pages=10)
+    assert any("out of creation order" in problem for problem in walk_problems(result, ["a", "b", "c"]))
+    assert walk_problems(result, ["b", "a", "c"]) == []
+
+
+def test_relative_order_ignores_items_only_one_walk_saw() -> None:
+    assert not relative_order_differs(["a", "x", "b", "c"], ["a", "b", "y", "c"])
+    assert relative_order_differs(["a", "b", "c"], ["a", "c", "b"])
+
+
+def test_locate_finds_a_cursor_just_before_the_item() -> None:
+    ids = [f"old-{n:03d}" for n in range(250)] + ITEMS
+    fetch = canned(ids)
+    found = locate(fetch, "item-00", max_pages=100)
+    assert found.found
+    assert found.cursor is not None
+    # From the anchor, the item is on the first page of 10 (at most 9 older items before it).
+    assert "item-00" in fetch(10, found.cursor).ids
+    assert int(found.cursor) >= 240
+
+
+def test_locate_reports_an_item_the_walk_never_shows() -> None:
+    found = locate(canned(ITEMS), "missing", max_pages=100)
+    assert not found.found
+    assert found.problem is not None
+    assert "never showed" in found.problem
+
+
+def test_tail_is_the_last_page_and_what_it_held() -> None:
+    ids = [f"e{n}" for n in range(250)]
+    end = tail(canned(ids), None, max_pages=10)
+    assert end.problem is None
+    assert end.cursor == "200"
+    assert end.ids == frozenset(ids[200:])
+    assert tail(canned([]), None, max_pages=10).cursor is None
+
+
+@pytest.mark.parametrize(
+    ("document", "problem"),
+    [
+        ([], "did not answer a page"),
+        ({"items": [{"name": "no id"}]}, "without string ids"),
+        ({"items": [], "next_cursor": 7}, "next_cursor 7"),
+        ({"items": [], "next_cursor": ""}, "next_cursor ''"),
+    ],
+)
+def test_parse_page_refuses_what_is_not_a_page(document: object, problem: str) -> None:
+    page = parse_page(document, "listWorlds")
+    assert page.error is not None
+    assert problem in page.error
+
+
+def test_parse_page_reads_a_page() -> None:
+    page = parse_page({"items": [{"id": "a"}], "next_cursor": "abc"}, "listWorlds")
+    assert page.error is None
+    assert page.ids == ["a"]
+    assert page.next_cursor == "abc"

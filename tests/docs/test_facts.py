@@ -16,7 +16,7 @@ from conformance.errors import ExitCode
 from conformance.profiles import PROFILES
 from conformance.runner.signals import HANDLED
 from conformance.settings import ENVIRONMENT
-from phase2_reference.faults import REGISTRY as FAULTS
+from phase2_reference.testing.faults import REGISTRY as FAULTS
 
 REPO = Path(__file__).resolve().parents[2]
 README = (REPO / "README.md").read_text(encoding="utf-8")

@@ -14,7 +14,7 @@ from conformance.target.auth import TokenManager
 from conformance.target.secrets import Redactor
 from conformance.target.transport import make_client
 from phase2_reference.config import Config
-from phase2_reference.testing import running_server
+from phase2_reference.testing.launcher import running_server
 from tests.conftest import SuiteRun
 
 CREDENTIALS = {"PHASE2_CLIENT_ID": "tenant-a-admin", "PHASE2_CLIENT_SECRET": "test-only-secret-tenant-a-admin-7f3c"}

@@ -34,6 +34,7 @@ from phase2_reference.store.cursors import CursorCodec
 from phase2_reference.store.sqlite import Store
 from phase2_reference.telemetry.metrics import Metrics
 from phase2_reference.telemetry.tracing import Tracing
+from phase2_reference.testing import controls
 from phase2_reference.testing.faults import ActiveFaults
 
 
@@ -155,7 +156,7 @@ def create_app(config: Config) -> Phase2App:
     state = build_state(config)
     if config.seed_file is not None:
         _load_seed(config.seed_file, state)
-    stack: ASGIApp = ErrorMiddleware(Gateway(state))
+    stack: ASGIApp = ErrorMiddleware(Gateway(state, controls.ROUTES if config.test_controls else None))
     if state.faults.mutators:
         stack = FaultMiddleware(stack, state.faults)
     stack = TelemetryMiddleware(stack, state.metrics, state.tracing, state.faults)

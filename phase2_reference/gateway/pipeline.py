@@ -27,7 +27,6 @@ from phase2_reference.gateway.validation import Issue, OperationValidator
 from phase2_reference.shared.jsonutil import MalformedJSON, loads_strict
 from phase2_reference.shared.problems import PROBLEM_JSON, ProblemError, bad_request, unavailable, unprocessable
 from phase2_reference.store.sqlite import StoreUnavailable
-from phase2_reference.testing import controls
 
 MAX_BODY_BYTES = 1024 * 1024
 UNLIMITED_BODY_BYTES = 64 * 1024 * 1024  # what the fault no-body-limit still reads, to stay finite
@@ -47,6 +46,8 @@ NO_STORE_OPERATIONS = frozenset(
 HEALTH_PATHS = frozenset({"/healthz", "/readyz"})
 
 ExtraHandler = Callable[[AppState, RequestContext, bytes], Awaitable[Reply]]
+# A route outside the contract: a name for logs and faults, and its handler by method.
+Route = tuple[str, dict[str, ExtraHandler]]
 
 
 class ClientDisconnected(Exception):
@@ -65,7 +66,7 @@ def _media_type(value: str | None) -> tuple[str, dict[str, str]]:
 
 
 class Gateway:
-    def __init__(self, state: AppState) -> None:
+    def __init__(self, state: AppState, test_routes: Mapping[str, Route] | None = None) -> None:
         self.state = state
         contract = state.contract
         missing = sorted(set(contract.operations) - HANDLERS.keys())
@@ -76,14 +77,13 @@ class Gateway:
         self.static_routes = {item.template: item for item in contract.paths if item.pattern is None}
         self.dynamic_routes = [item for item in contract.paths if item.pattern is not None]
         # Routes outside the contract: path -> (a name for logs and faults, method -> handler).
-        self.extra_routes: dict[str, tuple[str, dict[str, ExtraHandler]]] = {
+        self.extra_routes: dict[str, Route] = {
             "/oauth2/token": ("oauthToken", {"POST": self._token_endpoint}),
             "/.well-known/jwks.json": ("jwks", {"GET": self._jwks}),
             "/.well-known/oauth-authorization-server": ("oauthMetadata", {"GET": self._metadata}),
         }
-        if state.config.test_controls:
-            self.extra_routes["/_reference/store"] = ("setStore", {"POST": self._set_store})
-            self.extra_routes["/_reference/faults"] = ("listFaults", {"GET": self._list_faults})
+        # The test-only controls hook in here, handed over by create_app; the gateway never imports them.
+        self.extra_routes.update(test_routes or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         context = context_of(scope)
@@ -353,12 +353,6 @@ class Gateway:
 
     async def _metadata(self, state: AppState, context: RequestContext, body: bytes) -> Reply:
         return oauth_routes.metadata(state)
-
-    async def _set_store(self, state: AppState, context: RequestContext, body: bytes) -> Reply:
-        return controls.set_store(state, body)
-
-    async def _list_faults(self, state: AppState, context: RequestContext, body: bytes) -> Reply:
-        return controls.list_faults(state)
 
 
 def _clamped_tick_rate(document: dict[str, Any]) -> dict[str, Any]:

@@ -159,5 +159,5 @@ def create_app(config: Config) -> Phase2App:
     stack: ASGIApp = ErrorMiddleware(Gateway(state, controls.ROUTES if config.test_controls else None))
     if state.faults.mutators:
         stack = FaultMiddleware(stack, state.faults)
-    stack = TelemetryMiddleware(stack, state.metrics, state.tracing, state.faults)
+    stack = TelemetryMiddleware(stack, state.metrics, state.tracing)
     return Phase2App(state, stack)

@@ -12,8 +12,10 @@ from typing import Any
 from phase2_reference.shared.clock import timestamp
 from phase2_reference.shared.jsonutil import dumps
 from phase2_reference.store.sqlite import Store, Transaction
+from phase2_reference.testing.faults import ActiveFaults
 
 MAX_SEQUENCE = 2**63 - 1
+NO_FAULTS = ActiveFaults()
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +59,13 @@ def read_after(
     limit: int,
     event_type: str | None = None,
     subject: str | None = None,
+    faults: ActiveFaults = NO_FAULTS,
 ) -> list[StoredEvent]:
     """Up to `limit` events with a sequence above `after`, oldest first; `tenant=None` reads every tenant."""
+    if faults.active("tenant-leak-events"):
+        tenant = None
+    if faults.active("event-filter-ignored"):
+        event_type, subject = None, None
     clauses = ["seq > ?"]
     parameters: list[object] = [min(after, MAX_SEQUENCE)]
     if tenant is not None:

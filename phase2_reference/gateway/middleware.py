@@ -25,11 +25,10 @@ error_logger = logging.getLogger("phase2_reference.errors")
 
 
 class TelemetryMiddleware:
-    def __init__(self, app: ASGIApp, metrics: Metrics, tracing: Tracing, faults: ActiveFaults) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, tracing: Tracing) -> None:
         self.app = app
         self.metrics = metrics
         self.tracing = tracing
-        self.raw_path_routes = faults.active("metrics-raw-path")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -45,8 +44,7 @@ class TelemetryMiddleware:
             elapsed = time.perf_counter() - started
             status = context.status or 500
             self.metrics.in_flight.dec()
-            route = context.path if self.raw_path_routes else context.route
-            self.metrics.observe(context.method, route, status, elapsed)
+            self.metrics.observe(context.method, self.metrics.route_label(context.route, context.path), status, elapsed)
             if span is not None:
                 server = scope.get("server") or ("", 0)
                 self.tracing.finish(

@@ -44,6 +44,11 @@ class Metrics:
         info.labels(version=version).set(1)
         self._children: dict[tuple[str, str, int], tuple[Counter, Histogram | None]] = {}
         self._increment = 2 if faults.active("metrics-double-count") else 1
+        self._raw_path_routes = faults.active("metrics-raw-path")
+
+    def route_label(self, route: str, path: str) -> str:
+        """The `route` label of a request: its path template, so ids never become label values."""
+        return path if self._raw_path_routes else route
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         key = (method, route, status)

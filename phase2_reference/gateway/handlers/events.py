@@ -18,20 +18,17 @@ from phase2_reference.store.sqlite import StoreUnavailable
 STREAM_BATCH = 100
 
 
-def _scope(state: AppState, call: Call) -> tuple[str | None, str | None, str | None]:
-    """The tenant and filters to read events with, as the active faults allow."""
-    tenant = None if state.faults.active("tenant-leak-events") else call.tenant
-    if state.faults.active("event-filter-ignored"):
-        return tenant, None, None
-    return tenant, call.query.get("type"), call.query.get("subject")
+def _scope(call: Call) -> tuple[str | None, str | None, str | None]:
+    """The caller's tenant and the filters it asked for."""
+    return call.tenant, call.query.get("type"), call.query.get("subject")
 
 
 @operation("listEvents")
 async def list_events(state: AppState, call: Call) -> Reply:
     after = cursor_position(state, "events", call)
     limit = effective_limit(call.query.get("limit", 20), state.faults)
-    tenant, event_type, subject = _scope(state, call)
-    rows = events.read_after(state.store, tenant, after, limit + 1, event_type, subject)
+    tenant, event_type, subject = _scope(call)
+    rows = events.read_after(state.store, tenant, after, limit + 1, event_type, subject, state.faults)
     page = make_page("events", [(event.sequence, event.document) for event in rows], limit, state.codec, state.faults)
     return Reply(200, page.body())
 
@@ -42,10 +39,16 @@ async def stream_events(state: AppState, call: Call) -> Reply:
     after = int(last_event_id) if last_event_id is not None else 0
     if state.faults.active("sse-ignores-last-event-id"):
         after = 0
-    tenant, event_type, subject = _scope(state, call)
+    tenant, event_type, subject = _scope(call)
     # Read the first batch before answering, so an unavailable store is a 503, not a broken stream.
     first = events.read_after(
-        state.store, tenant, after, min(STREAM_BATCH, call.query.get("max_events", 1000)), event_type, subject
+        state.store,
+        tenant,
+        after,
+        min(STREAM_BATCH, call.query.get("max_events", 1000)),
+        event_type,
+        subject,
+        state.faults,
     )
     stream = _stream(state, call, first, after, tenant, event_type, subject)
     return Reply(200, content_type="text/event-stream", stream=stream)
@@ -95,7 +98,7 @@ async def _stream(
                 if disconnected.done():
                     news.cancel()
                     return
-            batch = events.read_after(state.store, tenant, position, wanted, event_type, subject)
+            batch = events.read_after(state.store, tenant, position, wanted, event_type, subject, state.faults)
     except (StoreUnavailable, sqlite3.Error):
         # The stream has started; ending it is the only honest answer left.
         return

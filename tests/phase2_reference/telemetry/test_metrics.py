@@ -109,3 +109,9 @@ def test_each_app_has_its_own_registry() -> None:
 
     assert requests(first) == [1.0]
     assert requests(second) == []
+
+
+def test_the_route_label_is_the_template_unless_the_raw_path_fault_is_on() -> None:
+    assert Metrics(ActiveFaults(), "1").route_label("/v2/worlds/{world_id}", "/v2/worlds/42") == "/v2/worlds/{world_id}"
+    raw = Metrics(ActiveFaults.of(["metrics-raw-path"]), "1")
+    assert raw.route_label("/v2/worlds/{world_id}", "/v2/worlds/42") == "/v2/worlds/42"

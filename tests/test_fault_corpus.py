@@ -2,8 +2,8 @@
 
 Each fault of `phase2_reference.testing.faults` breaks exactly one requirement. The suite runs against the
 reference started with that fault, selecting the fault's requirement, and must fail (exit 1) naming
-that requirement. The clean reference passing the same selections is shown by the class tests and
-by tests/test_reference_passes.py.
+that requirement. The clean reference passing the same selections is shown by the class tests
+(`tests/conformance/classes/`) and by the full profile runs of `tests/proof/test_seeds.py`.
 """
 
 from __future__ import annotations

@@ -173,9 +173,6 @@ class TokenManager:
         with self._lock:
             return self._client_credentials(self._identity(role), scope).access_token
 
-    def has_role(self, role: str) -> bool:
-        return self._settings.identity(role) is not None
-
     def _identity(self, role: str) -> Identity:
         identity = self._settings.identity(role)
         if identity is None:

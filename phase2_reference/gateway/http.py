@@ -104,7 +104,3 @@ async def send_reply(send: Send, reply: Reply, context: RequestContext) -> None:
         # A HEAD answer keeps GET's headers (Content-Length included) but carries no body.
         body = b"" if context.method == "HEAD" else reply.body
         await send({"type": "http.response.body", "body": body})
-
-
-def json_reply(status: int, body: bytes, *headers: tuple[str, str]) -> Reply:
-    return Reply(status=status, body=body, headers=list(headers))

@@ -122,11 +122,6 @@ class Executor:
             return self.run_item(item)
         return future.result()
 
-    def run_all(self) -> list[ItemOutcome]:
-        """Every item of the plan, in the plan's order (the CLI face without pytest)."""
-        self.start()
-        return [self.outcome(item) for item in self.plan]
-
     def stop(self) -> None:
         """No item starts from now on; running contract items end at their next case."""
         self._stopping.set()

@@ -15,10 +15,8 @@ class EventBus:
     def __init__(self) -> None:
         self._waiters: set[asyncio.Future[None]] = set()
         self.closed = False
-        self.published = 0
 
     def publish(self) -> None:
-        self.published += 1
         for waiter in list(self._waiters):
             loop = waiter.get_loop()
             loop.call_soon_threadsafe(_wake, waiter)

@@ -14,9 +14,14 @@ from pathlib import Path
 PACKAGE = "phase2_reference"
 ROOT = Path(__file__).resolve().parents[2] / PACKAGE
 
-# Each module's layer: the longest entry that is the module's name or a package above it.
+# Each module's layer: its own entry, or the longest entry of a package above it. Modules at the
+# top of the package are named one by one, so a new one there is placed on purpose.
 LAYER_OF: Mapping[str, str] = {
-    PACKAGE: "entry",  # __init__, __main__, cli, app: build the layers and start the server
+    # build the layers and start the server
+    PACKAGE: "entry",
+    f"{PACKAGE}.__main__": "entry",
+    f"{PACKAGE}.cli": "entry",
+    f"{PACKAGE}.app": "entry",
     f"{PACKAGE}.config": "config",
     f"{PACKAGE}.gateway": "gateway",
     f"{PACKAGE}.orchestrator": "orchestrator",
@@ -63,8 +68,10 @@ def module_names(root: Path) -> dict[str, Path]:
 
 
 def layer_of(module: str, layers: Mapping[str, str]) -> str | None:
-    candidates = [name for name in layers if module == name or module.startswith(name + ".")]
-    return layers[max(candidates, key=len)] if candidates else None
+    if module in layers:
+        return layers[module]
+    packages = [name for name in layers if name != PACKAGE and module.startswith(name + ".")]
+    return layers[max(packages, key=len)] if packages else None
 
 
 def imported_modules(path: Path, module: str, known: Mapping[str, Path]) -> Iterator[tuple[int, str]]:
@@ -130,3 +137,11 @@ def test_an_upward_import_is_reported(tmp_path: Path) -> None:
         f"{PACKAGE}/store/sqlite.py:1: store imports {PACKAGE}.gateway.pipeline (gateway)",
         f"{PACKAGE}/store/sqlite.py:5: store imports {PACKAGE}.gateway.pipeline (gateway)",
     ]
+
+
+def test_a_new_module_at_the_top_of_the_package_must_be_placed(tmp_path: Path) -> None:
+    package = tmp_path / PACKAGE
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "helpers.py").write_text("")
+    assert upward_imports(package, LAYER_OF, MAY_IMPORT) == [f"{PACKAGE}.helpers: in no layer"]

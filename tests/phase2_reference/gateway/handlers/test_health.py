@@ -1,4 +1,4 @@
-"""Liveness, readiness and metrics over HTTP (metrics content is tested in test_metrics.py)."""
+"""Liveness, readiness and metrics over HTTP (metrics content is tested in telemetry/test_metrics.py)."""
 
 from __future__ import annotations
 

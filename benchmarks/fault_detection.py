@@ -2,7 +2,7 @@
 
     python benchmarks/fault_detection.py [--jobs 2] [--profile standard] [--st-max-examples 10] [--only NAME ...]
 
-For every fault of `phase2_reference.faults` (each breaks exactly one requirement):
+For every fault of `phase2_reference.testing.faults` (each breaks exactly one requirement):
 
 - the suite runs `phase2-conformance run --reference --reference-fault NAME --profile standard`, every
   class and nothing told about the fault, and *detects* it when its requirement is reported failed;
@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO))
 from servers import Reference, st_run_command  # noqa: E402
 
 from conformance.contract import load_catalog  # noqa: E402
-from phase2_reference.faults import REGISTRY  # noqa: E402
+from phase2_reference.testing.faults import REGISTRY  # noqa: E402
 
 CLEAN = "(none: the clean reference)"
 # Faults that only exist on a deployment with a feature flag on: both tools get that deployment,

@@ -34,7 +34,6 @@ from conformance.suggest import did_you_mean
 
 KNOWN_FLAGS = ("world-preview", "engine-v2")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
-ROLES = ("primary", "other-tenant", "read-only")
 HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[?[0-9A-Fa-f:.]+\]?")
 
 # Environment variable → setting name. The first seven are the runbook's.

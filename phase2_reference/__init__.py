@@ -1,7 +1,7 @@
 """The Phase 2 reference server: implements openapi/phase2.yaml exactly, for the conformance suite.
 
 `create_app(config)` builds the ASGI app; `python -m phase2_reference serve` runs it under uvicorn;
-`phase2_reference.testing.running_server(config)` serves it on a loopback port for tests.
+`phase2_reference.testing.launcher.running_server(config)` serves it on a loopback port for tests.
 """
 
 from __future__ import annotations

@@ -14,27 +14,28 @@ import yaml
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from phase2_reference import __version__
-from phase2_reference.bus import EventBus
-from phase2_reference.clients import ClientRegistry
+from phase2_reference.bus.pubsub import EventBus
 from phase2_reference.config import Config, ConfigError, parse_flags
-from phase2_reference.contract import load_contract
-from phase2_reference.cursors import CursorCodec
-from phase2_reference.faults import ActiveFaults
-from phase2_reference.gateway import Gateway
-from phase2_reference.keys import SigningKey
-from phase2_reference.keyset import KeySet
-from phase2_reference.metrics import Metrics
-from phase2_reference.middleware import ErrorMiddleware, FaultMiddleware, TelemetryMiddleware
-from phase2_reference.orchestrator import Orchestrator
-from phase2_reference.ratelimit import RateLimiter
-from phase2_reference.runtimes import RuntimeService
-from phase2_reference.state import AppState
-from phase2_reference.store import Store
-from phase2_reference.tokens import TokenService
-from phase2_reference.tracing import Tracing
-from phase2_reference.validation import OperationValidator
-from phase2_reference.verifier import TokenVerifier
-from phase2_reference.worlds import WorldService
+from phase2_reference.gateway.contract import load_contract
+from phase2_reference.gateway.middleware import ErrorMiddleware, FaultMiddleware, TelemetryMiddleware
+from phase2_reference.gateway.pipeline import Gateway
+from phase2_reference.gateway.ratelimit import RateLimiter
+from phase2_reference.gateway.state import AppState
+from phase2_reference.gateway.validation import OperationValidator
+from phase2_reference.oauth.clients import ClientRegistry
+from phase2_reference.oauth.keys import SigningKey
+from phase2_reference.oauth.keyset import KeySet
+from phase2_reference.oauth.tokens import TokenService
+from phase2_reference.oauth.verifier import TokenVerifier
+from phase2_reference.orchestrator.runtimes import RuntimeService
+from phase2_reference.orchestrator.scheduler import Orchestrator
+from phase2_reference.orchestrator.worlds import WorldService
+from phase2_reference.store.cursors import CursorCodec
+from phase2_reference.store.sqlite import Store
+from phase2_reference.telemetry.metrics import Metrics
+from phase2_reference.telemetry.tracing import Tracing
+from phase2_reference.testing import controls
+from phase2_reference.testing.faults import ActiveFaults
 
 
 class Phase2App:
@@ -155,8 +156,8 @@ def create_app(config: Config) -> Phase2App:
     state = build_state(config)
     if config.seed_file is not None:
         _load_seed(config.seed_file, state)
-    stack: ASGIApp = ErrorMiddleware(Gateway(state))
+    stack: ASGIApp = ErrorMiddleware(Gateway(state, controls.ROUTES if config.test_controls else None))
     if state.faults.mutators:
         stack = FaultMiddleware(stack, state.faults)
-    stack = TelemetryMiddleware(stack, state.metrics, state.tracing, state.faults)
+    stack = TelemetryMiddleware(stack, state.metrics, state.tracing)
     return Phase2App(state, stack)

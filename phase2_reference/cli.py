@@ -23,7 +23,6 @@ from typing import NoReturn
 import uvicorn
 
 from phase2_reference.app import create_app
-from phase2_reference.clients import ClientRegistry
 from phase2_reference.config import (
     DEFAULT_DATA_DIR,
     LOG_LEVELS,
@@ -34,11 +33,12 @@ from phase2_reference.config import (
     default_clients_file,
     parse_flags,
 )
-from phase2_reference.contract import load_contract
-from phase2_reference.faults import REGISTRY
-from phase2_reference.jsonlog import configure_logging, flush_access_log
-from phase2_reference.keyset import TrustedIssuerKeys
-from phase2_reference.protocol import ProblemHttpToolsProtocol
+from phase2_reference.gateway.contract import load_contract
+from phase2_reference.gateway.protocol import ProblemHttpToolsProtocol
+from phase2_reference.oauth.clients import ClientRegistry
+from phase2_reference.oauth.keyset import TrustedIssuerKeys
+from phase2_reference.telemetry.jsonlog import configure_logging, flush_access_log
+from phase2_reference.testing.faults import REGISTRY
 
 EXIT_USAGE = 2
 EXIT_RUNTIME = 1

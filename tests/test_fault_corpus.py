@@ -1,9 +1,9 @@
 """The fault corpus: every deliberately broken variant of the reference is caught by the suite.
 
-Each fault of `phase2_reference.faults` breaks exactly one requirement. The suite runs against the
+Each fault of `phase2_reference.testing.faults` breaks exactly one requirement. The suite runs against the
 reference started with that fault, selecting the fault's requirement, and must fail (exit 1) naming
-that requirement. The clean reference passing the same selections is shown by the class tests and
-by tests/test_reference_passes.py.
+that requirement. The clean reference passing the same selections is shown by the class tests
+(`tests/conformance/classes/`) and by the full profile runs of `tests/proof/test_seeds.py`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 
 from conformance.contract import Level, load_catalog
-from phase2_reference.faults import REGISTRY
+from phase2_reference.testing.faults import REGISTRY
 from tests.conftest import SuiteRun
 
 # Faults whose rule only shows under particular traffic: the extra arguments that produce it.

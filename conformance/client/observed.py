@@ -11,7 +11,7 @@ import httpx
 
 from conformance.client import bounded
 from conformance.client.secrets import Redactor
-from conformance.contract.spec import Contract, Operation
+from conformance.contract.spec import Operation
 from conformance.results import RecordedExchange
 
 BODY_EXCERPT = 4096
@@ -107,13 +107,6 @@ def _joined_items(items: list[tuple[str, str]]) -> dict[str, str]:
         key = name.lower()
         joined[key] = f"{joined[key]}, {value}" if key in joined else str(value)
     return joined
-
-
-def relative_path(contract: Contract, base_url: str, url: str) -> str:
-    """The request path relative to the API root, for matching against the contract."""
-    path = urlsplit(url).path
-    root = urlsplit(base_url).path.rstrip("/")
-    return path[len(root) :] if root and path.startswith(root) else path
 
 
 def from_httpx(response: httpx.Response, operation: Operation | None, *, negative: bool = False) -> ObservedResponse:

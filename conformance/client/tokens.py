@@ -40,7 +40,6 @@ MIN_REMAINING_SECONDS = 5.0
 class ProviderMetadata:
     issuer: str
     token_endpoint: str
-    jwks_uri: str | None
     auth_methods: tuple[str, ...]
 
 
@@ -123,7 +122,6 @@ class TokenManager:
             return ProviderMetadata(
                 issuer=str(issuer),
                 token_endpoint=token_endpoint,
-                jwks_uri=document.get("jwks_uri"),
                 auth_methods=tuple(str(m) for m in methods),
             )
         raise AuthError(f"auth provider {base} publishes no usable metadata: {'; '.join(reasons)}")
@@ -172,9 +170,6 @@ class TokenManager:
         """A fresh token nobody else uses, for operations that revoke what they are given."""
         with self._lock:
             return self._client_credentials(self._identity(role), scope).access_token
-
-    def has_role(self, role: str) -> bool:
-        return self._settings.identity(role) is not None
 
     def _identity(self, role: str) -> Identity:
         identity = self._settings.identity(role)

@@ -65,9 +65,6 @@ class RequirementCatalog:
                 return requirement
         raise KeyError(requirement_id)
 
-    def of_class(self, cls: str) -> tuple[Requirement, ...]:
-        return tuple(r for r in self.requirements if r.cls == cls)
-
 
 @cache
 def load_catalog(path: Path | None = None) -> RequirementCatalog:

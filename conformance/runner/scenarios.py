@@ -16,7 +16,8 @@ from conformance.runner.outcome import _unselected_reason
 from conformance.runner.session import RunSession
 from conformance.settings import Settings
 
-ROLE_NEEDS = {"other-tenant": "other-tenant", "read-only": "read-only"}
+# Needs met by a configured client of the role of the same name.
+ROLE_NEEDS = frozenset({"other-tenant", "read-only"})
 
 
 def selected_requirements(session: RunSession, spec: CheckSpec) -> list[str]:
@@ -26,7 +27,7 @@ def selected_requirements(session: RunSession, spec: CheckSpec) -> list[str]:
 def missing_need(session: RunSession, spec: CheckSpec) -> str | None:
     for need in sorted(spec.needs):
         if need in ROLE_NEEDS:
-            if session.settings.identity(ROLE_NEEDS[need]) is None:
+            if session.settings.identity(need) is None:
                 return f"needs a {need} client (set PHASE2_{need.upper().replace('-', '_')}_CLIENT_ID/_SECRET)"
         elif not session.resources.has(need):
             return {

@@ -22,7 +22,7 @@ from conformance.profiles import PROFILES
 from conformance.settings import load_settings
 from conformance.smoke import SMOKE_MAX_RATE, SMOKE_REQUIREMENTS, read_only_operations
 from phase2_reference.config import Config
-from phase2_reference.testing import serving
+from phase2_reference.testing.launcher import serving
 from tests.conftest import SuiteRun, _clean_env
 from tests.hostile.servers import free_port
 

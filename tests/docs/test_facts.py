@@ -16,7 +16,7 @@ from conformance.errors import ExitCode
 from conformance.profiles import PROFILES
 from conformance.runner.signals import HANDLED
 from conformance.settings import ENVIRONMENT
-from phase2_reference.faults import REGISTRY as FAULTS
+from phase2_reference.testing.faults import REGISTRY as FAULTS
 
 REPO = Path(__file__).resolve().parents[2]
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -106,10 +106,10 @@ def test_readme_links_the_runbook_first_and_ends_its_first_run_with_the_doctor()
 
 def test_the_runbook_diagram_names_the_reference_layers_that_exist() -> None:
     diagram = RUNBOOK.split("```mermaid", 1)[1].split("```", 1)[0]
-    modules = re.findall(r"\b([a-z_]+\.py)\b", diagram)
-    assert modules, "the diagram names no module"
-    missing = [module for module in modules if not (REPO / "phase2_reference" / module).is_file()]
-    assert not missing, f"the diagram names modules the reference does not have: {missing}"
+    folders = re.findall(r"\(([a-z_]+)/\)", diagram)
+    assert folders, "the diagram names no folder"
+    missing = [folder for folder in folders if not (REPO / "phase2_reference" / folder / "__init__.py").is_file()]
+    assert not missing, f"the diagram names layers the reference does not have: {missing}"
     layers = ["gateway", "orchestrator", "engine plugins", "event bus", "data store"]
     positions = [re.search(rf'\[\(?"{layer}', diagram) for layer in layers]
     assert all(positions), "a layer is missing from the diagram"

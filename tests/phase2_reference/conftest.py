@@ -21,7 +21,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from phase2_reference.config import Config, TrustedIssuer
-from phase2_reference.testing import RunningServer, serving
+from phase2_reference.testing.launcher import RunningServer, serving
 
 CLIENTS = {
     "a": ("tenant-a-admin", "test-only-secret-tenant-a-admin-7f3c"),

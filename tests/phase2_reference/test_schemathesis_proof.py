@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from phase2_reference.config import Config
-from phase2_reference.testing import running_server
+from phase2_reference.testing.launcher import running_server
 from tests.phase2_reference.conftest import BOTH_FLAGS, REPO
 
 SEED = "20261126"

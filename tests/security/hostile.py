@@ -24,7 +24,7 @@ from pathlib import Path
 from urllib.parse import quote, quote_plus, urlsplit
 
 from phase2_reference.config import Config
-from phase2_reference.testing import serving as serving_reference
+from phase2_reference.testing.launcher import serving as serving_reference
 from tests.conftest import _clean_env, run_measuring_peak_rss
 from tests.hostile import servers
 

@@ -22,7 +22,6 @@ from conformance.client.observed import ObservedResponse
 from conformance.contract import load_contract
 
 NEXT: Mapping[str, frozenset[str]] = load_contract().runtime_transitions()
-LIVE = frozenset({"pending", "starting", "running", "stopping"})
 TERMINAL = frozenset({"stopped", "failed"})
 FIRST_INTERVAL = 0.02  # seconds; short enough to catch a status that lasts a tenth of a second
 MAX_INTERVAL = 0.25

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from phase2_reference.config import Config
-from phase2_reference.testing import ServerTLS, serving
+from phase2_reference.testing.launcher import ServerTLS, serving
 from tests.conftest import _clean_env
 
 CLIENT_ID = "tenant-a-admin"

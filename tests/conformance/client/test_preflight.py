@@ -23,7 +23,7 @@ from conformance.contract import load_contract
 from conformance.errors import TargetUnreachable
 from conformance.settings import load_settings
 from phase2_reference.config import Config
-from phase2_reference.testing import serving as serving_reference
+from phase2_reference.testing.launcher import serving as serving_reference
 from tests.hostile import servers
 
 CREDENTIALS = {"PHASE2_CLIENT_ID": "probe-client", "PHASE2_CLIENT_SECRET": "probe-secret-value"}

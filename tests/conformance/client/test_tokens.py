@@ -14,7 +14,7 @@ from conformance.client.transport import make_client
 from conformance.errors import AuthError
 from conformance.settings import load_settings
 from phase2_reference.config import Config
-from phase2_reference.testing import running_server
+from phase2_reference.testing.launcher import running_server
 from tests.conftest import SuiteRun
 
 CREDENTIALS = {"PHASE2_CLIENT_ID": "tenant-a-admin", "PHASE2_CLIENT_SECRET": "test-only-secret-tenant-a-admin-7f3c"}

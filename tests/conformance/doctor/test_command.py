@@ -28,7 +28,7 @@ from conformance.doctor import diagnose
 from conformance.errors import ExitCode
 from conformance.settings import load_settings
 from phase2_reference.config import Config, TrustedIssuer
-from phase2_reference.testing import ServerTLS, serving
+from phase2_reference.testing.launcher import ServerTLS, serving
 from tests.conformance.client.test_mutual_tls import Pki, make_pki
 from tests.conftest import _clean_env
 

@@ -1,8 +1,0 @@
-"""Operation handlers, one module per tag of the contract; importing this package registers them."""
-
-from __future__ import annotations
-
-from phase2_reference.handlers import auth, engine, events, health, runtimes, worlds
-from phase2_reference.handlers.registry import HANDLERS, Handler
-
-__all__ = ["HANDLERS", "Handler", "auth", "engine", "events", "health", "runtimes", "worlds"]

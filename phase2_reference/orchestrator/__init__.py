@@ -1,0 +1,1 @@
+"""The orchestrator layer: worlds and runtimes, the runtime state machine and its background scheduler."""

@@ -1,0 +1,1 @@
+"""Utilities every layer may use: strict JSON, RFC 9457 problem errors, timestamps."""

@@ -1,0 +1,1 @@
+"""Telemetry: Prometheus metrics, OpenTelemetry spans (OTLP protobuf or JSON) and JSON logs."""

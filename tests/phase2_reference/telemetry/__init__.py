@@ -1,0 +1,1 @@
+"""Tests of phase2_reference/telemetry/."""

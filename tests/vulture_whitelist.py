@@ -28,7 +28,6 @@ used.exitstatus  # conformance/plugin.py: pytest's session.exitstatus; the pytes
 used.excluded  # conformance/reporting/allure.py: allure-pytest's parameter.excluded
 used.uid, used.gid, used.uname, used.gname  # conformance/reporting/bundle.py: tarfile.TarInfo
 used.msg  # conformance/client/secrets.py: logging.LogRecord.msg; gateway/protocol.py: uvicorn's signature
-used._hypothesis_internal_use_seed  # conformance/runner/st_tests.py: Hypothesis (issue 13 replaces it)
 used._content, used._content_consumed, used.is_stream_consumed, used.is_closed  # transport.py: httpx.Response
 used.max_redirects  # conformance/client/transport.py: httpx.Client
 used.handle_exit, used.force_exit  # phase2_reference/cli.py: uvicorn.Server, on SIGINT/SIGTERM

@@ -85,7 +85,9 @@ def run_stateful(schema: Any, exerciser: ContractExerciser, seed: int, examples:
     # replayed prefix can draw differently; Hypothesis calls that flaky. Like Schemathesis' own
     # engine, go on with a fresh seed for the scenarios still to run, a bounded number of times.
     for attempt in range(MAX_RESTARTS + 1):
-        Machine._hypothesis_internal_use_seed = seed + attempt
+        # Hypothesis' public seed decorator applies to a state machine class as to a test function:
+        # run_state_machine_as_test copies it onto the test it builds.
+        hypothesis.seed(seed + attempt)(Machine)
         try:
             Machine.run(
                 settings=hypothesis.settings(

@@ -192,6 +192,18 @@ def pytest_configure(config: pytest.Config) -> None:
         sys.stderr.write(f"phase2: warning: {warning}\n")
 
 
+def pytest_report_header(config: pytest.Config) -> str | None:
+    """What the run is, in pytest's header (nothing outside a run of the suite)."""
+    settings: Settings | None = _ACTIVE.get("settings")
+    if settings is None:
+        return None
+    target = "the embedded reference" if settings.reference else settings.base_url
+    return _shown(
+        f"phase2: target {target}, profile {settings.profile.name}, seed {settings.seed}, "
+        f"{settings.workers} worker thread(s) ({settings.sources.get('workers', 'default')})"
+    )
+
+
 def _undistributed(config: pytest.Config) -> int | None:
     """`-n N` of pytest-xdist as the engine's workers; xdist is switched off for this run.
 

@@ -144,6 +144,16 @@ def _settings(document: dict[str, Any], output: Path) -> Settings:
     return replace(settings, reference=bool(document["reference"]), base_url=document.get("base_url"))
 
 
+def _waiver(entry: Any) -> Waiver:
+    """A waiver as a shard wrote it; raises TypeError when it is not one."""
+    values = {key: entry[key] for key in WAIVER_FIELDS}
+    if not all(isinstance(value, str) for key, value in values.items() if key != "operation") or not isinstance(
+        values["operation"], str | None
+    ):
+        raise TypeError("a waiver's fields are not text")
+    return Waiver(**values)
+
+
 def merge(directories: list[Path], output: Path) -> RunResult:
     """One run of the shards in `directories`, its reports written to `output`."""
     from conformance.reporting import write_reports
@@ -161,7 +171,7 @@ def merge(directories: list[Path], output: Path) -> RunResult:
     tests: list[TestOutcome] = []
     limits = RateLimitCounts()
     try:
-        waivers = tuple(Waiver(**{key: waiver[key] for key in WAIVER_FIELDS}) for waiver in first["waivers"])
+        waivers = tuple(_waiver(entry) for entry in first["waivers"])
         for waiver in waivers:
             catalog.get(waiver.requirement_id)
         for _, document in documents:

@@ -25,7 +25,10 @@ SESSION = pytest.StashKey["RunSession"]()
 ENGINE = pytest.StashKey["Executor"]()
 OUTCOME: pytest.StashKey[ItemOutcome] = pytest.StashKey()  # what the engine made of a suite item's work item
 COLLECTED = pytest.StashKey["Plan"]()  # the work items this pytest session collected
-WORK = pytest.StashKey["WorkItem"]()  # the work item a pytest item is the view of
+WORK = pytest.StashKey["WorkItem"]()
+COLLECTION_ERRORS = pytest.StashKey[
+    list[str]
+]()  # what failed to collect, for the run's errors  # the work item a pytest item is the view of
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
 
 # option dest → settings name; secrets are read from the environment or a config file only.
@@ -374,13 +377,16 @@ def _record_crash(session: RunSession, item_id: str, error: BaseException) -> No
     session.recorder.error(f"{item_id} could not finish: {type(error).__name__}: {text}")
 
 
-def pytest_collectreport(report: pytest.CollectReport) -> None:
-    if report.failed:
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    report = yield
+    if report.failed and "settings" in _ACTIVE:
         # Without this a broken collection would look like "no test was executed".
-        _COLLECTION_ERRORS.append(f"collecting {report.nodeid or 'the suite'} failed: {str(report.longrepr)[-500:]}")
-
-
-_COLLECTION_ERRORS: list[str] = []
+        errors = collector.config.stash.setdefault(COLLECTION_ERRORS, [])
+        errors.append(f"collecting {report.nodeid or 'the suite'} failed: {str(report.longrepr)[-500:]}")
+    return report
 
 
 @pytest.hookimpl(trylast=True)
@@ -398,8 +404,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if engine is not None:
         # No item keeps running once the reports are written: stopped, and its thread joined.
         engine.close()
-    while _COLLECTION_ERRORS:
-        run_session.recorder.error(_COLLECTION_ERRORS.pop(0))
+    for error in session.config.stash.get(COLLECTION_ERRORS, []):
+        run_session.recorder.error(error)
     if run_session.settings.shard is not None and "whole_plan" in _ACTIVE:
         from conformance.runner.shard import requirements_elsewhere
 

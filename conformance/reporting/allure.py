@@ -271,8 +271,9 @@ def _status_details(requirement: RequirementResult, status: Status, failures: li
         titles = "; ".join(dict.fromkeys(f.title for f in failures))
         return StatusDetails(message=f"nonconformance: {titles}", trace=failure_text(requirement, failures))
     if status is Status.WAIVED:
-        waiver = describe(requirement.waiver) if requirement.waiver else requirement.reason or ""
-        return StatusDetails(message=f"waived: {waiver}", trace=failure_text(requirement, failures))
+        # `describe` reads "waived on GET /x until ... by ...: reason".
+        waiver = describe(requirement.waiver) if requirement.waiver else f"waived: {requirement.reason or ''}"
+        return StatusDetails(message=waiver, trace=failure_text(requirement, failures))
     if status is Status.NOT_APPLICABLE:
         return StatusDetails(message=f"not applicable: {requirement.reason or ''}")
     if status is Status.SKIPPED:

@@ -25,10 +25,9 @@ SESSION = pytest.StashKey["RunSession"]()
 ENGINE = pytest.StashKey["Executor"]()
 OUTCOME: pytest.StashKey[ItemOutcome] = pytest.StashKey()  # what the engine made of a suite item's work item
 COLLECTED = pytest.StashKey["Plan"]()  # the work items this pytest session collected
-WORK = pytest.StashKey["WorkItem"]()
-COLLECTION_ERRORS = pytest.StashKey[
-    list[str]
-]()  # what failed to collect, for the run's errors  # the work item a pytest item is the view of
+WORK = pytest.StashKey["WorkItem"]()  # the work item a pytest item is the view of
+# What failed to collect, for the run's errors.
+COLLECTION_ERRORS: pytest.StashKey[list[str]] = pytest.StashKey()
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
 
 # option dest → settings name; secrets are read from the environment or a config file only.

@@ -17,10 +17,10 @@ if TYPE_CHECKING:
 __all__ = ["__version__", "check", "load_settings", "run"]
 
 
-def run(settings: Settings, extra_pytest_args: tuple[str, ...] = ()) -> RunResult:
+def run(settings: Settings) -> RunResult:
     from conformance.runner.cli_run import run as run_engine
 
-    return run_engine(settings, extra_pytest_args)
+    return run_engine(settings)
 
 
 def __getattr__(name: str) -> Any:

@@ -2,8 +2,9 @@
 
 Inert unless the run collects `conformance.suite` (or a test asks for a `phase2_*` fixture):
 installing the package changes nothing for other pytest runs, not even their reports' properties.
-State lives in `config.stash`; reports are written once. A run of the suite refuses pytest-xdist:
-one verdict needs one session, one target and one set of reports.
+State lives in `config.stash`; reports are written once, from the engine's `RunResult` (Allure's
+too). `-n N` (pytest-xdist) becomes the engine's `--workers N` threads: one verdict needs one
+session, one target and one set of reports, so xdist is kept from distributing the suite.
 """
 
 from __future__ import annotations
@@ -15,16 +16,18 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from conformance.results import Failure
-    from conformance.runner.executor import Executor
+    from conformance.runner.executor import Executor, ItemOutcome
     from conformance.runner.plan import Plan, WorkItem
     from conformance.runner.session import RunSession
     from conformance.settings import Settings
 
 SESSION = pytest.StashKey["RunSession"]()
 ENGINE = pytest.StashKey["Executor"]()
+OUTCOME: pytest.StashKey[ItemOutcome] = pytest.StashKey()  # what the engine made of a suite item's work item
 COLLECTED = pytest.StashKey["Plan"]()  # the work items this pytest session collected
 WORK = pytest.StashKey["WorkItem"]()  # the work item a pytest item is the view of
+# What failed to collect, for the run's errors.
+COLLECTION_ERRORS: pytest.StashKey[list[str]] = pytest.StashKey()
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
 
 # option dest → settings name; secrets are read from the environment or a config file only.
@@ -75,13 +78,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-class PreparedSession:
-    """Registered by the CLI: a session whose target is already up, probed and authenticated."""
-
-    def __init__(self, session: RunSession) -> None:
-        self.session = session
-
-
 def _session(config: pytest.Config) -> RunSession | None:
     return config.stash.get(SESSION, None)
 
@@ -90,9 +86,6 @@ def _build_session(config: pytest.Config) -> RunSession:
     from conformance.errors import Phase2Error
     from conformance.runner.session import RunSession
 
-    prepared = _prepared(config)
-    if prepared is not None:
-        return prepared.session
     try:
         return RunSession(active_settings()).prepare()
     except Phase2Error as error:
@@ -112,34 +105,10 @@ def contract_schema() -> Any:
     """The Schemathesis schema of the active run, built at collection time.
 
     Schemathesis parametrizes tests when their module is imported, so the schema cannot come from a
-    fixture (its lazy fixture loader also breaks on pytest 9). The base URL is not known yet when
-    the reference is started later; every call passes the session's base URL explicitly.
-    """
-    import schemathesis
-    from schemathesis.config import SchemathesisConfig
+    fixture (its lazy fixture loader also breaks on pytest 9)."""
+    from conformance.runner.st_tests import contract_schema as schema_of
 
-    from conformance.contract import load_contract
-    from conformance.runner.st_config import schemathesis_config
-
-    settings = active_settings()
-    contract = load_contract()
-    base_url = settings.base_url or "http://127.0.0.1:1/v2"
-    wanted = contract_operations(settings)
-    if not wanted:
-        return None
-    config = SchemathesisConfig.from_dict(schemathesis_config(settings, base_url))
-    schema = schemathesis.openapi.from_path(contract.path, config=config)
-    return schema.include(operation_id=sorted(wanted))
-
-
-def contract_operations(settings: Settings) -> set[str]:
-    """The operationIds the contract tests cover in this run (none when no class needs them)."""
-    from conformance.contract import load_contract
-    from conformance.runner.st_config import enabled_operations
-
-    if not {"contract", "protocol"} & settings.classes:
-        return set()
-    return {op.operation_id for op in enabled_operations(settings, load_contract())}
+    return schema_of(active_settings())
 
 
 # Settings of the run being collected; test modules read them at import (see `contract_schema`).
@@ -179,17 +148,10 @@ def active_plan() -> Plan:
     """The plan of the run being collected (built once from its settings and the contract)."""
     plan: Plan | None = _ACTIVE.get("plan")
     if plan is None:
-        from conformance.checks import load_checks
-        from conformance.checks.registry import REGISTRY
-        from conformance.contract import load_catalog, load_contract
-        from conformance.runner.plan import build_plan
-        from conformance.runner.shard import shard_plan
+        from conformance.runner.shard import plan_for
 
-        settings = active_settings()
-        load_checks(settings.check_modules)
-        whole = build_plan(settings, load_contract(), load_catalog(), REGISTRY.of_kind("scenario"))
-        _ACTIVE["whole_plan"] = whole
-        plan = _ACTIVE["plan"] = shard_plan(whole, settings.shard)
+        _ACTIVE["whole_plan"], plan = plan_for(active_settings())
+        _ACTIVE["plan"] = plan
     return plan
 
 
@@ -200,10 +162,7 @@ def play(node: pytest.Item, engine: Executor, work: WorkItem) -> None:
     failure. A skip is the engine's (with its reason); nothing here rewrites an outcome."""
     from conformance.runner.executor import ItemStatus
 
-    outcome = engine.outcome(work)
-    node.user_properties.append(("phase2_duration", outcome.duration))
-    if outcome.share_used:
-        node.user_properties.append(("phase2_share_used", True))
+    outcome = node.stash[OUTCOME] = engine.outcome(work)
     if outcome.status is ItemStatus.SKIPPED:
         pytest.skip(_shown(outcome.reason or "not run"))
     if outcome.status is ItemStatus.CRASHED:
@@ -214,43 +173,54 @@ class ItemCrashed(Exception):
     """The engine recorded this item's crash as a run error already; pytest shows it failed."""
 
 
-def _prepared(config: pytest.Config) -> PreparedSession | None:
-    return next((p for p in config.pluginmanager.get_plugins() if isinstance(p, PreparedSession)), None)
-
-
-@pytest.hookimpl(tryfirst=True)  # before allure-pytest's, which reads --alluredir
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's (trylast), which starts its workers
 def pytest_configure(config: pytest.Config) -> None:
-    prepared = _prepared(config)
-    if prepared is not None:
-        config.stash[SESSION] = prepared.session
-        _ACTIVE["settings"] = prepared.session.settings
-    elif _collects_suite(config) or any(config.getoption(f"phase2_{dest}") is not None for dest in SETTING_OPTIONS):
-        import sys
+    if not (_collects_suite(config) or any(config.getoption(f"phase2_{dest}") is not None for dest in SETTING_OPTIONS)):
+        return
+    import sys
 
-        from conformance.errors import ConfigError
-        from conformance.settings import load_settings
+    from conformance.errors import ConfigError
+    from conformance.settings import load_settings
 
-        if _distributed(config):
-            # Exit 2, the suite's usage code; before xdist starts a worker (and each its own reference).
-            pytest.exit(
-                "phase2: the suite runs in one process (one target, one verdict, one set of reports); "
-                "drop -n/--dist (pytest-xdist)",
-                returncode=2,
-            )
-        values = {dest: config.getoption(f"phase2_{dest}") for dest in SETTING_OPTIONS}
-        try:
-            _ACTIVE["settings"] = load_settings(values)
-        except ConfigError as error:
-            raise pytest.UsageError(f"phase2: {error}") from None
-        for warning in _ACTIVE["settings"].warnings:
-            sys.stderr.write(f"phase2: warning: {warning}\n")
+    values = {dest: config.getoption(f"phase2_{dest}") for dest in SETTING_OPTIONS}
+    workers = _undistributed(config)
+    if workers is not None and values["workers"] is None:
+        values["workers"] = workers
+    try:
+        _ACTIVE["settings"] = load_settings(values)
+    except ConfigError as error:
+        raise pytest.UsageError(f"phase2: {error}") from None
+    for warning in _ACTIVE["settings"].warnings:
+        sys.stderr.write(f"phase2: warning: {warning}\n")
 
-    report_dir = config.getoption("phase2_report_dir", None)
-    if report_dir and hasattr(config.option, "allure_report_dir") and not config.option.allure_report_dir:
-        # `pytest --pyargs conformance.suite --phase2-report-dir D` gets Allure results in D too.
-        from conformance.reporting.allure import RESULTS_DIR
 
-        config.option.allure_report_dir = str(Path(report_dir) / RESULTS_DIR)
+def pytest_report_header(config: pytest.Config) -> str | None:
+    """What the run is, in pytest's header (nothing outside a run of the suite)."""
+    settings: Settings | None = _ACTIVE.get("settings")
+    if settings is None:
+        return None
+    target = "the embedded reference" if settings.reference else settings.base_url
+    return _shown(
+        f"phase2: target {target}, profile {settings.profile.name}, seed {settings.seed}, "
+        f"{settings.workers} worker thread(s) ({settings.sources.get('workers', 'default')})"
+    )
+
+
+def _undistributed(config: pytest.Config) -> int | None:
+    """`-n N` of pytest-xdist as the engine's workers; xdist is switched off for this run.
+
+    xdist would start N processes, each with its own session, target and reports, and no verdict
+    of the whole run. The engine runs the items in N threads of one session instead (threads: a run
+    waits on the network). xdist resolved `-n auto` in its `pytest_cmdline_main` already; its
+    `pytest_configure` (trylast) starts workers only when `dist` is not "no" and `tx` names some.
+    """
+    numprocesses = getattr(config.option, "numprocesses", None)
+    if not numprocesses and getattr(config.option, "dist", "no") == "no":
+        return None
+    config.option.numprocesses = 0
+    config.option.dist = "no"
+    config.option.tx = []
+    return int(numprocesses) if isinstance(numprocesses, int) and numprocesses > 0 else None
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -276,11 +246,6 @@ def _collects_suite(config: pytest.Config) -> bool:
     return False
 
 
-def _distributed(config: pytest.Config) -> bool:
-    numprocesses = getattr(config.option, "numprocesses", None)
-    return bool(numprocesses) or getattr(config.option, "dist", "no") != "no"
-
-
 def _in_suite(item: pytest.Item) -> bool:
     return SUITE_DIR in Path(item.path).parents
 
@@ -289,7 +254,7 @@ def pytest_collectstart(collector: pytest.Collector) -> None:
     # The suite reached by a path `_collects_suite` did not see (a parent directory): without
     # settings it would test nothing, or a target nobody named.
     path = getattr(collector, "path", None)
-    outside_a_run = "settings" not in _ACTIVE and _prepared(collector.config) is None
+    outside_a_run = "settings" not in _ACTIVE
     if path is not None and SUITE_DIR in Path(path).parents and outside_a_run:
         raise pytest.UsageError(
             "phase2: collect the suite as `pytest --pyargs conformance.suite` with --phase2-base-url URL "
@@ -304,19 +269,15 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
         return (yield)
     result = yield
     failures = session.recorder.failures_for_test(work_key(item))
-    _label_for_allure(item, session, failures)
     if failures:
+        from conformance.runner.executor import failure_lines
         from conformance.waivers import covering, describe
 
         waivers = [covering(f, session.waivers) for f in failures]
         if all(waivers):
-            # Every failure is accepted: the item is an expected failure (Allure shows it skipped,
-            # with the waiver), never a pass that hides it.
+            # Every failure is accepted: the item is an expected failure, never a pass that hides it.
             pytest.xfail("; ".join(dict.fromkeys(describe(w) for w in waivers if w is not None)))
-        lines = [
-            _shown(f"{f.requirement_id} {f.operation or ''}: {f.title}{' [waived]' if w else ''}")
-            for f, w in zip(failures[:20], waivers, strict=False)
-        ]
+        lines = [_shown(line) for line in failure_lines(failures[:20], session.waivers)]
         raise Nonconformance("nonconformance:\n  " + "\n  ".join(lines))
     return result
 
@@ -330,42 +291,6 @@ def _shown(text: str) -> str:
 
 class Nonconformance(AssertionError):
     """An item recorded failures of the target: the verdict is in the recorder already."""
-
-
-def _label_for_allure(item: pytest.Item, session: RunSession, failures: list[Failure]) -> None:
-    """Class, requirement, operation and severity labels, and failure attachments, per item."""
-    from conformance.reporting.allure import allure_active, label_item
-
-    if not allure_active(item.config):
-        return
-    from conformance.runner.outcome import _unselected_reason
-
-    work = item.stash.get(WORK, None)
-    if work is not None and work.scenario is not None:
-        requirements = [session.catalog.get(rid) for rid in work.scenario.requirements]
-        label_item(
-            item.config,
-            requirements,
-            "(run)",
-            failures,
-            session.waivers,
-            check=work.scenario.name,
-            unstable=("work",),
-        )
-        return
-    # Contract items (one per operation) and the stateful item judge responses against the
-    # contract and protocol rules; a contract item's operation gives it its own Allure history.
-    label = work.operation if work is not None else None
-    operation = session.contract.by_label(label) if label else None
-    requirements = [
-        r
-        for r in session.catalog
-        if r.cls in ("contract", "protocol")
-        and _unselected_reason(r, session.settings) is None
-        and (operation is None or r.covers(operation.operation_id))
-    ]
-    shown = label or ("(stateful sequences)" if item.name == "test_stateful" else "(all operations)")
-    label_item(item.config, requirements, shown, failures, session.waivers, unstable=("work",))
 
 
 def work_key(item: pytest.Item) -> str:
@@ -406,15 +331,19 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
     report = yield
-    if _in_suite(item) or _session(item.config) is not None:
-        report.user_properties.append(("phase2_test_id", work_key(item)))
-    budgeted = _session(item.config)
-    if budgeted is not None:
-        report.user_properties.append(("phase2_time_left", round(budgeted.budget.time_left, 1)))
     session = _session(item.config)
-    if session is not None and report.failed and call.excinfo is not None:
+    if session is None:
+        return report
+    if report.failed and call.excinfo is not None:
         _record_crash(session, work_key(item), call.excinfo.value)
-    if session is not None and (report.when == "call" or (report.when == "setup" and not report.passed)):
+    work, outcome = item.stash.get(WORK, None), item.stash.get(OUTCOME, None)
+    if report.when == "call" and work is not None and outcome is not None:
+        # The engine's own account of the item, the same as the CLI's (`executor.test_outcome`).
+        from conformance.runner.executor import test_outcome
+
+        failures = session.recorder.failures_for_test(work.key)
+        session.add_test(test_outcome(work, outcome, failures, session.waivers))
+    elif report.when == "call" or (report.when == "setup" and not report.passed):
         from conformance.results import TestOutcome
 
         message = None
@@ -422,14 +351,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             message = str(report.longrepr[2])
         elif report.failed:
             message = session.redactor.text(report.longreprtext[-2000:])
-        # The engine's own measure: with several workers an item's wait is not its run time.
-        duration: Any = dict(item.user_properties).get("phase2_duration", round(report.duration, 3))
         session.add_test(
             TestOutcome(
                 test_id=work_key(item),
                 name=item.name,
                 outcome="error" if report.when == "setup" and report.failed else report.outcome,
-                duration=float(duration),
+                duration=round(report.duration, 3),
                 message=message,
             )
         )
@@ -449,13 +376,16 @@ def _record_crash(session: RunSession, item_id: str, error: BaseException) -> No
     session.recorder.error(f"{item_id} could not finish: {type(error).__name__}: {text}")
 
 
-def pytest_collectreport(report: pytest.CollectReport) -> None:
-    if report.failed:
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    report = yield
+    if report.failed and "settings" in _ACTIVE:
         # Without this a broken collection would look like "no test was executed".
-        _COLLECTION_ERRORS.append(f"collecting {report.nodeid or 'the suite'} failed: {str(report.longrepr)[-500:]}")
-
-
-_COLLECTION_ERRORS: list[str] = []
+        errors = collector.config.stash.setdefault(COLLECTION_ERRORS, [])
+        errors.append(f"collecting {report.nodeid or 'the suite'} failed: {str(report.longrepr)[-500:]}")
+    return report
 
 
 @pytest.hookimpl(trylast=True)
@@ -468,15 +398,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     engine = session.config.stash.get(ENGINE, None)
     if run_session.signals.received is not None:
         run_session.interrupt()
-        if engine is not None:
-            engine.stop()  # no item starts any more; the helpers are closed under the running ones
     else:
         run_session.signals.hold()
-        if engine is not None:
-            engine.stop()
-            engine.close()
-    while _COLLECTION_ERRORS:
-        run_session.recorder.error(_COLLECTION_ERRORS.pop(0))
+    if engine is not None:
+        # No item keeps running once the reports are written: stopped, and its thread joined.
+        engine.close()
+    for error in session.config.stash.get(COLLECTION_ERRORS, []):
+        run_session.recorder.error(error)
     if run_session.settings.shard is not None and "whole_plan" in _ACTIVE:
         from conformance.runner.shard import requirements_elsewhere
 
@@ -489,6 +417,5 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         # A broken reporter turns the verdict into an error; the amended result is the run's.
         result = run_session.result = write_reports(result, run_session.settings, redactor=run_session.redactor)
     finally:
-        if _prepared(session.config) is None:
-            run_session.close()
+        run_session.close()
     session.exitstatus = result.exit_code

@@ -7,9 +7,11 @@ traffic exactly as they judge Schemathesis traffic.
 from __future__ import annotations
 
 import json as jsonlib
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import httpx
@@ -22,6 +24,22 @@ from conformance.contract.spec import Contract, Operation
 
 Observer = Callable[[ObservedResponse], None]
 NO_TOKEN = ""
+# Set while a scenario cleans up after itself: a stopped run still undoes what it created.
+_CLEANING_UP: ContextVar[bool] = ContextVar("conformance_cleaning_up", default=False)
+
+
+class RunStopped(Exception):
+    """The run was stopped (a signal): the scenario ends at its next request instead of going on."""
+
+
+@contextmanager
+def cleaning_up() -> Iterator[None]:
+    """Calls made inside are sent even after the run was stopped (a scenario's cleanups)."""
+    token = _CLEANING_UP.set(True)
+    try:
+        yield
+    finally:
+        _CLEANING_UP.reset(token)
 
 
 class ApiClient:
@@ -32,8 +50,10 @@ class ApiClient:
         tokens: TokenManager,
         base_url: str,
         observe: Observer,
+        stopping: threading.Event | None = None,
     ) -> None:
         self.client = client
+        self.stopping = stopping
         self.contract = contract
         self.tokens = tokens
         self.base_url = base_url.rstrip("/")
@@ -44,6 +64,10 @@ class ApiClient:
         for name, value in (path or {}).items():
             rendered = rendered.replace("{" + name + "}", str(value))
         return self.base_url + rendered
+
+    def _go_on(self) -> None:
+        if self.stopping is not None and self.stopping.is_set() and not _CLEANING_UP.get():
+            raise RunStopped("the run was stopped")
 
     def call(
         self,
@@ -61,6 +85,7 @@ class ApiClient:
         negative: bool = False,
     ) -> ObservedResponse:
         """Call an operation. `token=None` uses the role's token; `token=NO_TOKEN` sends none."""
+        self._go_on()
         operation = self.contract.operation(operation_id)
         sent = dict(headers or {})
         if operation.protected and token is None:
@@ -98,6 +123,7 @@ class ApiClient:
         The caller may send other requests between reads. When the block ends, the response with
         the bytes read so far goes to the response checks like any other.
         """
+        self._go_on()
         operation = self.contract.operation(operation_id)
         sent = dict(headers or {})
         if operation.protected:
@@ -125,6 +151,7 @@ class ApiClient:
         negative: bool = True,
     ) -> ObservedResponse:
         """A request outside the contract's operations (an undeclared method, a raw body)."""
+        self._go_on()
         response = self.client.request(method, self.base_url + path, headers=dict(headers or {}), content=content)
         observed = from_httpx(response, operation, negative=negative)
         self._observe(observed)

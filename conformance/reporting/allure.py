@@ -1,46 +1,67 @@
-"""Allure: results through allure-pytest, labelled by conformance class, requirement and operation.
+"""Allure: results written from the `RunResult`, for both faces, with allure-python-commons.
 
 Three parts:
 
-- **while the run goes**, `label_item` (called by the plugin on every item) adds the labels
-  `class` and `requirement` (with a link to the catalog), the `operation` parameter (contract items
-  are one per operation but share a name: the parameter gives each its own history id), the
-  severity and, for every failure, a step with the request, the response and the curl command;
-- **at the end**, `AllureReporter` writes into `<report-dir>/allure-results/` the
-  `environment.properties`, `categories.json`, and the Allure history kept in
+- **the results**: `AllureReporter` writes into `<report-dir>/allure-results/` one Allure test
+  result per requirement × operation (the same cases as junit.xml) and one per run error, with
+  allure-python-commons' own model (`allure_commons.model2`) and writer (`AllureFileLogger`), plus
+  `environment.properties`, `categories.json` and the Allure history kept in
   `<history-dir>/allure-history`;
+- **as Allure's users expect**: the Behaviors tab is epic = conformance class, feature =
+  requirement, story = operation; a failure sits under the requirement it broke (whichever item
+  saw it); failed steps are red, with the request, the response and the curl command attached
+  (and a scenario's own steps when the failure carries them); parameters are plain text;
 - **afterwards**, `python -m conformance.reporting.allure REPORT_DIR --history-dir DIR` builds the
   HTML site with Allure's command line (the tox environment `allure`) and saves the new history.
 
-Severity: an auth MUST is `blocker`, any other MUST `critical`, a SHOULD `minor`.
+Severity, on report.html's scale (`results.Severity`): critical (an auth MUST) is Allure's
+`critical`, major (any other MUST) Allure's middle rank `normal` (Allure has no "major"), minor
+(a SHOULD) `minor`.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Sequence
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from allure_commons.logger import AllureFileLogger
+from allure_commons.model2 import (
+    Attachment,
+    Label,
+    Link,
+    Parameter,
+    StatusDetails,
+    TestResult,
+    TestStepResult,
+)
 
 from conformance.contract.files import catalog_path
 from conformance.reporting import ReportContext, write_atomically
 from conformance.reporting.history import ALLURE_HISTORY
-from conformance.results import Failure, RecordedExchange, RunResult, Severity
-from conformance.waivers import covering
-
-if TYPE_CHECKING:
-    import pytest
-
-    from conformance.contract.catalog import Requirement
-    from conformance.results import Waiver
+from conformance.reporting.junit import RUN_WIDE, cases_of, failure_text
+from conformance.results import Failure, RecordedExchange, RequirementResult, RunResult, Severity, Status
+from conformance.waivers import describe
 
 RESULTS_DIR = "allure-results"
+UNSELECTED = ("class ", "requirement not selected", "none of its operations")  # `outcome._unselected_reason`
 SITE_DIR = "allure-report"
-ALLURE_SEVERITY = {Severity.CRITICAL: "blocker", Severity.MAJOR: "critical", Severity.MINOR: "minor"}
+ALLURE_SEVERITY = {Severity.CRITICAL: "critical", Severity.MAJOR: "normal", Severity.MINOR: "minor"}
+ALLURE_STATUS = {
+    Status.PASSED: "passed",
+    Status.FAILED: "failed",
+    Status.WAIVED: "skipped",
+    Status.SKIPPED: "skipped",
+    Status.NOT_APPLICABLE: "skipped",
+}
 SEVERITY_ORDER = (Severity.CRITICAL, Severity.MAJOR, Severity.MINOR)
 
 CATEGORIES = [
@@ -99,78 +120,6 @@ def failure_attachments(failure: Failure) -> list[tuple[str, str]]:
     if failure.curl:
         attachments.append(("curl", failure.curl))
     return attachments
-
-
-def highest_severity(severities: Iterable[Severity]) -> Severity | None:
-    present = set(severities)
-    return next((s for s in SEVERITY_ORDER if s in present), None)
-
-
-# --- while the run goes: labels on the pytest items ---------------------------------------------
-
-
-def allure_active(config: pytest.Config) -> bool:
-    return bool(getattr(config.option, "allure_report_dir", None)) and config.pluginmanager.has_plugin(
-        "allure_listener"
-    )
-
-
-def label_item(
-    config: pytest.Config,
-    requirements: Sequence[Requirement],
-    operation: str,
-    failures: Sequence[Failure],
-    waivers: Sequence[Waiver] = (),
-    *,
-    check: str | None = None,
-    unstable: Sequence[str] = (),
-) -> None:
-    """Labels, parameters, severity and failure attachments on the running item's Allure result.
-
-    `unstable` names pytest parameters whose repr changes between processes (a function's
-    address): they are kept for display but left out of the history id, and `check` stands in.
-    """
-    import allure
-
-    dynamic: Any = allure.dynamic  # allure's decorators are untyped
-    _exclude_from_history(config, unstable)
-    if check is not None:
-        dynamic.parameter("check", check)
-    patterns = dict(getattr(config.option, "allure_link_pattern", None) or [])
-    for cls in sorted({r.cls for r in requirements}):
-        dynamic.label("class", cls)
-    for requirement in requirements:
-        dynamic.label("requirement", requirement.id)
-        url = requirement.id if "requirement" in patterns else catalog_link(requirement.id)
-        dynamic.link(url, link_type="requirement", name=requirement.id)
-    dynamic.parameter("operation", operation)
-    severity = highest_severity([f.severity for f in failures]) or highest_severity(
-        Severity.of(r) for r in requirements
-    )
-    if severity is not None:
-        dynamic.severity(allure.severity_level(ALLURE_SEVERITY[severity]))
-    for failure in failures:
-        waiver = covering(failure, waivers)
-        prefix = "waived: " if waiver else ""
-        title = f"{prefix}{failure.requirement_id} {failure.operation or '(run)'}: {failure.title}"
-        with allure.step(title):
-            for name, text in failure_attachments(failure):
-                allure.attach(text, name=name, attachment_type=allure.attachment_type.TEXT)
-
-
-def _exclude_from_history(config: pytest.Config, names: Sequence[str]) -> None:
-    # allure.dynamic.parameter cannot mark an existing parameter excluded; the listener's current
-    # result can. Best effort: without it history ids are only less stable, never wrong.
-    if not names:
-        return
-    listener = config.pluginmanager.get_plugin("allure_listener")
-    test = getattr(getattr(listener, "allure_logger", None), "get_test", lambda _: None)(None)
-    for parameter in getattr(test, "parameters", None) or []:
-        if parameter.name in names:
-            parameter.excluded = True
-
-
-# --- at the end: files in allure-results ---------------------------------------------------------
 
 
 def properties_line(key: str, value: str) -> str:
@@ -238,12 +187,199 @@ def save_history(site_dir: Path, history_dir: Path) -> bool:
     return True
 
 
+def _millis(timestamp: str) -> int:
+    return int(datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def _digest(text: str) -> str:
+    return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+class _Writer:
+    """One run's Allure files: results and their attachments, through allure-python-commons."""
+
+    def __init__(self, directory: Path) -> None:
+        # allure-python-commons ships no type hints: its logger is typed here as what it is.
+        self.logger: Any = AllureFileLogger(str(directory))  # type: ignore[no-untyped-call]
+
+    def attach(self, name: str, text: str) -> Attachment:
+        source = f"{uuid.uuid4()}-attachment.txt"
+        self.logger.report_attached_data(body=text, file_name=source)
+        return Attachment(name=name, source=source, type="text/plain")
+
+    def report(self, result: TestResult) -> None:
+        self.logger.report_result(result)
+
+
+def _field(step: Any, *names: str) -> Any:
+    """A field of a scenario step, whether the step is a dataclass or a mapping (read from JSON)."""
+    for name in names:
+        value = step.get(name) if isinstance(step, Mapping) else getattr(step, name, None)
+        if value not in (None, ""):
+            return value
+    return None
+
+
+def scenario_steps(writer: _Writer, failure: Failure, start: int) -> list[TestStepResult]:
+    """The steps of a scenario failure (request, response, what was expected), when it carries them."""
+    steps = []
+    for index, step in enumerate(getattr(failure, "steps", None) or (), start=1):
+        title = _field(step, "title", "name", "description") or f"step {index}"
+        exchange = _field(step, "exchange")
+        attachments = []
+        if isinstance(exchange, RecordedExchange):
+            request, response = _exchange_texts(exchange)
+            attachments += [writer.attach("request", request), writer.attach("response", response)]
+        for name in ("expected", "actual", "curl"):
+            value = _field(step, name)
+            if value is not None:
+                attachments.append(writer.attach(name, str(value)))
+        failed = _field(step, "failed") is True or _field(step, "passed") is False or _field(step, "ok") is False
+        steps.append(
+            TestStepResult(
+                name=f"{index}. {title}",
+                status="failed" if failed else "passed",
+                statusDetails=StatusDetails(message=str(_field(step, "message", "expected") or "")) if failed else None,
+                attachments=attachments,
+                start=start,
+                stop=start,
+            )
+        )
+    return steps
+
+
+def failure_step(writer: _Writer, failure: Failure, waived: bool, start: int) -> TestStepResult:
+    """One failure as a step: red (or skipped when waived), what was wrong, how to reproduce it."""
+    prefix = "waived: " if waived else ""
+    parameters = [Parameter(name="check", value=failure.check)]
+    if failure.test_id:
+        parameters.append(Parameter(name="found by", value=failure.test_id))
+    return TestStepResult(
+        name=f"{prefix}{failure.requirement_id} {failure.operation or RUN_WIDE}: {failure.title}",
+        status="skipped" if waived else "failed",
+        statusDetails=StatusDetails(message=failure.message),
+        attachments=[writer.attach(name, text) for name, text in failure_attachments(failure)],
+        parameters=parameters,
+        steps=scenario_steps(writer, failure, start),
+        start=start,
+        stop=start,
+    )
+
+
+def _status_details(requirement: RequirementResult, status: Status, failures: list[Failure]) -> StatusDetails | None:
+    if status is Status.FAILED and failures:
+        titles = "; ".join(dict.fromkeys(f.title for f in failures))
+        return StatusDetails(message=f"nonconformance: {titles}", trace=failure_text(requirement, failures))
+    if status is Status.WAIVED:
+        # `describe` reads "waived on GET /x until ... by ...: reason".
+        waiver = describe(requirement.waiver) if requirement.waiver else f"waived: {requirement.reason or ''}"
+        return StatusDetails(message=waiver, trace=failure_text(requirement, failures))
+    if status is Status.NOT_APPLICABLE:
+        return StatusDetails(message=f"not applicable: {requirement.reason or ''}")
+    if status is Status.SKIPPED:
+        return StatusDetails(message=requirement.reason or "skipped")
+    return None
+
+
+def case_result(
+    writer: _Writer, run: RunResult, requirement: RequirementResult, label: str, status: Status
+) -> TestResult:
+    """The Allure result of one requirement on one operation (or run-wide)."""
+    rule = requirement.requirement
+    start, stop = _millis(run.started_at), _millis(run.finished_at)
+    failures = [f for f in requirement.failures if (f.operation or RUN_WIDE) == label]
+    full_name = f"phase2.{rule.cls}.{rule.id}[{label}]"
+    labels = [
+        Label(name="epic", value=rule.cls),
+        Label(name="feature", value=f"{rule.id} {rule.statement}"),
+        Label(name="story", value=label),
+        Label(name="severity", value=ALLURE_SEVERITY[Severity.of(rule)]),
+        Label(name="tag", value=rule.level.value),
+        Label(name="parentSuite", value="phase2-conformance"),
+        Label(name="suite", value=rule.cls),
+        Label(name="subSuite", value=rule.id),
+        Label(name="class", value=rule.cls),
+        Label(name="requirement", value=rule.id),
+        Label(name="framework", value="phase2-conformance"),
+    ]
+    return TestResult(
+        uuid=str(uuid.uuid4()),
+        name=f"{rule.id} {label}",
+        fullName=full_name,
+        historyId=_digest(full_name),
+        testCaseId=_digest(f"phase2.{rule.cls}.{rule.id}"),
+        description=f"{rule.level.value}: {rule.statement}",
+        status=ALLURE_STATUS[status],
+        statusDetails=_status_details(requirement, status, failures),
+        stage="finished",
+        labels=labels,
+        links=[Link(type="link", url=catalog_link(rule.id), name=rule.id)],
+        parameters=[Parameter(name="operation", value=label)],
+        steps=[failure_step(writer, f, status is Status.WAIVED, start) for f in failures],
+        start=start,
+        stop=stop,
+    )
+
+
+def error_result(run: RunResult, error: str) -> TestResult:
+    """A run error (the suite could not judge something): broken, under the epic `run`."""
+    start, stop = _millis(run.started_at), _millis(run.finished_at)
+    full_name = f"phase2.run.error[{error}]"
+    return TestResult(
+        uuid=str(uuid.uuid4()),
+        name=error if len(error) <= 120 else error[:119] + "…",
+        fullName=full_name,
+        historyId=_digest(full_name),
+        status="broken",
+        statusDetails=StatusDetails(message=error),
+        stage="finished",
+        labels=[
+            Label(name="epic", value="run"),
+            Label(name="feature", value="errors that kept the run from a clean verdict"),
+            Label(name="parentSuite", value="phase2-conformance"),
+            Label(name="suite", value="run"),
+            Label(name="framework", value="phase2-conformance"),
+        ],
+        start=start,
+        stop=stop,
+    )
+
+
+def operation_statuses(result: RunResult) -> dict[tuple[str, str], Status]:
+    return {
+        (requirement_id, operation.label): status
+        for operation in result.operations
+        for requirement_id, status in operation.requirements.items()
+    }
+
+
+def results_of(result: RunResult, directory: Path) -> int:
+    """Write every Allure result of `result` into `directory`; returns how many."""
+    writer = _Writer(directory)
+    statuses = operation_statuses(result)
+    written = 0
+    for requirement in result.requirements:
+        if requirement.status is Status.SKIPPED and (requirement.reason or "").startswith(UNSELECTED):
+            continue  # not asked for in this run: not a test of it
+        for label, status in cases_of(requirement, statuses):
+            writer.report(case_result(writer, result, requirement, label, status))
+            written += 1
+    for error in result.errors:
+        writer.report(error_result(result, error))
+        written += 1
+    return written
+
+
 class AllureReporter:
     name = "allure"
 
     def write(self, result: RunResult, context: ReportContext) -> Path:
         directory = context.directory / RESULTS_DIR
+        # The run's results only: an earlier run's (or an earlier write's) would count twice.
+        if directory.is_dir() and not directory.is_symlink():
+            shutil.rmtree(directory)
         directory.mkdir(parents=True, exist_ok=True)
+        results_of(result, directory)
         lines = [properties_line(k, v) for k, v in environment(result).items()]
         write_atomically(directory / "environment.properties", "\n".join(lines) + "\n")
         write_atomically(directory / "categories.json", json.dumps(CATEGORIES, indent=2) + "\n")

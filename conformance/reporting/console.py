@@ -4,39 +4,39 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from typing import Any, TextIO
+from typing import TextIO
 
 from conformance.contract.catalog import CLASSES
 from conformance.reporting.terminal import escape_line
-from conformance.results import RunResult, Status
+from conformance.results import RunResult, Status, TestOutcome
 
 SYMBOL = {"passed": "ok", "failed": "FAIL", "skipped": "skip", "error": "ERROR"}
 
 
 class ConsoleProgress:
-    """A pytest plugin printing one line per finished item (the CLI's replacement for pytest's output)."""
+    """One line per finished item while the run goes (`runner.cli_run.Progress`)."""
 
     def __init__(self, stream: TextIO | None = None, *, quiet: bool = False) -> None:
         self.stream = stream or sys.stdout
         self.quiet = quiet
         self.done = 0
+        self.total = 0
 
-    def pytest_collection_finish(self, session: Any) -> None:
-        self.total = len(session.items)
+    def planned(self, total: int) -> None:
+        self.total = total
         if not self.quiet:
             self.stream.write(f"collected {self.total} tests\n")
+            self.stream.flush()
 
-    def pytest_runtest_logreport(self, report: Any) -> None:
-        if self.quiet or not (report.when == "call" or (report.when == "setup" and not report.passed)):
-            return
+    def finished(self, test: TestOutcome, time_left: float) -> None:
         self.done += 1
-        outcome = "error" if report.when == "setup" and report.failed else report.outcome
-        properties = dict(report.user_properties)
-        name = str(properties.get("phase2_test_id", report.nodeid)).split("::")[-1]
-        symbol = SYMBOL.get(outcome, outcome)
-        left = properties.get("phase2_time_left")
-        budget = f", {left:.0f}s of the budget left" if isinstance(left, int | float) else ""
-        line = f"  [{self.done:>3}/{self.total}] {symbol:<5} {name} ({report.duration:.1f}s{budget})"
+        if self.quiet:
+            return
+        symbol = SYMBOL.get(test.outcome, test.outcome)
+        line = (
+            f"  [{self.done:>3}/{self.total}] {symbol:<5} {test.name} "
+            f"({test.duration:.1f}s, {time_left:.0f}s of the budget left)"
+        )
         self.stream.write(escape_line(line) + "\n")
         self.stream.flush()
 

@@ -1,73 +1,35 @@
-"""A run from the CLI: prepare the target, then one pytest session over `conformance.suite`."""
+"""A run from the CLI: prepare the target, run the plan with the executor, write the reports.
+
+No pytest session: the CLI is a thin face of the engine (plan → executor → recorder →
+`build_result` → reporters). The pytest plugin is the other face of the same parts.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from typing import Protocol
 
-import pytest
-
-from conformance import plugin
 from conformance.client.secrets import Redactor
 from conformance.errors import AuthError, TargetUnreachable
 from conformance.reporting import write_reports
-from conformance.results import RunResult
+from conformance.results import RunResult, TestOutcome
+from conformance.runner.executor import Executor, ItemOutcome, test_outcome
+from conformance.runner.merge import write_shard
+from conformance.runner.plan import WorkItem
 from conformance.runner.session import RunSession
+from conformance.runner.shard import plan_for, requirements_elsewhere
+from conformance.runner.st_tests import contract_schema
 from conformance.settings import Settings
 
-SUITE_DIR = Path(__file__).resolve().parent.parent / "suite"
+
+class Progress(Protocol):
+    """What the CLI shows while the run goes (`reporting.console.ConsoleProgress`)."""
+
+    def planned(self, total: int) -> None: ...
+
+    def finished(self, test: TestOutcome, time_left: float) -> None: ...
 
 
-def pytest_arguments(extra: tuple[str, ...] = ()) -> list[str]:
-    return [
-        "-c",
-        str(SUITE_DIR / "pytest.ini"),
-        "--rootdir",
-        str(SUITE_DIR),
-        # The entry-point copy of the plugin is blocked so the module is registered exactly once.
-        "-p",
-        "no:phase2_conformance",
-        "-p",
-        "no:terminal",
-        "-p",
-        "no:cacheprovider",
-        # One session, one target, one verdict: a `-n` from PYTEST_ADDOPTS must not split the run.
-        "-p",
-        "no:xdist",
-        # The suite records verdicts itself; rewriting every plugin's asserts costs seconds.
-        "--assert=plain",
-        *extra,
-        str(SUITE_DIR),
-    ]
-
-
-@contextlib.contextmanager
-def _without_pytest_addopts() -> Iterator[None]:
-    """The CLI's pytest session is the suite's own: a caller's PYTEST_ADDOPTS (say `-n 4`) is not for it."""
-    saved = os.environ.pop("PYTEST_ADDOPTS", None)
-    try:
-        yield
-    finally:
-        if saved is not None:
-            os.environ["PYTEST_ADDOPTS"] = saved
-
-
-def allure_arguments(settings: Settings) -> tuple[str, ...]:
-    """allure-pytest writes its results next to the other reports (registered by its option)."""
-    from conformance.reporting.allure import RESULTS_DIR
-
-    return ("--alluredir", str(settings.report_dir / RESULTS_DIR), "--clean-alluredir")
-
-
-def run(
-    settings: Settings,
-    extra_pytest_args: tuple[str, ...] = (),
-    progress: Any = None,
-    redactor: Redactor | None = None,
-) -> RunResult:
+def run(settings: Settings, progress: Progress | None = None, redactor: Redactor | None = None) -> RunResult:
     """Run the suite; raises `Phase2Error` when the target cannot be prepared.
 
     A target that cannot be reached still gets a report: verdict `error`, with the reason.
@@ -88,21 +50,44 @@ def run(
         finally:
             session.close()
     try:
-        plugins: list[Any] = [plugin, plugin.PreparedSession(session)]
-        if progress is not None:
-            plugins.append(progress)
-        with _without_pytest_addopts():
-            pytest.main(pytest_arguments((*allure_arguments(settings), *extra_pytest_args)), plugins=plugins)
-        if session.result is None:
-            # pytest stopped before its session finished (an internal error): still give a verdict.
-            session.recorder.error("the test session ended early")
-            session.result = write_reports(session.finish(), session.settings, redactor=session.redactor)
-    except KeyboardInterrupt as error:
-        # A signal outside pytest's own handling (before it started its session, or after it).
-        if session.result is None:
-            session.interrupt(error)
-            session.result = write_reports(session.finish(), session.settings, redactor=session.redactor)
+        return _run_plan(session, progress)
     finally:
         session.close()
-    assert session.result is not None
+
+
+def _run_plan(session: RunSession, progress: Progress | None) -> RunResult:
+    settings = session.settings
+    executor: Executor | None = None
+    try:
+        whole, part = plan_for(settings)
+        if settings.shard is not None:
+            session.elsewhere = requirements_elsewhere(whole, part)
+        if progress is not None:
+            progress.planned(len(part))
+        executor = Executor(session, part, contract_schema(settings))
+
+        def finished(item: WorkItem, outcome: ItemOutcome) -> None:
+            test = test_outcome(item, outcome, session.recorder.failures_for_test(item.key), session.waivers)
+            session.add_test(test)
+            if progress is not None:
+                progress.finished(test, session.budget.time_left)
+
+        executor.run_all(finished)
+        session.signals.hold()  # the run is finishing: a signal from here on is remembered, not raised
+    except KeyboardInterrupt as error:
+        session.interrupt(error)
+    except Exception as error:
+        # A defect of the suite (not of the target): the run is reported, and cannot pass.
+        text = " ".join(str(error).split())[:300]
+        session.recorder.error(f"the run could not go on: {type(error).__name__}: {text}")
+    finally:
+        if executor is not None:
+            # No item keeps running once the reports are written: stopped, and its thread joined.
+            executor.close()
+    if session.signals.received is not None and session.interrupted_by is None:
+        session.interrupt()
+    result = session.finish()
+    write_shard(session, result)
+    # A broken reporter turns the verdict into an error; the amended result is the run's.
+    session.result = write_reports(result, settings, redactor=session.redactor)
     return session.result

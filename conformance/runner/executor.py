@@ -14,20 +14,23 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from conformance.client.api_client import RunStopped
 from conformance.errors import AuthError, TargetUnreachable
+from conformance.results import Failure, TestOutcome, Waiver
 from conformance.runner import threadsafe_ast
 from conformance.runner.judge import SOFT_DEADLINE, OutOfTime
 from conformance.runner.plan import ItemKind, Plan, WorkItem
 from conformance.runner.scenarios import run_scenario, selected_requirements
 from conformance.runner.session import RunSession
 from conformance.runner.st_tests import operation_test, operations_by_label, run_stateful
+from conformance.waivers import covering, describe
 
 
 class ItemStatus(StrEnum):
@@ -122,21 +125,43 @@ class Executor:
             return self.run_item(item)
         return future.result()
 
-    def run_all(self) -> list[ItemOutcome]:
-        """Every item of the plan, in the plan's order (the CLI face without pytest)."""
+    def run_all(self, on_finished: Callable[[WorkItem, ItemOutcome], None] | None = None) -> list[ItemOutcome]:
+        """Every item of the plan (the CLI face, no pytest): `on_finished` hears of each item as it
+        ends (in the plan's order with one worker, as they finish with several). Returns the
+        outcomes in the plan's order. A signal raises here, in the caller's thread: the caller
+        then calls `stop` and `join`."""
         self.start()
+        if self._pool is None:
+            for item in self.plan:
+                outcome = self.outcome(item)
+                if on_finished is not None:
+                    on_finished(item, outcome)
+        else:
+            items = {future: self.plan.get(key) for key, future in self._futures.items()}
+            for future in as_completed(items):
+                outcome = future.result()
+                if on_finished is not None:
+                    on_finished(items[future], outcome)
         return [self.outcome(item) for item in self.plan]
 
     def stop(self) -> None:
-        """No item starts from now on; running contract items end at their next case."""
+        """No item starts from now on; running items end at their next request or case (a
+        scenario still runs its cleanups)."""
         self._stopping.set()
+        self.session.stopping.set()
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def close(self) -> None:
+    def join(self) -> None:
+        """Wait until every item's thread has ended: after it, nothing of the run is still running."""
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+    def close(self) -> None:
+        """The run is over: stop what still runs and wait for it (both faces, signal or not)."""
+        self.stop()
+        self.join()
 
     def run_item(self, item: WorkItem) -> ItemOutcome:
         """Run one item in the calling thread, under the gate, and keep its outcome."""
@@ -170,6 +195,8 @@ class Executor:
                     return ended(ItemStatus.SKIPPED, "none of its requirements is selected")
                 scenarios, contract = self._pending(item)
                 run_scenario(session, item.scenario, scenarios, contract)
+                if self._stopping.is_set():
+                    return ended(ItemStatus.SKIPPED, "the run was stopped")
                 return ended(ItemStatus.RAN)
             deadline_token = SOFT_DEADLINE.set(time.monotonic() + self._share(item))
             session.budget.item_started()
@@ -184,6 +211,8 @@ class Executor:
                 session.budget.item_finished()
                 SOFT_DEADLINE.reset(deadline_token)
             return ended(ItemStatus.RAN)
+        except RunStopped:
+            return ended(ItemStatus.SKIPPED, "the run was stopped")
         except Exception as error:
             self._record_crash(item, error)
             return ended(ItemStatus.CRASHED, f"{type(error).__name__}: {error}", error=error)
@@ -264,3 +293,33 @@ class Executor:
                 session.recorder.mark_blocked(requirement_id, reason)
         session.recorder.error(reason)
         return reason
+
+
+def failure_lines(failures: Sequence[Failure], waivers: Sequence[Waiver]) -> list[str]:
+    """One line per failure an item recorded (its requirement, operation and title), marked when waived."""
+    return [
+        f"{f.requirement_id} {f.operation or ''}: {f.title}{' [waived]' if covering(f, waivers) else ''}"
+        for f in failures
+    ]
+
+
+def test_outcome(
+    item: WorkItem, outcome: ItemOutcome, failures: Sequence[Failure], waivers: Sequence[Waiver]
+) -> TestOutcome:
+    """What one item came to, the same in both faces: passed, failed (it recorded a failure no
+    waiver covers, or it crashed), skipped (not run, with the reason; or every failure waived)."""
+    name = item.key.split("::")[-1]
+
+    def made(result: str, message: str | None = None) -> TestOutcome:
+        return TestOutcome(item.key, name, result, outcome.duration, item.requirements, message)
+
+    if outcome.status is ItemStatus.SKIPPED:
+        return made("skipped", outcome.reason or "not run")
+    if outcome.status is ItemStatus.CRASHED:
+        return made("failed", outcome.reason or "the item crashed")
+    if not failures:
+        return made("passed")
+    covers = [covering(f, waivers) for f in failures]
+    if all(covers):
+        return made("skipped", "; ".join(dict.fromkeys(describe(w) for w in covers if w is not None)))
+    return made("failed", "nonconformance:\n  " + "\n  ".join(failure_lines(failures[:20], waivers)))

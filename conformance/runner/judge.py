@@ -7,6 +7,7 @@ operation; the pytest item fails afterwards if anything was recorded while it ra
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import unittest
 from contextvars import ContextVar
@@ -97,6 +98,7 @@ class ContractExerciser:
         self.builtins = wrapped_builtins(self._builtin_passed)
         self.base_url = tokens.base_url
         self.budget: TimeBudget | None = None  # measures what an operation's first cases cost
+        self.stopping: threading.Event | None = None  # the run's: set, every item ends at its next case
 
     def _builtin_passed(self, requirement_id: str, check: str, case: Any, response: Any) -> None:
         self.recorder.passed(requirement_id, case.operation.label)
@@ -118,6 +120,8 @@ class ContractExerciser:
         SOFT_DEADLINE.set(deadline)
 
     def out_of_time(self) -> bool:
+        if self.stopping is not None and self.stopping.is_set():
+            return True
         deadline = SOFT_DEADLINE.get()
         return deadline is not None and time.monotonic() > deadline
 

@@ -1,16 +1,16 @@
 """Shards of one run: each writes `shard.json`, and `phase2-conformance merge` makes one run of them.
 
-`shard.json` holds a shard's raw verdicts (the recorder's export), its tests and what identifies
-the run (seed, profile, contract hash, target, selection, shard I/N). The merge absorbs every
-shard's verdicts into one recorder and hands it to `build_result`, the one place a verdict is
-decided, so a merged run is judged exactly as an unsharded one. Shards of different runs are
+`shard.json` holds a shard's raw verdicts (the recorder's export), its tests, its waivers and what
+identifies the run (seed, profile, contract hash, target, selection, waivers, shard I/N). The merge
+absorbs every shard's verdicts into one recorder and hands it, with the run's waivers, to
+`build_result`, the one place a verdict is decided, so a merged run is judged exactly as an
+unsharded one; every report (Allure's too) is written from the merged result. Shards of different runs are
 refused (exit 2); a missing shard is a run error, so the merged verdict is never a pass.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
@@ -20,17 +20,17 @@ from conformance.client.secrets import Redactor
 from conformance.contract import load_catalog, load_contract
 from conformance.errors import ConfigError
 from conformance.recorder import Recorder
-from conformance.results import RateLimitCounts, RunResult, TestOutcome
+from conformance.results import RateLimitCounts, RunResult, TestOutcome, Waiver
 from conformance.runner.outcome import RunFacts, build_result
 from conformance.runner.session import RunSession
 from conformance.settings import Settings, load_settings
 
 BLOB = "shard.json"
-FORMAT = 1
+WAIVER_FIELDS = ("requirement_id", "operation", "reason", "owner", "expires")
+FORMAT = 2
 MAX_BLOB_BYTES = 64 * 1024 * 1024
-ALLURE_RESULTS = "allure-results"
 # What must be equal in every shard of one run.
-IDENTITY = ("seed", "profile", "contract_sha256", "target", "selection", "total")
+IDENTITY = ("seed", "profile", "contract_sha256", "target", "selection", "waivers", "total")
 
 
 def _target(settings: Settings) -> str:
@@ -68,6 +68,8 @@ def shard_document(session: RunSession, result: RunResult) -> dict[str, Any]:
         "interrupted_by": session.interrupted_by,
         "rate_limits": asdict(result.rate_limits),
         "tests": [asdict(test) for test in session.tests],
+        # The run's waivers as they were loaded (validated against the catalog): the merge applies them.
+        "waivers": [asdict(waiver) for waiver in session.waivers],
         "recorder": session.recorder.export(),
     }
 
@@ -142,6 +144,16 @@ def _settings(document: dict[str, Any], output: Path) -> Settings:
     return replace(settings, reference=bool(document["reference"]), base_url=document.get("base_url"))
 
 
+def _waiver(entry: Any) -> Waiver:
+    """A waiver as a shard wrote it; raises TypeError when it is not one."""
+    values = {key: entry[key] for key in WAIVER_FIELDS}
+    if not all(isinstance(value, str) for key, value in values.items() if key != "operation") or not isinstance(
+        values["operation"], str | None
+    ):
+        raise TypeError("a waiver's fields are not text")
+    return Waiver(**values)
+
+
 def merge(directories: list[Path], output: Path) -> RunResult:
     """One run of the shards in `directories`, its reports written to `output`."""
     from conformance.reporting import write_reports
@@ -159,6 +171,9 @@ def merge(directories: list[Path], output: Path) -> RunResult:
     tests: list[TestOutcome] = []
     limits = RateLimitCounts()
     try:
+        waivers = tuple(_waiver(entry) for entry in first["waivers"])
+        for waiver in waivers:
+            catalog.get(waiver.requirement_id)
         for _, document in documents:
             recorder.absorb(document["recorder"])
             tests.extend(
@@ -173,7 +188,7 @@ def merge(directories: list[Path], output: Path) -> RunResult:
                 round(limits.waited_seconds + float(counts.get("waited_seconds", 0.0)), 3),
             )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ConfigError(f"merge: a shard's verdicts are malformed: {type(exc).__name__}: {exc}") from None
+        raise ConfigError(f"merge: a shard's verdicts or waivers are malformed: {type(exc).__name__}: {exc}") from None
     # An item every shard collects without running it (the stateful one of a profile without that
     # phase) is one test of the run; an item that ran in one shard wins over its skips elsewhere.
     by_id: dict[str, TestOutcome] = {}
@@ -194,18 +209,5 @@ def merge(directories: list[Path], output: Path) -> RunResult:
         interrupted_by=next((d["interrupted_by"] for _, d in documents if d.get("interrupted_by") is not None), None),
         rate_limits=limits,
     )
-    result = build_result(settings, contract, catalog, recorder, facts)
-    output.mkdir(parents=True, exist_ok=True)
-    for directory, _ in documents:
-        _copy_allure(directory / ALLURE_RESULTS, output / ALLURE_RESULTS)
+    result = build_result(settings, contract, catalog, recorder, facts, waivers)
     return write_reports(result, settings)
-
-
-def _copy_allure(source: Path, target: Path) -> None:
-    """Allure results are one file per test (named by a UUID): the union is the merged run's."""
-    if not source.is_dir():
-        return
-    target.mkdir(parents=True, exist_ok=True)
-    for path in source.iterdir():
-        if path.is_file() and not path.is_symlink():
-            shutil.copyfile(path, target / path.name)

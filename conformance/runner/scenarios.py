@@ -8,6 +8,7 @@ import httpx
 
 from conformance.checks.context import Blocked, ScenarioContext
 from conformance.checks.registry import CheckSpec
+from conformance.client.api_client import cleaning_up
 from conformance.client.rate_governor import RateLimited
 from conformance.client.transport import ResponseLimitExceeded, ResponseTooLarge
 from conformance.errors import AuthError, TargetUnreachable
@@ -80,7 +81,8 @@ def run_scenario(session: RunSession, spec: CheckSpec, scenarios_pending: int = 
         session.lose_target(exc)
         raise
     finally:
-        ctx.run_cleanups()
+        with cleaning_up():  # a stopped run still undoes what the scenario created
+            ctx.run_cleanups()
 
 
 def shallow_settings(settings: Settings) -> Settings:

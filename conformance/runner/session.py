@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -63,6 +64,8 @@ class RunSession:
         self.target_lost = False
         self.signals = SignalGuard()
         self.interrupted_by: int | None = None  # the signal that stopped the run
+        # Set when the run stops (a signal): running items end at their next request or case.
+        self.stopping = threading.Event()
         self.waivers: tuple[Waiver, ...] = ()
         self._reference: ReferenceProcess | None = None
         self._stack = contextlib.ExitStack()
@@ -104,11 +107,14 @@ class RunSession:
             self.close()
             raise
         self.judge = Judge(self.contract, self.recorder, self.resources.state)
-        self.api = ApiClient(self.client, self.contract, self.tokens, base_url, self.judge.observe)
+        self.api = ApiClient(
+            self.client, self.contract, self.tokens, base_url, self.judge.observe, stopping=self.stopping
+        )
         session = LimitedSession(Limits.from_settings(self.settings, self.breaker, self.governor), self.settings.tls)
         self._stack.callback(session.close)
         self.exerciser = ContractExerciser(self.contract, self.judge, self.recorder, self.tokens, session)
         self.exerciser.budget = self.budget
+        self.exerciser.stopping = self.stopping
         self.prepared = True
         return self
 

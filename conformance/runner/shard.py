@@ -9,8 +9,21 @@ the shards' directories into one set of reports with one verdict.
 
 from __future__ import annotations
 
-from conformance.runner.plan import Plan
+from conformance.runner.plan import Plan, build_plan
+from conformance.settings import Settings
 from conformance.shards import Shard
+
+
+def plan_for(settings: Settings) -> tuple[Plan, Plan]:
+    """The run's whole plan and the part this shard runs (the same without a shard), built once
+    from the settings, the contract and the registered scenario checks (the user's modules too)."""
+    from conformance.checks import load_checks
+    from conformance.checks.registry import REGISTRY
+    from conformance.contract import load_catalog, load_contract
+
+    load_checks(settings.check_modules)
+    whole = build_plan(settings, load_contract(), load_catalog(), REGISTRY.of_kind("scenario"))
+    return whole, shard_plan(whole, settings.shard)
 
 
 def shard_plan(plan: Plan, shard: Shard | None) -> Plan:

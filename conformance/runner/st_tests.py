@@ -16,8 +16,32 @@ from typing import Any
 import hypothesis
 
 from conformance.runner.judge import ContractExerciser, OutOfTime
+from conformance.settings import Settings
 
 MAX_RESTARTS = 3
+
+
+def contract_schema(settings: Settings) -> Any:
+    """The Schemathesis schema of a run: the contract's operations the contract items cover, or None.
+
+    The base URL may not be known yet (the reference starts later); every call passes the
+    session's base URL explicitly."""
+    import schemathesis
+    from schemathesis.config import SchemathesisConfig
+
+    from conformance.contract import load_contract
+    from conformance.runner.plan import CONTRACT_CLASSES
+    from conformance.runner.st_config import enabled_operations, schemathesis_config
+
+    if not CONTRACT_CLASSES & settings.classes:
+        return None
+    contract = load_contract()
+    wanted = {op.operation_id for op in enabled_operations(settings, contract)}
+    if not wanted:
+        return None
+    config = SchemathesisConfig.from_dict(schemathesis_config(settings, settings.base_url or "http://127.0.0.1:1/v2"))
+    schema = schemathesis.openapi.from_path(contract.path, config=config)
+    return schema.include(operation_id=sorted(wanted))
 
 
 def operations_by_label(schema: Any) -> dict[str, Any]:

@@ -12,8 +12,9 @@ from typing import Any
 
 from conformance.checks.context import ScenarioContext
 from conformance.checks.registry import check
-from conformance.classes.auth.auth_probes import stop_quietly, undo_creation, wait_for_status
+from conformance.classes.auth.auth_probes import stop_quietly, undo_creation
 from conformance.classes.shared.paging import MAX_LIMIT, Page, parse_page, walk
+from conformance.classes.shared.resources import settle_runtime
 from conformance.classes.shared.sse import about, parse_event_stream
 
 MAX_PAGES = 200  # a list walk stops here; the run's time budget is the other bound
@@ -60,11 +61,11 @@ def own_world_with_runtime(ctx: ScenarioContext) -> Owned:
     )
     runtime_id = started.json()["id"]
     ctx.on_cleanup(lambda: stop_quietly(ctx, runtime_id))
-    running = wait_for_status(ctx, runtime_id, {"running"})
-    if running.status != 200 or running.json().get("status") != "running":
-        ctx.blocked(f"the owner's runtime did not reach running within {ctx.settings.profile.runtime_timeout:g}s")
+    # Blocked at once when runtimes were already shown not to reach running (no second wait).
+    running = settle_runtime(ctx, runtime_id, "running").last
+    assert running is not None  # settle_runtime blocks the scenario unless it read the runtime running
     world = ctx.require(ctx.api.call("getWorld", path={"world_id": world_id}), {200}, "read the owner's world")
-    return Owned(world.json(), running.json(), world.headers.get("etag", '"1"'), plugin)
+    return Owned(world.json(), dict(running), world.headers.get("etag", '"1"'), plugin)
 
 
 def listed(ctx: ScenarioContext, operation_id: str, role: str, filters: Mapping[str, str] | None = None) -> list[Any]:

@@ -17,9 +17,12 @@ from conformance.classes.shared.resources import (
     create_world,
     delete_later,
     plugin_list,
+    remember_unreached,
     retire_later,
     retire_runtimes,
+    runtime_timeout,
     start_runtime,
+    unreached,
 )
 from conformance.client.api_client import NO_TOKEN
 from conformance.client.observed import ObservedResponse
@@ -87,10 +90,16 @@ def follow(ctx: ScenarioContext, link: Link, response: ObservedResponse) -> Obse
     return ctx.api.call(target.operation_id, path=path, headers=headers, json=body)
 
 
-def _settle(ctx: ScenarioContext, runtime_id: str, until: set[str]) -> None:
-    watch = watch_runtime(ctx.api, runtime_id, until, ctx.settings.profile.runtime_timeout)
+def _settle(ctx: ScenarioContext, runtime_id: str, status: str) -> None:
+    """Wait for `status` (or an end); blocked at once when runtimes were shown not to reach it."""
+    known = unreached(ctx, status)
+    if known is not None:
+        ctx.blocked(known)
+    timeout = runtime_timeout(ctx)
+    watch = watch_runtime(ctx.api, runtime_id, {status}, timeout)
     if watch.reached is None:
-        ctx.blocked(f"runtime {runtime_id} did not reach {sorted(until)}: {watch.error or watch.changes}")
+        remember_unreached(ctx, status, watch, timeout)
+        ctx.blocked(f"runtime {runtime_id} did not reach {status}: {watch.error or watch.changes}")
 
 
 def largest_plugin(ctx: ScenarioContext) -> str:
@@ -138,9 +147,9 @@ def check_deleted_resources_are_gone(ctx: ScenarioContext) -> None:
     """After a successful DELETE, every operation on that resource answers 404."""
     world_id = create_world(ctx)["id"]
     runtime_id = start_runtime(ctx, world_id, largest_plugin(ctx))["id"]
-    _settle(ctx, runtime_id, {"running"})
+    _settle(ctx, runtime_id, "running")
     ctx.api.call("stopRuntime", path={"runtime_id": runtime_id})
-    _settle(ctx, runtime_id, {"stopped"})
+    _settle(ctx, runtime_id, "stopped")
     ctx.require(ctx.api.call("deleteRuntime", path={"runtime_id": runtime_id}), {204}, "delete a stopped runtime")
     for operation_id in ("getRuntime", "stopRuntime", "deleteRuntime"):
         answer = ctx.api.call(operation_id, path={"runtime_id": runtime_id})

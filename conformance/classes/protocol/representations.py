@@ -11,9 +11,8 @@ from __future__ import annotations
 from conformance.checks.context import ScenarioContext
 from conformance.checks.registry import check
 from conformance.classes.contract.contract_scenarios import largest_plugin
-from conformance.classes.shared.lifecycle import watch_runtime
 from conformance.classes.shared.outage_window import OutageWindow
-from conformance.classes.shared.resources import create_world, start_runtime
+from conformance.classes.shared.resources import create_world, observe_until, start_runtime
 from conformance.client.api_client import NO_TOKEN
 from conformance.client.observed import ObservedResponse
 
@@ -27,11 +26,12 @@ def check_representations_of_real_resources(ctx: ScenarioContext) -> None:
     ctx.api.call("updateWorld", path={"world_id": world_id}, headers={"If-Match": etag}, json={"labels": {"tier": "a"}})
     ctx.api.call("listWorlds", query={"limit": 5})
     runtime_id = start_runtime(ctx, world_id, largest_plugin(ctx))["id"]
-    # Polling reads the runtime in every status it passes through, each judged by the response checks.
-    watch_runtime(ctx.api, runtime_id, {"running"}, ctx.settings.profile.runtime_timeout)
+    # Polling reads the runtime in every status it passes through, each judged by the response checks
+    # (not again when runtimes were shown not to reach running: a failing run is not a slower one).
+    observe_until(ctx, runtime_id, "running")
     ctx.api.call("listRuntimes", query={"world_id": world_id})
     ctx.api.call("stopRuntime", path={"runtime_id": runtime_id})
-    watch_runtime(ctx.api, runtime_id, {"stopped"}, ctx.settings.profile.runtime_timeout)
+    observe_until(ctx, runtime_id, "stopped")
     ctx.api.call("listEvents", query={"subject": f"worlds/{world_id}"})
 
 

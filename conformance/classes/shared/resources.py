@@ -129,9 +129,9 @@ def remember_unreached(ctx: ScenarioContext, status: str, watch: Watch, timeout:
     ctx.resources.state.setdefault(UNREACHED_KEY, {}).setdefault(status, f"runtimes do not reach {status}: {reason}")
 
 
-def settle_runtime(ctx: ScenarioContext, runtime_id: str, status: str) -> None:
+def settle_runtime(ctx: ScenarioContext, runtime_id: str, status: str) -> Watch:
     """Wait until the runtime reaches `status`, or the scenario is blocked (at once when runtimes
-    were already shown not to reach it)."""
+    were already shown not to reach it); the watch holds the runtime as last read."""
     known = unreached(ctx, status)
     if known is not None:
         ctx.blocked(known)
@@ -142,6 +142,19 @@ def settle_runtime(ctx: ScenarioContext, runtime_id: str, status: str) -> None:
         ctx.blocked(
             f"a runtime did not reach {status} (saw {watch.changes})" + (f": {watch.error}" if watch.error else "")
         )
+    return watch
+
+
+def observe_until(ctx: ScenarioContext, runtime_id: str, status: str) -> Watch | None:
+    """Poll the runtime until `status` only to let the response checks see it on the way; no wait
+    at all (None) when runtimes were already shown not to reach `status`."""
+    if unreached(ctx, status) is not None:
+        return None
+    timeout = runtime_timeout(ctx)
+    watch = watch_runtime(ctx.api, runtime_id, {status}, timeout)
+    if watch.reached != status:
+        remember_unreached(ctx, status, watch, timeout)
+    return watch
 
 
 def retire_later(ctx: ScenarioContext, runtime_ids: Sequence[str]) -> None:

@@ -189,3 +189,42 @@ def test_workers_give_the_sequential_verdict(run_suite: Callable[..., SuiteRun],
     assert not concurrent.summary["errors"]
     busy = sum(test["duration"] for test in concurrent.summary["tests"])
     assert busy > concurrent.summary["duration_seconds"], "the items ran one after the other"
+
+
+def test_an_items_account_is_the_same_in_both_faces() -> None:
+    """`test_outcome` is what the CLI and the pytest face report per item: passed, failed, skipped."""
+    from conformance.results import Waiver
+    from conformance.runner.executor import ItemOutcome, ItemStatus, test_outcome
+    from conformance.runner.plan import WorkItem
+
+    item = WorkItem("test_contract.py::test_contract[GET /engine]", ItemKind.CONTRACT, "contract", ("P2-PRO-004",), 1.0)
+    recorder = Recorder(load_catalog(), Redactor())
+    token = recorder.bind_test(item.key)
+    try:
+        missing = recorder.failed("P2-PRO-004", "X-Request-ID missing", "", check="test", operation="GET /engine")
+        other = recorder.failed("P2-PRO-001", "not problem+json", "", check="test", operation="GET /engine")
+    finally:
+        recorder.unbind_test(token)
+    waiver = Waiver("P2-PRO-004", "GET /engine", "proxy strips it", "ops", "2999-01-01")
+    ran = ItemOutcome(item.key, ItemStatus.RAN, duration=1.5)
+
+    assert test_outcome(item, ran, [], ()).outcome == "passed"
+    waived = test_outcome(item, ran, [missing], (waiver,))
+    assert (waived.outcome, waived.message) == (
+        "skipped",
+        "waived on GET /engine until 2999-01-01 by ops: proxy strips it",
+    )
+    failed = test_outcome(item, ran, [missing, other], (waiver,))
+    assert failed.outcome == "failed" and failed.duration == 1.5 and failed.requirements == ("P2-PRO-004",)
+    assert failed.message == (
+        "nonconformance:\n  P2-PRO-004 GET /engine: X-Request-ID missing [waived]\n"
+        "  P2-PRO-001 GET /engine: not problem+json"
+    )
+    skipped = test_outcome(item, ItemOutcome(item.key, ItemStatus.SKIPPED, "the run was stopped"), [], ())
+    assert (skipped.outcome, skipped.message) == ("skipped", "the run was stopped")
+    crashed = test_outcome(item, ItemOutcome(item.key, ItemStatus.CRASHED, "ValueError: boom"), [], ())
+    assert (crashed.outcome, crashed.message, crashed.name) == (
+        "failed",
+        "ValueError: boom",
+        "test_contract[GET /engine]",
+    )

@@ -36,3 +36,16 @@ def test_the_engine_does_not_import_its_faces(module: str) -> None:
 def test_settings_do_not_import_the_engine() -> None:
     settings = RUNNER.parent / "settings.py"
     assert not {name for name in imported(settings) if name.startswith("conformance.runner")}
+
+
+def test_the_cli_runs_the_engine_without_pytest() -> None:
+    # One engine, two faces: the CLI's run is the executor's, not a pytest session's.
+    faces = {name for name in imported(RUNNER / "cli_run.py") if any(_within(name, face) for face in FACES)}
+    assert not faces, f"runner/cli_run.py imports {sorted(faces)}"
+
+
+def test_allure_results_come_from_the_result_not_from_pytest() -> None:
+    allure = RUNNER.parent / "reporting" / "allure.py"
+    names = imported(allure)
+    assert not {name for name in names if _within(name, "pytest") or _within(name, "allure")}
+    assert "allure_commons.model2" in names and "allure_commons.logger" in names

@@ -3,6 +3,7 @@ that is judged exactly as the unsharded one."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Callable
@@ -63,6 +64,11 @@ def _merge(*arguments: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, timeout=300)
 
 
+def _allure_cases(report_dir: Path) -> list[tuple[str, str]]:
+    results = [json.loads(path.read_text()) for path in (report_dir / "allure-results").glob("*-result.json")]
+    return sorted((result["fullName"], result["status"]) for result in results)
+
+
 def _statuses(summary: dict[str, object]) -> dict[str, str]:
     requirements = summary["requirements"]
     assert isinstance(requirements, dict)
@@ -86,8 +92,8 @@ def test_three_shards_merged_judge_as_the_unsharded_run(
     assert merged_run.summary["verdict"] == whole.summary["verdict"]
     for name in ("summary.json", "junit.xml", "summary.md", "report.html", "manifest.json"):
         assert (merged_dir / name).is_file(), name
-    allure = {path.name for path in (merged_dir / "allure-results").iterdir()}
-    assert allure == {path.name for shard in shards for path in (shard.report_dir / "allure-results").iterdir()}
+    # Allure's results are written from the merged result: one per requirement × operation, as unsharded.
+    assert _allure_cases(merged_dir) == _allure_cases(whole.report_dir)
     assert len(merged_run.summary["tests"]) == len(whole.summary["tests"])
     if fault is None:
         # A missing shard is never a pass.
@@ -105,3 +111,39 @@ def test_shards_of_different_runs_are_refused(run_suite: Callable[..., SuiteRun]
     assert refused.stderr.count("\n") == 1 and "their seed differ" in refused.stderr
     twice = _merge(str(first.report_dir), str(first.report_dir), "-o", str(tmp_path / "twice"))
     assert twice.returncode == 2 and "both shard 1/2" in twice.stderr
+
+
+def test_the_merge_applies_the_runs_waivers(run_suite: Callable[..., SuiteRun], tmp_path: Path) -> None:
+    """A failure the run's waiver covers is waived in the merged run as in each shard, never failed."""
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(
+        "waivers:\n  - requirement: P2-HLT-004\n    reason: the CDN adds caching\n    owner: ops\n"
+        "    expires: '2999-01-01'\n",
+        encoding="utf-8",
+    )
+    base = ["--reference", "--profile", "quick", "--classes", "health", "--seed", "3"]
+    base += ["--reference-fault", "health-cacheable", "--waivers", str(waivers)]
+    whole = run_suite(*base)
+    assert whole.exit_code == 0 and whole.status("P2-HLT-004") == "waived", whole.stdout[-2000:]
+    shards = [run_suite(*base, "--shard", f"{index}/2") for index in (1, 2)]
+    merged = _merge(*(str(shard.report_dir) for shard in shards), "-o", str(tmp_path / "merged"))
+    merged_run = SuiteRun(merged.returncode, merged.stdout, merged.stderr, tmp_path / "merged")
+    assert merged.returncode == 0, merged.stdout[-2000:] + merged.stderr
+    assert merged_run.status("P2-HLT-004") == "waived"
+    assert "the CDN adds caching" in merged_run.summary["requirements"]["P2-HLT-004"]["reason"]
+    assert _statuses(merged_run.summary) == _statuses(whole.summary)
+    # Shards run with other waivers are shards of another run.
+    other = run_suite(*base[:-2], "--shard", "2/2")
+    refused = _merge(str(shards[0].report_dir), str(other.report_dir), "-o", str(tmp_path / "mixed"))
+    assert refused.returncode == 2 and "their waivers differ" in refused.stderr
+
+
+def test_a_shards_waivers_must_be_waivers() -> None:
+    from conformance.runner.merge import _waiver
+
+    entry = {"requirement_id": "P2-HLT-004", "operation": None, "reason": "r", "owner": "o", "expires": "2999-01-01"}
+    assert _waiver(entry).requirement_id == "P2-HLT-004"
+    with pytest.raises(TypeError):
+        _waiver({**entry, "expires": 2999})
+    with pytest.raises(KeyError):
+        _waiver({"requirement_id": "P2-HLT-004"})

@@ -133,3 +133,56 @@ def test_the_pytest_face_ends_the_same_way_on_sigterm(tmp_path: Path) -> None:
         time.sleep(0.1)
     assert all(_gone(pid) for pid in references), references
     assert list(temp.iterdir()) == []
+
+
+ENDLESS_CHECK = """
+import os
+import time
+from pathlib import Path
+
+from conformance.checks.registry import check
+
+LOG = Path(os.environ["ENDLESS_LOG"])
+
+
+@check("P2-HLT-001", kind="scenario")
+def check_endless_polling(ctx):
+    while True:
+        ctx.api.call("getLiveness")
+        with LOG.open("a") as out:
+            out.write("polled\\n")
+        time.sleep(0.02)
+"""
+
+
+def test_a_signal_stops_and_joins_the_worker_threads_before_the_reports(tmp_path: Path) -> None:
+    """An item still running in a worker thread ends at its next request; the reports come after it."""
+    import os
+
+    (tmp_path / "endless_check.py").write_text(ENDLESS_CHECK, encoding="utf-8")
+    log = tmp_path / "polled.log"
+    report_dir = tmp_path / "report"
+    command = [sys.executable, "-m", "conformance", "run", "-q", "--reference", "--classes", "health"]
+    command += ["--workers", "2", "--checks-module", "endless_check", "--report-dir", str(report_dir)]
+    python_path = os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
+    env = _clean_env({"PYTHONPATH": python_path, "ENDLESS_LOG": str(log)})
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not log.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert log.exists(), "the endless item never ran"
+        process.send_signal(signal.SIGTERM)
+        output, stderr = process.communicate(timeout=120)  # a thread left polling would keep it alive
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 143, output + stderr
+    summary = report_dir / "summary.json"
+    assert json.loads(summary.read_text())["verdict"] == "interrupted"
+    # The item's last request came before the reports were written, not beside or after them.
+    assert log.stat().st_mtime_ns <= summary.stat().st_mtime_ns
+    assert "Traceback" not in stderr

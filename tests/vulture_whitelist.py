@@ -50,4 +50,3 @@ used.methods_of  # conformance/contract/spec.py: read only by tests/conformance/
 used.tags  # conformance/contract/spec.py: Operation.tags, read only by tests/conformance/contract/test_spec.py
 used.open_routes  # conformance/client/stall_breaker.py: read only by tests/conformance/client/test_stalls.py
 used.settings_sources  # conformance/results.py: RunResult.settings_sources, set by outcome.py, read by nothing
-used.run_all  # conformance/runner/executor.py: the CLI face runs the plan with it (branch engine)

@@ -62,7 +62,6 @@ ALLURE_STATUS = {
     Status.SKIPPED: "skipped",
     Status.NOT_APPLICABLE: "skipped",
 }
-SEVERITY_ORDER = (Severity.CRITICAL, Severity.MAJOR, Severity.MINOR)
 
 CATEGORIES = [
     {

@@ -303,6 +303,10 @@ def failure_lines(failures: Sequence[Failure], waivers: Sequence[Waiver]) -> lis
     ]
 
 
+CUT_BY_SHARE = "its depth was cut where its share of the time budget ran out"
+SHOWN_FAILURES = 20  # failures one item's message lists; the reports hold them all
+
+
 def test_outcome(
     item: WorkItem, outcome: ItemOutcome, failures: Sequence[Failure], waivers: Sequence[Waiver]
 ) -> TestOutcome:
@@ -318,8 +322,11 @@ def test_outcome(
     if outcome.status is ItemStatus.CRASHED:
         return made("failed", outcome.reason or "the item crashed")
     if not failures:
-        return made("passed")
+        return made("passed", CUT_BY_SHARE if outcome.share_used else None)
     covers = [covering(f, waivers) for f in failures]
     if all(covers):
         return made("skipped", "; ".join(dict.fromkeys(describe(w) for w in covers if w is not None)))
-    return made("failed", "nonconformance:\n  " + "\n  ".join(failure_lines(failures[:20], waivers)))
+    lines = failure_lines(failures[:SHOWN_FAILURES], waivers)
+    if len(failures) > SHOWN_FAILURES:  # the count is always complete: the rest are in the reports
+        lines.append(f"and {len(failures) - SHOWN_FAILURES} more (every one is in summary.json and report.html)")
+    return made("failed", "nonconformance:\n  " + "\n  ".join(lines))

@@ -222,6 +222,15 @@ def test_an_items_account_is_the_same_in_both_faces() -> None:
     )
     skipped = test_outcome(item, ItemOutcome(item.key, ItemStatus.SKIPPED, "the run was stopped"), [], ())
     assert (skipped.outcome, skipped.message) == ("skipped", "the run was stopped")
+    cut = test_outcome(item, ItemOutcome(item.key, ItemStatus.RAN, share_used=True), [], ())
+    assert (cut.outcome, cut.message) == ("passed", "its depth was cut where its share of the time budget ran out")
+    many = [
+        recorder.failed("P2-PRO-001", f"not problem+json #{n}", "", check="test", operation="GET /engine")
+        for n in range(23)
+    ]
+    listed = test_outcome(item, ran, many, ()).message or ""
+    assert listed.count("not problem+json #") == 20
+    assert listed.endswith("and 3 more (every one is in summary.json and report.html)")
     crashed = test_outcome(item, ItemOutcome(item.key, ItemStatus.CRASHED, "ValueError: boom"), [], ())
     assert (crashed.outcome, crashed.message, crashed.name) == (
         "failed",

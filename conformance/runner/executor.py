@@ -71,6 +71,12 @@ class ExclusiveGate:
         # whose reading part they would then wait for with every worker thread held.
         self._waiting_exclusive: deque[object] = deque()
 
+    @property
+    def exclusive_waiting(self) -> int:
+        """Exclusive items waiting to enter."""
+        with self._condition:
+            return len(self._waiting_exclusive)
+
     @contextmanager
     def hold(self, exclusive: bool, shares_after_writing: bool = False) -> Iterator[Callable[[], None]]:
         """Hold the gate; what it yields ends an exclusive hold's part alone (a no-op when shared)."""

@@ -305,28 +305,38 @@ def _statuses(run: SuiteRun) -> dict[str, str]:
 WALKS_BESIDE_CONTRACT = ("--requirement", "P2-SEM-008", "--requirement", "P2-SEM-009", "--requirement", "P2-CON-001")
 
 
+# Scenarios whose requests go out side by side (lanes): the operations their probes target, the
+# runtimes they wait for and the filters they walk, the odd values they send.
+LANE_FAULTS = ("ignore-content-type", "accept-unknown-fields", "runtime-filter-ignored")
+LANE_RULES = ("P2-PRO-010", "P2-PRO-011", "P2-SEM-014", "P2-CON-008")
+
+
 @pytest.mark.parametrize(
-    ("fault", "selection"),
-    [(None, ()), ("problem-status-mismatch", ()), ("pagination-skips", WALKS_BESIDE_CONTRACT)],
-    ids=["reference", "faulty-reference", "skipping-pagination"],
+    ("faults", "selection", "broken"),
+    [
+        ((), (), ()),
+        (("problem-status-mismatch",), (), ("P2-PRO-001",)),
+        (("pagination-skips",), WALKS_BESIDE_CONTRACT, ("P2-SEM-009",)),
+        (LANE_FAULTS, tuple(a for rule in LANE_RULES for a in ("--requirement", rule)), LANE_RULES[:3]),
+    ],
+    ids=["reference", "faulty-reference", "skipping-pagination", "faults-under-lanes"],
 )
 def test_workers_give_the_sequential_verdict(
-    run_suite: Callable[..., SuiteRun], fault: str | None, selection: tuple[str, ...]
+    run_suite: Callable[..., SuiteRun], faults: tuple[str, ...], selection: tuple[str, ...], broken: tuple[str, ...]
 ) -> None:
-    """Four workers against the reference and a faulty one: the same statuses per requirement as
-    one worker, and the items did overlap (their summed durations exceed the run's)."""
+    """Four workers against the reference and faulty ones: the same statuses per requirement as
+    one worker (whose items send one request at a time), and the items did overlap (their summed
+    durations exceed the run's)."""
     arguments = ["--reference", "--profile", "quick", "--seed", "7", *selection]
-    if fault is not None:
+    for fault in faults:
         arguments += ["--reference-fault", fault]
     sequential = run_suite(*arguments, "--workers", "1")
     concurrent = run_suite(*arguments, "--workers", "4")
-    assert sequential.exit_code == concurrent.exit_code == (0 if fault is None else 1), concurrent.stdout[-3000:]
+    assert sequential.exit_code == concurrent.exit_code == (1 if faults else 0), concurrent.stdout[-3000:]
     assert _statuses(concurrent) == _statuses(sequential)
-    if fault == "problem-status-mismatch":
-        assert "P2-PRO-001" in concurrent.failed_requirements()
-    if fault == "pagination-skips":
-        # The walks ran beside the contract items and beside each other: the gap is still found.
-        assert "P2-SEM-009" in concurrent.failed_requirements()
+    # The walks ran beside the contract items and each other, the probes side by side: what each
+    # fault breaks is still found.
+    assert set(broken) <= set(concurrent.failed_requirements())
     assert not concurrent.summary["errors"]
     busy = sum(test["duration"] for test in concurrent.summary["tests"])
     assert busy > concurrent.summary["duration_seconds"], "the items ran one after the other"

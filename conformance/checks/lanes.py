@@ -6,6 +6,10 @@ sends them one after the other: 250 requests to a deployment 50 ms away are 12 s
 lanes send up to `ITEM_LANES` of them at once, in threads that carry the calling thread's context
 (the work item its failures belong to, its deadline). A sequential run (one worker) stays
 sequential inside each item too: the calls run in the calling thread, in order.
+
+It also holds the one call an exclusive scenario makes to the executor's gate,
+`share_the_target`: done with what needed the target to itself, the rest of it may run beside
+other items (the executor sets what the call does for the item each thread runs).
 """
 
 from __future__ import annotations

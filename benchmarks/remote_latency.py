@@ -85,7 +85,8 @@ def verdict_line(output: str) -> str:
     if not lines:
         return "?"
     headline = lines[-1].removeprefix("Verdict:").split(":")[0].split("(")[0].strip()
-    return headline[:1].lower() + headline[1:]
+    first, _, rest = headline.partition(" ")
+    return f"{first.lower()} {rest}".strip()
 
 
 def run_suite(delay_ms: float, profile: str, workers: int, report_dir: Path) -> Row:

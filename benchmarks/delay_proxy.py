@@ -26,8 +26,9 @@ async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, one_
     queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
 
     async def read() -> None:
-        while chunk := await reader.read(CHUNK):
-            queue.put_nowait((time.monotonic() + one_way, chunk))
+        with contextlib.suppress(OSError):  # a peer that resets the connection ends it like one that closes it
+            while chunk := await reader.read(CHUNK):
+                queue.put_nowait((time.monotonic() + one_way, chunk))
         queue.put_nowait((time.monotonic() + one_way, b""))
 
     async def write() -> None:
@@ -55,12 +56,14 @@ class DelayProxy:
         self.upstream = (upstream_host, upstream_port)
         self.one_way = delay_ms / 2000.0
         self.port = port
+        self.connections = 0  # accepted so far: each one cost a round trip more than a reused one
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._serve, name="delay-proxy", daemon=True)
         self._server: asyncio.Server | None = None
 
     async def _handle(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        self.connections += 1  # only the loop's thread counts
         try:
             # The handshake costs a round trip too.
             await asyncio.sleep(2 * self.one_way)

@@ -50,6 +50,8 @@ class ResponseContext:
     response: ObservedResponse
     contract: Contract
     state: dict[str, Any]
+    # What several checks of this one response derive alike (its schema errors), computed once.
+    derived: dict[str, Any] = field(default_factory=dict)
 
     @property
     def operation_id(self) -> str | None:

@@ -49,6 +49,10 @@ class CheckSpec:
     # Runs alone: it reads or changes process-wide state of the target (metric counters, readiness,
     # the event stream's tail, rate limits, revoked tokens) that concurrent items would disturb.
     exclusive: bool = False
+    # An exclusive scenario that needs the target to itself only while it writes (a pagination
+    # walk's items): it calls `checks.lanes.share_the_target` then, and only reads (and cleans up)
+    # afterwards, so other items, the next such scenario included, may run beside the rest of it.
+    shares_after_writing: bool = False
 
     def __call__(self, ctx: Any) -> Any:
         return self.func(ctx)
@@ -101,11 +105,13 @@ def check(
     kind: Kind,
     needs: tuple[str, ...] = (),
     exclusive: bool = False,
+    shares_after_writing: bool = False,
     registry: Registry = REGISTRY,
 ) -> Callable[[Callable[[Any], Any]], CheckSpec]:
     """Register a check verifying `requirements` (IDs of the requirement catalog).
 
-    `exclusive=True` makes a scenario run alone, never beside other work items (see `CheckSpec`)."""
+    `exclusive=True` makes a scenario run alone, never beside other work items;
+    `shares_after_writing=True` makes it alone only until it shares the target (see `CheckSpec`)."""
     if not requirements:
         raise ValueError("a check must name at least one requirement ID")
     unknown_needs = set(needs) - NEEDS
@@ -120,7 +126,8 @@ def check(
             kind=kind,
             needs=frozenset(needs),
             description=(func.__doc__ or "").strip().split("\n")[0],
-            exclusive=exclusive,
+            exclusive=exclusive or shares_after_writing,
+            shares_after_writing=shares_after_writing,
         )
         registry.add(spec)
         return spec

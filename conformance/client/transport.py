@@ -29,6 +29,10 @@ from conformance.settings import Settings, TLSSettings
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_REDIRECTS = 5
 _CHUNK = 64 * 1024
+# Connections kept open per client: every lane of every work item may hold one (`--workers` items,
+# each with up to `checks.lanes.ITEM_LANES` requests in flight). Fewer would close the surplus after
+# each use, and a new connection to a deployment far away costs one round trip more.
+KEPT_CONNECTIONS = 64
 
 
 class ResponseLimitExceeded(requests.exceptions.RequestException):
@@ -134,7 +138,8 @@ class LimitedClient(httpx.Client):
 
     def __init__(self, limits: Limits, **kwargs: Any) -> None:
         timeout = httpx.Timeout(limits.timeout)
-        super().__init__(timeout=timeout, follow_redirects=False, **kwargs)
+        pool = httpx.Limits(max_connections=100, max_keepalive_connections=KEPT_CONNECTIONS)
+        super().__init__(timeout=timeout, follow_redirects=False, limits=pool, **kwargs)
         self.limits = limits
 
     # --- rate limits (see `ratelimit`): pace, and send again after a 429 --------------------------
@@ -193,6 +198,8 @@ class LimitedSession(requests.Session):
 
     def __init__(self, limits: Limits, tls: TLSSettings | None = None) -> None:
         super().__init__()
+        for prefix in ("http://", "https://"):
+            self.mount(prefix, requests.adapters.HTTPAdapter(pool_maxsize=KEPT_CONNECTIONS))
         self.limits = limits
         self.max_redirects = MAX_REDIRECTS
         if tls is not None:

@@ -3,7 +3,8 @@
 Threads, as Schemathesis' own `--workers`: a run waits on the network, not on the CPU. Each item
 is seeded on its own (an operation by its label, the stateful item and the scenarios by the run's
 seed), so the same seed replays the same cases per item whatever ran beside it. An exclusive item
-(`CheckSpec.exclusive`) takes the gate alone; every other item shares it. With one worker the items
+(`CheckSpec.exclusive`) takes the gate alone, until it is done with what needs the target to itself
+(`checks.lanes.share_the_target`); every other item shares it. With one worker the items
 run in the caller's thread, one after the other, when asked for: exactly the sequential run.
 
 The executor never decides a verdict: failures go to the recorder while an item runs, and an
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -21,10 +23,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from conformance.checks.lanes import SHARE_THE_TARGET, lanes_for
 from conformance.client.api_client import RunStopped
 from conformance.errors import AuthError, TargetUnreachable
 from conformance.results import Failure, TestOutcome, Waiver
 from conformance.runner import threadsafe_ast
+from conformance.runner.budget import MIN_CASES
+from conformance.runner.case_lanes import CaseLanes
 from conformance.runner.judge import SOFT_DEADLINE, OutOfTime
 from conformance.runner.plan import ItemKind, Plan, WorkItem
 from conformance.runner.scenarios import run_scenario, selected_requirements
@@ -51,31 +56,73 @@ class ItemOutcome:
 
 class ExclusiveGate:
     """A readers-writer lock preferring writers: exclusive items wait for the others to end, and
-    no shared item starts while an exclusive one waits (so exclusive items are never starved)."""
+    no shared item starts while an exclusive one waits (so exclusive items are never starved).
+
+    An exclusive holder may `share` before it ends: from then on the others may start beside the
+    rest of it. An item that shares after writing (`CheckSpec.shares_after_writing`: a pagination
+    walk needs the target to itself only while it creates what it walks) waits only for shared
+    items and for an exclusive item's part alone, not for what others do after sharing; every
+    other exclusive item waits for those too."""
 
     def __init__(self) -> None:
         self._condition = threading.Condition()
-        self._sharing = 0
-        self._exclusive = False
-        self._waiting_exclusive = 0
+        self._sharing = 0  # shared items running
+        self._shared_by_exclusive = 0  # exclusive items running after `share`
+        self._alone = False  # an exclusive item runs its part alone
+        # Exclusive items waiting, in the order they came: they enter in that order, so those the
+        # executor submits first (the ones that never share) are not overtaken by one that shares,
+        # whose reading part they would then wait for with every worker thread held.
+        self._waiting_exclusive: deque[object] = deque()
+
+    @property
+    def exclusive_waiting(self) -> int:
+        """Exclusive items waiting to enter."""
+        with self._condition:
+            return len(self._waiting_exclusive)
 
     @contextmanager
-    def hold(self, exclusive: bool) -> Iterator[None]:
+    def hold(self, exclusive: bool, shares_after_writing: bool = False) -> Iterator[Callable[[], None]]:
+        """Hold the gate; what it yields ends an exclusive hold's part alone (a no-op when shared)."""
         with self._condition:
             if exclusive:
-                self._waiting_exclusive += 1
-                self._condition.wait_for(lambda: not self._exclusive and self._sharing == 0)
-                self._waiting_exclusive -= 1
-                self._exclusive = True
+                ticket = object()
+                self._waiting_exclusive.append(ticket)
+                try:
+                    self._condition.wait_for(
+                        lambda: (
+                            self._waiting_exclusive[0] is ticket
+                            and not self._alone
+                            and self._sharing == 0
+                            and (shares_after_writing or self._shared_by_exclusive == 0)
+                        )
+                    )
+                finally:
+                    # Entered or interrupted (a signal), it no longer waits: the next may go.
+                    self._waiting_exclusive.remove(ticket)
+                    self._condition.notify_all()
+                self._alone = True
             else:
-                self._condition.wait_for(lambda: not self._exclusive and self._waiting_exclusive == 0)
+                self._condition.wait_for(lambda: not self._alone and not self._waiting_exclusive)
                 self._sharing += 1
+        alone = exclusive
+
+        def share() -> None:
+            nonlocal alone
+            with self._condition:
+                if alone:
+                    alone = False
+                    self._alone = False
+                    self._shared_by_exclusive += 1
+                    self._condition.notify_all()
+
         try:
-            yield
+            yield share
         finally:
             with self._condition:
-                if exclusive:
-                    self._exclusive = False
+                if alone:
+                    self._alone = False
+                elif exclusive:
+                    self._shared_by_exclusive -= 1
                 else:
                     self._sharing -= 1
                 self._condition.notify_all()
@@ -107,9 +154,11 @@ class Executor:
         return self
 
     def _submission_order(self) -> list[WorkItem]:
-        """Exclusive items first (alone, while nothing else runs yet), then the longest first so the
-        stateful item does not start last; the plan's order otherwise."""
+        """Exclusive items first (alone, while nothing else runs yet), those that share after writing
+        last among them (the others would wait for what they do after sharing), then the longest
+        first so the stateful item does not start last; the plan's order otherwise."""
         exclusive = [item for item in self.plan if item.exclusive]
+        exclusive.sort(key=lambda item: item.shares_after_writing)
         shared = [item for item in self.plan if not item.exclusive]
         shared.sort(key=lambda item: -item.cost)
         return exclusive + shared
@@ -165,14 +214,16 @@ class Executor:
 
     def run_item(self, item: WorkItem) -> ItemOutcome:
         """Run one item in the calling thread, under the gate, and keep its outcome."""
-        with self._gate.hold(item.exclusive):
+        with self._gate.hold(item.exclusive, item.shares_after_writing) as share:
             started = time.monotonic()
             with self._lock:
                 self._started.add(item.key)
             token = self.session.recorder.bind_test(item.key)
+            sharing = SHARE_THE_TARGET.set(share)
             try:
                 outcome = self._run(item, started)
             finally:
+                SHARE_THE_TARGET.reset(sharing)
                 self.session.recorder.unbind_test(token)
         with self._lock:
             self._outcomes[item.key] = outcome
@@ -227,12 +278,18 @@ class Executor:
         if operation is None:
             raise RuntimeError(f"Schemathesis could not load the operation {item.operation}")
 
-        def exercise(case: Any) -> None:
-            if self._stopping.is_set():
-                raise OutOfTime("the run was stopped")
-            exerciser.exercise(case)
+        with CaseLanes(exerciser.send, lanes_for(self.workers)) as lanes:
 
-        operation_test(self.schema, operation, exercise)()
+            def exercise(case: Any) -> None:
+                if self._stopping.is_set():
+                    raise OutOfTime("the run was stopped")
+                if lanes.submitted == MIN_CASES:
+                    # The budget's floor is what the first cases cost answered, not queued.
+                    lanes.drain()
+                exerciser.admit(case)
+                lanes.submit(case)
+
+            operation_test(self.schema, operation, exercise)()
 
     def _run_stateful(self) -> None:
         exerciser = self.session.exerciser

@@ -127,10 +127,18 @@ class ContractExerciser:
 
     def exercise(self, case: Any) -> None:
         """One generated case: send it, then run the built-in and the project checks."""
+        self.admit(case)
+        self.send(case)
+
+    def admit(self, case: Any) -> None:
+        """Whether the case may still go out (its item's share of the budget), counted as started."""
         if self.out_of_time():
             raise OutOfTime(f"{case.operation.label} used its share of the time budget")
         if self.budget is not None:
             self.budget.case_started()
+
+    def send(self, case: Any) -> None:
+        """Send an admitted case and judge the answer; failures are recorded, never raised."""
         operation = self.contract.by_label(case.operation.label)
         headers = self.auth_headers(operation)
         try:

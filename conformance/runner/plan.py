@@ -43,6 +43,7 @@ class WorkItem:
     operation: str | None = None  # the operation label of a contract item
     scenario: CheckSpec | None = None
     exclusive: bool = False  # runs alone (see `CheckSpec.exclusive`)
+    shares_after_writing: bool = False  # alone only until it has written (`CheckSpec.shares_after_writing`)
 
     def __repr__(self) -> str:
         # Stable across processes (a CheckSpec's frozenset is not): reports show parameters by repr.
@@ -114,6 +115,7 @@ def build_plan(
                 cost=SCENARIO_COST,
                 scenario=spec,
                 exclusive=spec.exclusive,
+                shares_after_writing=spec.shares_after_writing,
             )
         )
     if CONTRACT_CLASSES & settings.classes:

@@ -10,6 +10,7 @@ and be caught twice: by the status, and by the write.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +38,8 @@ class Workspace:
     names: dict[str, str] = field(default_factory=dict)  # world name a probe sent → its requirement
     seen_events: set[str] = field(default_factory=set)
     seen_runtimes: set[str] = field(default_factory=set)  # runtimes a probe was already blamed for
+    # The probes of several operations run side by side: each new event goes to one of them.
+    seen_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def prepare(cls, ctx: ScenarioContext) -> Workspace:
@@ -50,8 +53,9 @@ class Workspace:
         events, problem = eventlog.events_since(self.ctx, self.since)
         if problem is not None:
             self.ctx.blocked(f"cannot read the events: {problem}")
-        fresh = [event for event in events if str(event.get("id")) not in self.seen_events and self._ours(event)]
-        self.seen_events.update(str(event.get("id")) for event in fresh)
+        with self.seen_lock:
+            fresh = [event for event in events if str(event.get("id")) not in self.seen_events and self._ours(event)]
+            self.seen_events.update(str(event.get("id")) for event in fresh)
         return fresh
 
     def _ours(self, event: Mapping[str, Any]) -> bool:
@@ -280,14 +284,15 @@ class StartRuntimeTarget(BodyTarget):
             self.workspace.seen_runtimes.add(str(started.get("id")))
         runtimes = self.ctx.api.call("listRuntimes", query={"world_id": self.workspace.world["id"], "limit": MAX_LIMIT})
         listed = runtimes.json_or_none()
-        strays = [
-            str(item.get("id"))
-            for item in (listed.get("items", []) if isinstance(listed, dict) else [])
-            if isinstance(item, dict)
-            and item.get("world_id") == self.workspace.world["id"]
-            and str(item.get("id")) not in self.workspace.seen_runtimes
-        ]
-        self.workspace.seen_runtimes.update(strays)
+        with self.workspace.seen_lock:
+            strays = [
+                str(item.get("id"))
+                for item in (listed.get("items", []) if isinstance(listed, dict) else [])
+                if isinstance(item, dict)
+                and item.get("world_id") == self.workspace.world["id"]
+                and str(item.get("id")) not in self.workspace.seen_runtimes
+            ]
+            self.workspace.seen_runtimes.update(strays)
         retire_later(self.ctx, strays)
         found += [f"the world lists runtime {runtime_id}" for runtime_id in strays]
         return found + _events_written(self.workspace)

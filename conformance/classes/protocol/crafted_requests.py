@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from conformance.checks.context import ScenarioContext
+from conformance.checks.lanes import each, lanes_for
 from conformance.checks.registry import check
 from conformance.classes.protocol.crafted_bodies import BodyTarget, Workspace, body_targets, encode
 from conformance.classes.protocol.protocol_responses import PROBLEM_MEDIA_TYPE
@@ -42,29 +43,33 @@ def _probe_bodies(
     """Send each variant to every operation with a body; judge the answer and what was written."""
     workspace = Workspace.prepare(ctx)
     targets = body_targets(workspace)
-    try:
-        for target in targets:
-            for what, build in variants:
-                content, content_type = build(target, requirement_id)
-                response = target.send(content, content_type)
-                problem = verdict(response)
+
+    def probe(target: BodyTarget) -> None:
+        for what, build in variants:
+            content, content_type = build(target, requirement_id)
+            response = target.send(content, content_type)
+            problem = verdict(response)
+            ctx.check(
+                requirement_id,
+                problem is None,
+                f"{title}: {what}",
+                f"{target.operation.operation_id} answered {response.status}" + (f" ({problem})" if problem else ""),
+                response=response,
+            )
+            written = target.written(response)
+            if written is not None:
                 ctx.check(
                     requirement_id,
-                    problem is None,
-                    f"{title}: {what}",
-                    f"{target.operation.operation_id} answered {response.status}"
-                    + (f" ({problem})" if problem else ""),
+                    not written,
+                    f"A request with {what} wrote anyway",
+                    f"{target.operation.operation_id}: " + "; ".join(written),
                     response=response,
                 )
-                written = target.written(response)
-                if written is not None:
-                    ctx.check(
-                        requirement_id,
-                        not written,
-                        f"A request with {what} wrote anyway",
-                        f"{target.operation.operation_id}: " + "; ".join(written),
-                        response=response,
-                    )
+
+    try:
+        # The operations side by side, each one's variants in turn: a write one of them should not
+        # have made can only be blamed on a probe of this same requirement.
+        each(probe, targets, lanes_for(ctx.settings.workers))
     finally:
         for target in targets:
             target.finish()

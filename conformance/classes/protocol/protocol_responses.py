@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -239,6 +240,21 @@ def _resolve(raw: Any, pointer: str) -> Any:
 
 
 def _schema_errors(ctx: ResponseContext, keywords: set[str], value: str | None = None) -> list[str] | None:
+    """The schema errors of the response of `keywords` (and `value`); None when it has no schema."""
+    if "schema_errors" not in ctx.derived:
+        # Validated once per response, whichever check asks first: validating is most of their cost.
+        ctx.derived["schema_errors"] = _all_schema_errors(ctx)
+    found: list[tuple[str, Any, str]] | None = ctx.derived["schema_errors"]
+    if found is None:
+        return None
+    return [
+        message
+        for keyword, keyword_value, message in found
+        if keyword in keywords and (value is None or keyword_value == value)
+    ]
+
+
+def _all_schema_errors(ctx: ResponseContext) -> list[tuple[str, Any, str]] | None:
     response = ctx.response
     if ctx.operation_id is None or response.method == "HEAD" or not response.body:
         return None
@@ -247,10 +263,13 @@ def _schema_errors(ctx: ResponseContext, keywords: set[str], value: str | None =
     if validator is None or document is None:
         return None
     return [
-        f"{'/'.join(map(str, error.absolute_path)) or '(root)'}: {error.message}"
+        (str(error.validator), error.validator_value, f"{_where(error.absolute_path)}: {error.message}")
         for error in validator.iter_errors(document)
-        if error.validator in keywords and (value is None or error.validator_value == value)
     ]
+
+
+def _where(path: Iterable[Any]) -> str:
+    return "/".join(map(str, path)) or "(root)"
 
 
 def response_schema_errors(contract: Contract, response: ObservedResponse) -> list[str] | None:

@@ -12,12 +12,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from conformance.checks.context import ScenarioContext
+from conformance.checks.lanes import each, lanes_for, share_the_target
 from conformance.checks.registry import check
 from conformance.classes.shared import eventlog
 from conformance.classes.shared.eventlog import events_about, world_subject
 from conformance.classes.shared.paging import (
     MAX_LIMIT,
     MAX_PAGES,
+    Fetch,
+    Walk,
     list_fetcher,
     locate,
     oversized_pages,
@@ -42,9 +45,16 @@ BAD_LIST_QUERIES: tuple[tuple[Mapping[str, Any], str], ...] = (
 def _judge_pagination(
     ctx: ScenarioContext, operation_id: str, created: Sequence[str], filters: Mapping[str, str] | None = None
 ) -> None:
-    """Walk a list with several limits from just before `created` (oldest first) and judge each walk."""
+    """Walk a list with several limits from just before `created` (oldest first) and judge each walk.
+
+    The walks only read, so they run side by side (`lanes`), each one page after the other, and
+    each ends once it has seen every created item: what other items add to the list meanwhile,
+    after them, is not theirs to walk."""
     label = ctx.contract.operation(operation_id).label
-    for query, what in BAD_LIST_QUERIES:
+    lanes = lanes_for(ctx.settings.workers)
+
+    def refuse(bad: tuple[Mapping[str, Any], str]) -> None:
+        query, what = bad
         refused = ctx.api.call(operation_id, query={**(filters or {}), **query}, negative=True)
         ctx.check(
             "P2-SEM-008",
@@ -53,6 +63,8 @@ def _judge_pagination(
             f"{operation_id} with {what} answered {refused.status}",
             response=refused,
         )
+
+    each(refuse, BAD_LIST_QUERIES, lanes)
     fetch = list_fetcher(ctx.api, operation_id, filters)
     located = locate(fetch, created[0], max_pages=MAX_PAGES, deadline=ctx.deadline)
     if not located.found:
@@ -63,10 +75,13 @@ def _judge_pagination(
             operation=label,
         )
         return
-    walks = []
-    for limit in (*WALK_LIMITS, WALK_LIMITS[1]):  # the second walk with limit 2 repeats the first
-        max_pages = (len(created) + WALK_SLACK) // limit + 3
-        result = walk(fetch, limit, located.cursor, max_pages=max_pages, deadline=ctx.deadline)
+    # The coarsest walk first: how many items lie between the anchor and the last created one
+    # bounds the finer walks (items other clients created in between count, later ones do not).
+    coarse = _walk_from(ctx, fetch, located.cursor, MAX_LIMIT, created, span=len(created))
+    span = _span(coarse, created)
+    finer = [limit for limit in (*WALK_LIMITS, WALK_LIMITS[1]) if limit != MAX_LIMIT]  # limit 2 twice
+    walks = [coarse, *each(lambda limit: _walk_from(ctx, fetch, located.cursor, limit, created, span), finer, lanes)]
+    for result in walks:
         oversized = oversized_pages(result)
         ctx.check(
             "P2-SEM-008",
@@ -85,7 +100,6 @@ def _judge_pagination(
             response=result.last_response,
             operation=label,
         )
-        walks.append(result)
     for other in walks[1:]:
         ctx.check(
             "P2-SEM-009",
@@ -96,16 +110,34 @@ def _judge_pagination(
         )
 
 
-# Exclusive: a walk to the end of a list bounds its pages by what the scenario created; items
-# created beside it would push the end further than that bound.
-@check("P2-SEM-008", "P2-SEM-009", kind="scenario", exclusive=True)
+def _walk_from(
+    ctx: ScenarioContext, fetch: Fetch, start: str | None, limit: int, created: Sequence[str], span: int
+) -> Walk:
+    """One walk from the anchor, until it has seen every created item (or the list ends)."""
+    max_pages = (span + WALK_SLACK) // limit + 3
+    return walk(fetch, limit, start, max_pages=max_pages, deadline=ctx.deadline, until=created)
+
+
+def _span(coarse: Walk, created: Sequence[str]) -> int:
+    """Items from the anchor to the last created one, as the coarse walk saw them (at least the
+    created ones: a walk that missed some is judged for it, and the finer walks get the usual bound)."""
+    ids = coarse.ids
+    last = max((ids.index(item_id) for item_id in created if item_id in ids), default=-1)
+    return max(last + 1, len(created))
+
+
+# Exclusive while they create their items: what other items create then lies between them and
+# lengthens every walk (a walk with limit 1 is one round trip per item). Once created, the
+# walks end at the last of them, so what other items add later, after them, changes nothing.
+@check("P2-SEM-008", "P2-SEM-009", kind="scenario", shares_after_writing=True)
 def check_world_pagination(ctx: ScenarioContext) -> None:
     """listWorlds: pages honour limit, bad limits and cursors answer 400, walks visit every world once."""
     created = [create_world(ctx)["id"] for _ in range(max(ctx.settings.profile.walk_size, 3))]
+    share_the_target()
     _judge_pagination(ctx, "listWorlds", created)
 
 
-@check("P2-SEM-008", "P2-SEM-009", kind="scenario", exclusive=True)
+@check("P2-SEM-008", "P2-SEM-009", kind="scenario", shares_after_writing=True)
 def check_runtime_pagination(ctx: ScenarioContext) -> None:
     """listRuntimes: pages honour limit, bad limits and cursors answer 400, walks visit every runtime once."""
     plugins = capable_plugins(plugin_list(ctx), 10)
@@ -119,14 +151,16 @@ def check_runtime_pagination(ctx: ScenarioContext) -> None:
         if not isinstance(document, dict) or not isinstance(document.get("id"), str):
             ctx.blocked("startRuntime answered 202 without a runtime id")
         created.append(document["id"])
+    share_the_target()
     _judge_pagination(ctx, "listRuntimes", created)
 
 
-@check("P2-SEM-008", "P2-SEM-009", kind="scenario", exclusive=True)
+@check("P2-SEM-008", "P2-SEM-009", kind="scenario", shares_after_writing=True)
 def check_event_pagination(ctx: ScenarioContext) -> None:
     """listEvents: pages honour limit, bad limits and cursors answer 400, walks visit every event once."""
     since = eventlog.anchor(ctx)
     worlds = [create_world(ctx)["id"] for _ in range(max(ctx.settings.profile.walk_size, 3))]
+    share_the_target()
     subjects = {world_subject(world_id): world_id for world_id in worlds}
     created_events = {
         subjects[event["subject"]]: str(event["id"])

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from conformance.checks.context import ScenarioContext
+from conformance.checks.lanes import each, lanes_for
 from conformance.checks.registry import check
 from conformance.classes.shared import eventlog
 from conformance.classes.shared.eventlog import runtime_subject
@@ -233,8 +234,9 @@ def check_runtime_filters(ctx: ScenarioContext) -> None:
     for world, plugin, status in planned:
         runtime = start_runtime(ctx, world["id"], plugin["name"])
         runtimes[runtime["id"]] = (world["id"], status, plugin["name"])
-    for runtime_id, (_, status, _) in runtimes.items():
-        settle_runtime(ctx, runtime_id, status)
+    lanes = lanes_for(ctx.settings.workers)
+    # Each runtime settles, and each filter is walked, on its own: side by side.
+    each(lambda started: settle_runtime(ctx, started[0], started[1][1]), runtimes.items(), lanes)
     queries: list[dict[str, str]] = [
         {"world_id": world_a["id"]},
         {"world_id": world_b["id"]},
@@ -243,8 +245,7 @@ def check_runtime_filters(ctx: ScenarioContext) -> None:
         {"world_id": world_a["id"], "plugin": other["name"]},
         {"world_id": world_a["id"], "status": "running"},
     ]
-    for query in queries:
-        _judge_runtime_filter(ctx, query, runtimes)
+    each(lambda query: _judge_runtime_filter(ctx, query, runtimes), queries, lanes)
 
 
 def _judge_runtime_filter(

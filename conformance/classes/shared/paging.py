@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +51,7 @@ class Walk:
     pages: list[Page] = field(default_factory=list)
     complete: bool = False  # the last page said next_cursor null
     problem: str | None = None  # why the walk stopped before its end
+    reached: bool = False  # it stopped once it had seen every item it was walking `until`
 
     @property
     def ids(self) -> list[str]:
@@ -69,11 +70,16 @@ def walk(
     max_pages: int,
     deadline: float | None = None,
     clock: Callable[[], float] = time.monotonic,
+    until: Collection[str] = (),
 ) -> Walk:
-    """Follow next_cursor from `start` until it is null (or the walk cannot go on)."""
+    """Follow next_cursor from `start` until it is null (or the walk cannot go on).
+
+    With `until`, the walk also ends once it has seen every one of those ids: what lies beyond
+    them is what other clients add meanwhile, which a shared deployment may add without end."""
     result = Walk(limit, start)
     cursor = start
     used: set[str | None] = {start}
+    awaited = set(until)
     held = 0
     while True:
         if len(result.pages) >= max_pages:
@@ -96,6 +102,11 @@ def walk(
         if page.next_cursor is None:
             result.complete = True
             return result
+        if awaited:
+            awaited.difference_update(page.ids)
+            if not awaited:
+                result.reached = True
+                return result
         if page.next_cursor in used:
             # Following it again would fetch a page already seen, forever.
             result.problem = (

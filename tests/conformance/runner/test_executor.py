@@ -15,6 +15,7 @@ from schemathesis.config import SchemathesisConfig
 from conformance.client.secrets import Redactor
 from conformance.contract import load_catalog, load_contract
 from conformance.recorder import Recorder
+from conformance.runner.case_lanes import CaseLanes
 from conformance.runner.executor import ExclusiveGate
 from conformance.runner.plan import ItemKind, build_plan
 from conformance.runner.st_config import schemathesis_config
@@ -64,6 +65,88 @@ def test_an_exclusive_item_waits_for_the_others_and_keeps_new_ones_out() -> None
     assert late_entered.wait(PATIENCE)
     for thread in (first, waiting, late):
         thread.join(PATIENCE)
+
+
+def test_walks_that_share_after_writing_overlap_and_an_item_alone_waits_for_them() -> None:
+    """Two pagination walks (of different lists) and a shared item run at once once each walk has
+    created its items; an item that must be alone (exact counters) waits for all of them."""
+    gate = ExclusiveGate()
+    first_in, second_in, shared_in, alone_in = (threading.Event() for _ in range(4))
+    release_first, release_second = threading.Event(), threading.Event()
+
+    def walk(entered: threading.Event, release: threading.Event) -> None:
+        with gate.hold(exclusive=True, shares_after_writing=True) as share:
+            entered.set()
+            share()  # its items are created: what remains only reads
+            release.wait(PATIENCE)
+
+    def shared() -> None:
+        with gate.hold(exclusive=False):
+            shared_in.set()
+
+    def alone() -> None:
+        with gate.hold(exclusive=True):
+            alone_in.set()
+
+    first = threading.Thread(target=walk, args=(first_in, release_first))
+    first.start()
+    assert first_in.wait(PATIENCE)
+    second = threading.Thread(target=walk, args=(second_in, release_second))
+    second.start()
+    assert second_in.wait(PATIENCE), "a walk waited for another walk's reading part"
+    beside = threading.Thread(target=shared)
+    beside.start()
+    assert shared_in.wait(PATIENCE), "a shared item waited for the walks' reading parts"
+    last = threading.Thread(target=alone)
+    last.start()
+    assert not alone_in.wait(0.3)  # a wait that can only be cut short
+    release_first.set()
+    first.join(PATIENCE)
+    assert not alone_in.wait(0.3), "an item that must be alone ran beside a walk"
+    release_second.set()
+    assert alone_in.wait(PATIENCE)
+    for thread in (second, beside, last):
+        thread.join(PATIENCE)
+
+
+def test_exclusive_items_enter_in_the_order_they_came() -> None:
+    gate = ExclusiveGate()
+    entered: list[int] = []
+    holding, release = threading.Event(), threading.Event()
+
+    def first() -> None:
+        with gate.hold(exclusive=True):
+            holding.set()
+            release.wait(PATIENCE)
+
+    def later(number: int) -> None:
+        with gate.hold(exclusive=True, shares_after_writing=number % 2 == 0):
+            entered.append(number)
+
+    threads = [threading.Thread(target=first)]
+    threads[0].start()
+    assert holding.wait(PATIENCE)
+    for number in range(1, 6):
+        thread = threading.Thread(target=later, args=(number,))
+        thread.start()
+        threads.append(thread)
+        # Queued behind the holder before the next one comes.
+        assert _eventually(lambda queued=number: gate.exclusive_waiting == queued)
+    assert entered == []
+    release.set()
+    for thread in threads:
+        thread.join(PATIENCE)
+    assert entered == [1, 2, 3, 4, 5]
+
+
+def _eventually(condition: Callable[[], bool]) -> bool:
+    """Whether `condition` holds within PATIENCE, polled (for state no event announces)."""
+    done = threading.Event()
+    for _ in range(int(PATIENCE / 0.01)):
+        if condition():
+            return True
+        done.wait(0.01)
+    return condition()
 
 
 def test_failures_belong_to_the_item_of_the_thread_that_recorded_them() -> None:
@@ -153,6 +236,45 @@ def test_an_operation_draws_the_same_cases_alone_or_beside_another(tmp_path: Pat
     assert beside["runtimes"] == runtimes()
 
 
+def test_an_operation_sends_the_same_cases_through_lanes(tmp_path: Path) -> None:
+    """An item's cases on four lanes are the cases of its sequential run: drawing does not depend
+    on the answers, so the same seed replays the same cases, whatever order they went out in."""
+    settings = _settings(tmp_path, profile="standard")
+    config = SchemathesisConfig.from_dict(schemathesis_config(settings, "http://127.0.0.1:1/v2"))
+    schema = schemathesis.openapi.from_path(load_contract().path, config=config)
+    label = "PATCH /worlds/{world_id}"
+    sequential = _generated(schema, label)()
+    sent: list[tuple[str, str]] = []
+    lock = threading.Lock()
+
+    def send(case: Any) -> None:
+        phase = case.meta.phase.name.value if case.meta is not None else "?"
+        with lock:
+            sent.append((phase, repr((case.path_parameters, case.headers, case.query, case.body))))
+
+    with CaseLanes(send, 4) as lanes:
+        operation_test(schema, operations_by_label(schema)[label], lanes.submit)()
+    through_lanes: dict[str, list[str]] = {}
+    for phase, drawn in sent:
+        through_lanes.setdefault(phase, []).append(drawn)
+    assert set(through_lanes) == set(sequential)
+    assert sorted(through_lanes["fuzzing"]) == sorted(_with_headers(schema, label, "fuzzing"))
+    assert len(through_lanes["examples"]) == len(sequential["examples"])
+    assert len(through_lanes["fuzzing"]) == len(sequential["fuzzing"])
+
+
+def _with_headers(schema: Any, label: str, phase: str) -> list[str]:
+    """The cases of one phase of an operation's sequential run, as `send` above describes them."""
+    drawn: list[str] = []
+
+    def exercise(case: Any) -> None:
+        if case.meta is not None and case.meta.phase.name.value == phase:
+            drawn.append(repr((case.path_parameters, case.headers, case.query, case.body)))
+
+    operation_test(schema, operations_by_label(schema)[label], exercise)()
+    return drawn
+
+
 def test_the_plan_orders_scenarios_first_and_marks_interfering_ones_exclusive(tmp_path: Path) -> None:
     from conformance.checks import load_checks
     from conformance.checks.registry import REGISTRY
@@ -165,6 +287,10 @@ def test_the_plan_orders_scenarios_first_and_marks_interfering_ones_exclusive(tm
     assert len({item.key for item in plan}) == len(plan)
     exclusive = {item.name for item in plan if item.exclusive}
     assert {"check_counter_exact", "check_readiness_outage", "check_event_pagination"} <= exclusive
+    # The walks need the target alone only while they create their items.
+    sharing = {item.name for item in plan if item.shares_after_writing}
+    assert sharing == {"check_world_pagination", "check_runtime_pagination", "check_event_pagination"}
+    assert "check_counter_exact" not in sharing
     assert all(item.kind is ItemKind.SCENARIO for item in plan if item.exclusive)
     assert plan.of_kind(ItemKind.STATEFUL)[0].cost > 1
 
@@ -173,19 +299,44 @@ def _statuses(run: SuiteRun) -> dict[str, str]:
     return {rid: entry["status"] for rid, entry in run.summary["requirements"].items()}
 
 
-@pytest.mark.parametrize("fault", [None, "problem-status-mismatch"], ids=["reference", "faulty-reference"])
-def test_workers_give_the_sequential_verdict(run_suite: Callable[..., SuiteRun], fault: str | None) -> None:
-    """Four workers against the reference and a faulty one: the same statuses per requirement as
-    one worker, and the items did overlap (their summed durations exceed the run's)."""
-    arguments = ["--reference", "--profile", "quick", "--seed", "7"]
-    if fault is not None:
+# A skipping list also hides events from the scenarios that look for them, which then block or
+# not depending on how long the event list is when they run: its runs select the walks' rules and
+# the contract items that run beside them.
+WALKS_BESIDE_CONTRACT = ("--requirement", "P2-SEM-008", "--requirement", "P2-SEM-009", "--requirement", "P2-CON-001")
+
+
+# Scenarios whose requests go out side by side (lanes): the operations their probes target, the
+# runtimes they wait for and the filters they walk, the odd values they send.
+LANE_FAULTS = ("ignore-content-type", "accept-unknown-fields", "runtime-filter-ignored")
+LANE_RULES = ("P2-PRO-010", "P2-PRO-011", "P2-SEM-014", "P2-CON-008")
+
+
+@pytest.mark.parametrize(
+    ("faults", "selection", "broken"),
+    [
+        ((), (), ()),
+        (("problem-status-mismatch",), (), ("P2-PRO-001",)),
+        (("pagination-skips",), WALKS_BESIDE_CONTRACT, ("P2-SEM-009",)),
+        (LANE_FAULTS, tuple(a for rule in LANE_RULES for a in ("--requirement", rule)), LANE_RULES[:3]),
+    ],
+    ids=["reference", "faulty-reference", "skipping-pagination", "faults-under-lanes"],
+)
+def test_workers_give_the_sequential_verdict(
+    run_suite: Callable[..., SuiteRun], faults: tuple[str, ...], selection: tuple[str, ...], broken: tuple[str, ...]
+) -> None:
+    """Four workers against the reference and faulty ones: the same statuses per requirement as
+    one worker (whose items send one request at a time), and the items did overlap (their summed
+    durations exceed the run's)."""
+    arguments = ["--reference", "--profile", "quick", "--seed", "7", *selection]
+    for fault in faults:
         arguments += ["--reference-fault", fault]
     sequential = run_suite(*arguments, "--workers", "1")
     concurrent = run_suite(*arguments, "--workers", "4")
-    assert sequential.exit_code == concurrent.exit_code == (0 if fault is None else 1), concurrent.stdout[-3000:]
+    assert sequential.exit_code == concurrent.exit_code == (1 if faults else 0), concurrent.stdout[-3000:]
     assert _statuses(concurrent) == _statuses(sequential)
-    if fault is not None:
-        assert "P2-PRO-001" in concurrent.failed_requirements()
+    # The walks ran beside the contract items and each other, the probes side by side: what each
+    # fault breaks is still found.
+    assert set(broken) <= set(concurrent.failed_requirements())
     assert not concurrent.summary["errors"]
     busy = sum(test["duration"] for test in concurrent.summary["tests"])
     assert busy > concurrent.summary["duration_seconds"], "the items ran one after the other"

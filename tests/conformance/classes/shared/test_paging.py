@@ -156,3 +156,36 @@ def test_parse_page_reads_a_page() -> None:
     assert page.error is None
     assert page.ids == ["a"]
     assert page.next_cursor == "abc"
+
+
+def test_a_walk_until_its_items_ends_at_the_last_of_them() -> None:
+    """What other clients add after a scenario's items is not walked: a shared deployment may add
+    without end while the walk goes on."""
+
+    def growing(limit: int, cursor: str | None) -> Page:
+        start = int(cursor or 0)
+        shown = [f"item-{n:02d}" for n in range(start, start + limit)]
+        return Page(tuple({"id": item} for item in shown), str(start + limit))  # never ends
+
+    mine = ["item-03", "item-04", "item-05"]
+    result = walk(growing, 1, max_pages=50, until=mine)
+    assert result.reached
+    assert not result.complete
+    assert result.problem is None
+    assert result.ids == [f"item-{n:02d}" for n in range(6)]
+    assert walk_problems(result, mine) == []
+
+
+def test_a_walk_until_items_the_list_skips_goes_on_to_the_end_and_finds_the_gap() -> None:
+    mine = ITEMS[4:12]
+    result = walk(canned(ITEMS, skip=True), 2, max_pages=50, until=mine)
+    assert not result.reached
+    assert result.complete
+    assert any("skipped" in problem for problem in walk_problems(result, mine))
+
+
+def test_a_walk_until_items_still_sees_repeats_among_them() -> None:
+    mine = ITEMS[2:9]
+    result = walk(canned(ITEMS, repeat=True), 3, max_pages=50, until=mine)
+    assert result.reached
+    assert any("more than once" in problem for problem in walk_problems(result, mine))

@@ -50,4 +50,4 @@ used.methods_of  # conformance/contract/spec.py: read only by tests/conformance/
 used.tags  # conformance/contract/spec.py: Operation.tags, read only by tests/conformance/contract/test_spec.py
 used.open_routes  # conformance/client/stall_breaker.py: read only by tests/conformance/client/test_stalls.py
 used.settings_sources  # conformance/results.py: RunResult.settings_sources, set by outcome.py, read by nothing
-used.exclusive_waiting  # conformance/runner/executor.py: read by tests/conformance/runner/test_executor.py (the gate queues in order)
+used.exclusive_waiting  # conformance/runner/executor.py: read by tests/conformance/runner/test_executor.py

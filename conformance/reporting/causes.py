@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 # "P2-SEM-003 (MUST) was not verified: <reason>", as `runner.outcome.build_result` words it.
-_NOT_VERIFIED = re.compile(r"^(?P<requirement>\S+) \((?P<level>[A-Z]+)\) was not verified: (?P<reason>.*)$", re.DOTALL)
+NOT_VERIFIED = re.compile(r"^(?P<requirement>\S+) \((?P<level>[A-Z]+)\) was not verified: (?P<reason>.*)$", re.DOTALL)
 # A scenario that could not reach its rule names itself first (`runner.scenarios.run_scenario`); the
 # step it was at comes next, the cause last: "check_x could not run: <step>: <cause>".
 _SCENARIO_BLOCKED = re.compile(r"^(?P<check>check_\w+) could not run: (?:(?P<step>[^:]*): )?(?P<cause>.*)$", re.DOTALL)
@@ -57,7 +57,7 @@ def group_errors(errors: tuple[str, ...] | list[str]) -> list[ErrorGroup]:
     requirements: dict[str, list[str]] = {}
     members: dict[str, list[str]] = {}
     for error in errors:
-        match = _NOT_VERIFIED.match(error)
+        match = NOT_VERIFIED.match(error)
         cause = cause_of(match.group("reason")) if match else error
         members.setdefault(cause, []).append(error)
         ids = requirements.setdefault(cause, [])

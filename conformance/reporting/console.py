@@ -187,9 +187,7 @@ class ConsoleProgress:
 def print_summary(result: RunResult, report_dir: str, screen: Screen) -> None:
     """The run's final block: failures first, errors by cause, the table, the verdict last."""
     screen.console.print()
-    screen.line(
-        ("Phase 2 conformance", "bold"), f" · {result.target} · profile {result.profile} · seed {result.seed}"
-    )
+    screen.line(("Phase 2 conformance", "bold"), f" · {result.target} · profile {result.profile} · seed {result.seed}")
     _failures(result, screen)
     _errors(result, screen)
     screen.console.print()
@@ -205,9 +203,7 @@ def print_summary(result: RunResult, report_dir: str, screen: Screen) -> None:
 def render_summary(result: RunResult, report_dir: str) -> str:
     """The final block as plain text (no colour), every target string escaped."""
     buffer = io.StringIO()
-    console = Console(
-        file=buffer, width=PLAIN_WIDTH, color_system=None, markup=False, emoji=False, highlight=False
-    )
+    console = Console(file=buffer, width=PLAIN_WIDTH, color_system=None, markup=False, emoji=False, highlight=False)
     print_summary(result, report_dir, Screen(console))
     return buffer.getvalue()
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from conformance.results import Failure
+
 # "P2-SEM-003 (MUST) was not verified: <reason>", as `runner.outcome.build_result` words it.
 NOT_VERIFIED = re.compile(r"^(?P<requirement>\S+) \((?P<level>[A-Z]+)\) was not verified: (?P<reason>.*)$", re.DOTALL)
 # A scenario that could not reach its rule names itself first (`runner.scenarios.run_scenario`); the
@@ -72,3 +74,14 @@ def and_more(shown: int, total: int, where: str) -> str | None:
     """The line that says a list was cut, or None when nothing was left out."""
     left = total - shown
     return f"and {left} more in {where}" if left > 0 else None
+
+
+def expected_vs_actual(failure: Failure) -> str:
+    """What the rule expected and what came back, in one line: the title, then the message when it
+    adds to the title."""
+    message = " ".join(failure.message.split())
+    if not message or message == failure.title:
+        return failure.title
+    if message.startswith(failure.title):
+        return message
+    return f"{failure.title}: {message}"

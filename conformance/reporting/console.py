@@ -27,9 +27,9 @@ from rich.table import Table
 from rich.text import Text
 
 from conformance.contract.catalog import CLASSES
-from conformance.reporting.causes import and_more, group_errors
+from conformance.reporting.causes import and_more, expected_vs_actual, group_errors
 from conformance.reporting.terminal import GuardedStream, escape_line
-from conformance.results import Failure, RequirementResult, RunResult, Status, Verdict
+from conformance.results import RequirementResult, RunResult, Status, Verdict
 
 SYMBOL = {"passed": "ok", "failed": "FAIL", "skipped": "skip", "error": "ERROR"}
 STYLE = {"passed": "green", "failed": "bold red", "error": "bold yellow", "skipped": "dim", "waived": "magenta"}
@@ -206,17 +206,6 @@ def render_summary(result: RunResult, report_dir: str) -> str:
     console = Console(file=buffer, width=PLAIN_WIDTH, color_system=None, markup=False, emoji=False, highlight=False)
     print_summary(result, report_dir, Screen(console))
     return buffer.getvalue()
-
-
-def expected_vs_actual(failure: Failure) -> str:
-    """What the rule expected and what came back, in one line: the title, then the message when it
-    adds to the title."""
-    message = " ".join(failure.message.split())
-    if not message or message == failure.title:
-        return failure.title
-    if message.startswith(failure.title):
-        return message
-    return f"{failure.title}: {message}"
 
 
 def _failures(result: RunResult, screen: Screen) -> None:

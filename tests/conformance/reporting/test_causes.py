@@ -84,6 +84,6 @@ def test_summary_md_and_report_html_list_every_cause(blocked: RunResult) -> None
     page = render_html(blocked)
     errors = page[page.index('<section id="errors"') : page.index("</section>", page.index('<section id="errors"'))]
     assert errors.count('<li class="error-group"') == 13
-    assert f"29 requirements not verified because {ETAG_CAUSE}" in errors
+    assert f"29 requirements not verified because {ETAG_CAUSE}" in re.sub(r"<[^>]+>", "", errors)
     for requirement_id in blocked_ids(blocked):
         assert f'href="#req-{requirement_id}"' in errors

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from conformance.contract.catalog import CLASSES
 from conformance.reporting import ReportContext, write_atomically
-from conformance.reporting.causes import group_errors
+from conformance.reporting.causes import expected_vs_actual, group_errors
 from conformance.reporting.history import TrendPoint, trend
 from conformance.results import Failure, RecordedExchange, RequirementResult, RunResult, Status
 from conformance.waivers import describe
@@ -150,9 +150,9 @@ def _exchange(exchange: RecordedExchange) -> str:
     )
 
 
-def _failure(index: int, requirement: RequirementResult, failure: Failure, status: Status) -> str:
+def _failure(index: int, requirement: RequirementResult, failure: Failure, status: Status, opened: bool = True) -> str:
     parts = [
-        f'<details class="failure" id="failure-{index}" open data-status="{esc(status.value)}" '
+        f'<details class="failure" id="failure-{index}"{" open" if opened else ""} data-status="{esc(status.value)}" '
         f'data-class="{esc(requirement.requirement.cls)}">',
         f"<summary>{badge(status)} {esc(requirement.id)} · {esc(failure.operation or '(run)')} · "
         f"{esc(failure.title)}</summary>",
@@ -180,8 +180,43 @@ def _operation_status_of(result: RunResult) -> dict[tuple[str, str], Status]:
     return {(rid, o.label): status for o in result.operations for rid, status in o.requirements.items()}
 
 
+OPEN_FAILURES = 10  # more failure cards than this start folded: the list above them leads
+
+
+def _failed_requirements(result: RunResult) -> str:
+    """One row per failed or waived requirement: where it failed and what was expected against what
+    came back, each linking to its first failure card."""
+    rows = []
+    index = 0
+    for requirement in result.requirements:
+        if not requirement.failures:
+            continue
+        first = index + 1
+        index += len(requirement.failures)
+        if requirement.status not in (Status.FAILED, Status.WAIVED):
+            continue
+        operations = sorted({f.operation or "(run)" for f in requirement.failures})
+        where = ", ".join(operations[:3]) + (f" and {len(operations) - 3} more" if len(operations) > 3 else "")
+        rows.append(
+            f'<tr class="failed-requirement" data-status="{esc(requirement.status.value)}" '
+            f'data-class="{esc(requirement.requirement.cls)}">'
+            f'<td><a href="#failure-{first}"><b>{esc(requirement.id)}</b></a></td>'
+            f"<td>{badge(requirement.status)} {esc(requirement.failures[0].severity.value)}</td>"
+            f"<td>{esc(where)}</td><td>{esc(expected_vs_actual(requirement.failures[0]))}"
+            + (f" <small>(+{len(requirement.failures) - 1} more)</small>" if len(requirement.failures) > 1 else "")
+            + "</td></tr>"
+        )
+    if not rows:
+        return ""
+    return (
+        '<table id="failed-requirements"><thead><tr><th>requirement</th><th>status</th><th>where</th>'
+        f"<th>expected vs actual</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
 def _failures_section(result: RunResult) -> str:
     statuses = _operation_status_of(result)
+    total = sum(len(r.failures) for r in result.requirements)
     blocks: list[str] = []
     for requirement in result.requirements:
         for failure in requirement.failures:
@@ -191,10 +226,16 @@ def _failures_section(result: RunResult) -> str:
                 status = statuses.get((requirement.id, failure.operation), Status.FAILED)
             else:
                 status = Status.FAILED
-            blocks.append(_failure(len(blocks) + 1, requirement, failure, status))
+            blocks.append(_failure(len(blocks) + 1, requirement, failure, status, opened=total <= OPEN_FAILURES))
     if not blocks:
         return '<h2 id="failures">Failures</h2><p>No failure was recorded.</p>'
-    return f'<h2 id="failures">Failures ({len(blocks)})</h2>\n' + "\n".join(blocks)
+    failed = sum(1 for r in result.requirements if r.status is Status.FAILED)
+    return (
+        f'<h2 id="failures">Failures ({len(blocks)} on {failed} failed requirement{"s" if failed != 1 else ""})</h2>\n'
+        + _failed_requirements(result)
+        + "\n"
+        + "\n".join(blocks)
+    )
 
 
 def _matrix(result: RunResult) -> str:
@@ -387,11 +428,14 @@ def _errors(result: RunResult) -> str:
             listed = "".join(f"<li>{esc(e)}</li>" for e in group.errors)
             each = f"<details><summary>each error ({len(group.errors)})</summary><ul>{listed}</ul></details>"
         items.append(f'<li class="error-group" data-status="error" data-class="{esc(classes)}">{head}{each}</li>')
-    groups = len(items)
     return (
-        f'<section id="errors"><h2>Errors ({len(result.errors)}, {groups} cause{"s" if groups != 1 else ""})</h2>'
+        f'<section id="errors"><h2>Errors ({len(result.errors)}, {_causes(len(items))})</h2>'
         f'<ul class="errors">{"".join(items)}</ul></section>'
     )
+
+
+def _causes(count: int) -> str:
+    return f"{count} cause{'s' if count != 1 else ''}"
 
 
 def _stale_waivers(result: RunResult) -> str:
@@ -410,7 +454,7 @@ def _filters(result: RunResult) -> str:
     if result.errors:
         boxes += (
             '<label><input type="checkbox" name="status" value="error" checked> errors '
-            f"({len(group_errors(result.errors))} causes)</label>"
+            f"({_causes(len(group_errors(result.errors)))})</label>"
         )
     present = {r.requirement.cls for r in result.requirements}
     options = "".join(f'<option value="{esc(c)}">{esc(c)}</option>' for c in CLASSES if c in present)

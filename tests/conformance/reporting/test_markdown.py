@@ -13,7 +13,9 @@ from conformance.reporting import ReportContext, ci_artifacts_url, write_reports
 from conformance.reporting.markdown import MarkdownReporter, code_block, code_span, inline, render_markdown
 from conformance.results import RunResult
 from conformance.settings import load_settings
+from tests.conformance.reporting.browser import dump_dom, markdown_page, needs_chromium, screenshot
 from tests.conformance.reporting.builders import Scenario, blocked_run, waiver
+from tests.conftest import SuiteRun
 
 markdown_it = pytest.importorskip("markdown_it", reason="markdown-it-py is a test dependency (GitHub's renderer)")
 
@@ -180,3 +182,15 @@ def test_errors_are_grouped_by_cause_on_github() -> None:
     rendered = render_gfm(render_markdown(blocked_run()))
     section = rendered[rendered.index("Errors (41, 13 causes)") :]
     assert html.unescape(section).count("<li>") == 13
+
+
+@needs_chromium
+def test_a_failing_runs_summary_as_github_shows_it(tmp_path: Path, broken_reference_run: SuiteRun) -> None:
+    text = (broken_reference_run.report_dir / "summary.md").read_text(encoding="utf-8")
+    page = markdown_page(render_gfm(text), tmp_path)
+    dom = dump_dom(page, tmp_path)
+    assert dom.count("<table>") >= 1 and "<details open=" in dom
+    assert "Failed requirements (" in dom and "Errors (" in dom
+    for span in shown(text).code:
+        assert "\\" not in span, span
+    screenshot(page, tmp_path, "summary-md", width=1100, height=1100)

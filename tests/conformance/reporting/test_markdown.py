@@ -189,7 +189,7 @@ def test_a_failing_runs_summary_as_github_shows_it(tmp_path: Path, broken_refere
     text = (broken_reference_run.report_dir / "summary.md").read_text(encoding="utf-8")
     page = markdown_page(render_gfm(text), tmp_path)
     dom = dump_dom(page, tmp_path)
-    assert dom.count("<table>") >= 1 and "<details open=" in dom
+    assert dom.count("<table>") >= 1 and dom.count("<details>") >= 1
     assert "Failed requirements (" in dom and "Errors (" in dom
     for span in shown(text).code:
         assert "\\" not in span, span

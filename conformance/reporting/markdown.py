@@ -92,6 +92,12 @@ def _failure_lines(failure: Failure) -> list[str]:
     return lines
 
 
+def _some(names: list[str], shown: int = 3) -> str:
+    """The first few names, and how many more: a list is never cut without saying so."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
 def _where(artifacts_url: str | None, file: str) -> str:
     """Where the rest is: the CI run's artifacts when known, else the file beside this one."""
     return f"[the run's artifacts]({artifacts_url})" if artifacts_url else file
@@ -180,7 +186,7 @@ def _failed(result: RunResult, artifacts_url: str | None) -> list[str]:
             lines += [
                 "<details>",
                 f"<summary><b>{html.escape(requirement.id)}</b> {requirement.requirement.level.value} · "
-                f"{html_inline(', '.join(operations))} · "
+                f"{html_inline(_some(operations), 400)} · "
                 f"{html_inline(requirement.failures[0].title)}</summary>",
                 "",
                 f"> {inline(requirement.requirement.statement, 500)}",

@@ -194,3 +194,10 @@ def test_a_failing_runs_summary_as_github_shows_it(tmp_path: Path, broken_refere
     for span in shown(text).code:
         assert "\\" not in span, span
     screenshot(page, tmp_path, "summary-md", width=1100, height=1100)
+
+
+def test_a_long_list_of_operations_says_how_many_it_left_out() -> None:
+    labels = ["GET /worlds", "GET /engine", "GET /runtimes", "GET /events", "GET /engine/plugins", "GET /healthz"]
+    text = render_markdown(Scenario(failures=[("P2-PRO-004", label, "no id") for label in labels]).build())
+    summary = next(line for line in text.splitlines() if line.startswith("<summary><b>P2-PRO-004</b>"))
+    assert "GET /engine, GET /engine/plugins, GET /events and 3 more · no id</summary>" in summary

@@ -208,7 +208,7 @@ def command_run(args: argparse.Namespace) -> int:
     as_json = getattr(args, "output_format", "text") == "json"
     # Scripts read stdout: with --format json it holds the summary and nothing else.
     screen = screen_for(sys.stderr if as_json else sys.stdout)
-    progress = ConsoleProgress(quiet=args.quiet, screen=screen_for(sys.stderr))
+    progress = ConsoleProgress(quiet=args.quiet, screen=screen)
     where = "the embedded reference server" if settings.reference else settings.base_url
     screen.line(
         f"{PROG} {__version__}: profile {settings.profile.name}, seed {settings.seed}, target {where}, "

@@ -78,14 +78,22 @@ class RequirementChange:
     def whole(self) -> Change:
         return Change(self.requirement_id, None, self.old, self.new)
 
+    def where(self) -> str:
+        """Where on its operations it changed: `on A, B; newly failing on C; fixed on D`."""
+        groups: dict[str, list[str]] = {}
+        for change in self.operations:
+            # The same move as the whole requirement's needs no second "passed -> skipped".
+            same = (change.old, change.new) == (self.old, self.new) and change.new != FAILED
+            groups.setdefault("on" if same else _operation_change(change), []).append(change.operation or "")
+        return "; ".join(f"{what} {', '.join(operations)}" for what, operations in groups.items())
+
     def describe(self) -> str:
         """`P2-CON-003: failed -> failed; newly failing on GET /engine; fixed on GET /worlds`."""
         line = f"{self.requirement_id}: {self.old or '(absent)'} -> {self.new or '(absent)'}"
-        groups: dict[str, list[str]] = {}
-        for change in self.operations:
-            groups.setdefault(_operation_change(change), []).append(change.operation or "")
-        parts = [f"{what} {', '.join(operations)}" for what, operations in groups.items()]
-        return "; ".join([line, *parts])
+        where = self.where()
+        if not where:
+            return line
+        return f"{line} {where}" if where.startswith("on ") else f"{line}; {where}"
 
 
 def _operation_change(change: Change) -> str:
@@ -156,10 +164,17 @@ def _field(*path: str) -> Any:
 
 
 # What makes two runs comparable: a difference here is warned about before the changes.
+def _target(summary: dict[str, Any]) -> str:
+    """The target; the embedded reference is one target whatever port it was given."""
+    if _field("target", "reference")(summary) == "True":
+        return "the embedded reference"
+    return str(_field("target", "base_url")(summary))
+
+
 IDENTITY = {
     "profile": _field("profile"),
     "seed": _field("seed"),
-    "target": _field("target", "base_url"),
+    "target": _target,
     "contract": _field("contract", "sha256"),
 }
 
@@ -289,7 +304,7 @@ def render_markdown(diff: RunDiff) -> str:
         lines += ["", f"### {heading} ({len(changes)})", "", "| requirement | before | after | operations |"]
         lines.append("| --- | --- | --- | --- |")
         for change in changes:
-            where = change.describe().split("; ", 1)[1] if change.operations else ""
+            where = change.where()
             lines.append(
                 f"| {inline(change.requirement_id)} | {inline(change.old or '(absent)')} | "
                 f"{inline(change.new or '(absent)')} | {inline(where, 2000)} |"

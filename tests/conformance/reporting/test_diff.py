@@ -82,7 +82,7 @@ def test_warns_when_the_runs_were_made_differently(tmp_path: Path, capsys: pytes
     old = json.loads(write_summary(tmp_path / "a", Scenario()).read_text())
     new = json.loads(json.dumps(old))
     new.update(profile="standard", seed=7)
-    new["target"]["base_url"] = "https://other.example/v2"
+    new["target"] = {"base_url": "https://other.example/v2", "reference": False}
     new["contract"]["sha256"] = "0" * 64
     (tmp_path / "b.json").write_text(json.dumps(new))
     assert main(["diff", str(tmp_path / "a"), str(tmp_path / "b.json")]) == 0
@@ -91,7 +91,7 @@ def test_warns_when_the_runs_were_made_differently(tmp_path: Path, capsys: pytes
     for expected in (
         "profile (quick -> standard)",
         f"seed ({old['seed']} -> 7)",
-        f"target ({old['target']['base_url']} -> https://other.example/v2)",
+        "target (the embedded reference -> https://other.example/v2)",
         f"contract ({old['contract']['sha256']} -> {'0' * 64})",
     ):
         assert expected in warning
@@ -153,3 +153,20 @@ def test_bad_input_is_one_line_and_exit_2(
     assert captured.err.count("\n") == 1
     assert message in captured.err
     assert "Traceback" not in captured.err
+
+
+def test_two_runs_of_the_embedded_reference_are_one_target(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    old = json.loads(write_summary(tmp_path / "a", Scenario()).read_text())
+    new = json.loads(json.dumps(old))
+    new["target"]["base_url"] = "http://127.0.0.1:40000/v2"  # another free port, the same reference
+    new["requirements"]["P2-SEM-003"]["status"] = "skipped"
+    for operation in new["operations"].values():
+        if "P2-SEM-003" in operation["requirements"]:
+            operation["requirements"]["P2-SEM-003"] = "skipped"
+    (tmp_path / "b.json").write_text(json.dumps(new))
+    assert main(["diff", str(tmp_path / "a"), str(tmp_path / "b.json")]) == 1
+    out = capsys.readouterr().out
+    assert "warning" not in out
+    line = next(line for line in out.splitlines() if line.startswith("  P2-SEM-003"))
+    assert line.startswith("  P2-SEM-003: passed -> skipped on "), line
+    assert line.count("passed -> skipped") == 1, "the operations' same move is not repeated"

@@ -9,11 +9,13 @@ SIGTERM (143). Errors are one line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NoReturn
 
 from conformance import __version__
@@ -188,7 +190,7 @@ SETTING_KEYS = (
 
 
 def command_run(args: argparse.Namespace) -> int:
-    from conformance.reporting.console import ConsoleProgress, render_summary
+    from conformance.reporting.console import ConsoleProgress, print_summary, screen_for
     from conformance.runner.cli_run import run
     from conformance.runner.rerun import rerun_values
     from conformance.settings import configure_logging, load_settings
@@ -203,16 +205,45 @@ def command_run(args: argparse.Namespace) -> int:
     for warning in settings.warnings:
         print(f"{PROG}: warning: {warning}", file=sys.stderr)
     configure_logging(settings)
-    progress = ConsoleProgress(quiet=args.quiet)
+    as_json = getattr(args, "output_format", "text") == "json"
+    # Scripts read stdout: with --format json it holds the summary and nothing else.
+    screen = screen_for(sys.stderr if as_json else sys.stdout)
+    progress = ConsoleProgress(quiet=args.quiet, screen=screen)
     where = "the embedded reference server" if settings.reference else settings.base_url
-    print(
+    screen.line(
         f"{PROG} {__version__}: profile {settings.profile.name}, seed {settings.seed}, target {where}, "
-        f"time budget {settings.time_budget:g}s",
-        flush=True,
+        f"time budget {settings.time_budget:g}s"
     )
-    result = run(settings, progress=progress, redactor=redactor)
-    sys.stdout.write(render_summary(result, str(settings.report_dir)))
+    with _hypothesis_storage_elsewhere():
+        try:
+            result = run(settings, progress=progress, redactor=redactor)
+        finally:
+            progress.finish()
+    print_summary(result, str(settings.report_dir), screen)
+    if as_json:
+        from conformance.reporting.summary import summary_document
+
+        sys.stdout.write(json.dumps(summary_document(result), indent=2) + "\n")
     return result.exit_code
+
+
+@contextlib.contextmanager
+def _hypothesis_storage_elsewhere() -> Iterator[None]:
+    """A run leaves nothing in the directory it was started from.
+
+    Hypothesis keeps a cache of each module's constants under `.hypothesis/` in the working
+    directory (its example database is off: `st_config`). Its documented
+    `HYPOTHESIS_STORAGE_DIRECTORY` points that at a directory of the run's own, removed at the end.
+    """
+    if "HYPOTHESIS_STORAGE_DIRECTORY" in os.environ:
+        yield  # the caller chose where Hypothesis keeps its files
+        return
+    with tempfile.TemporaryDirectory(prefix="phase2-hypothesis-") as storage:
+        os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = storage
+        try:
+            yield
+        finally:
+            os.environ.pop("HYPOTHESIS_STORAGE_DIRECTORY", None)
 
 
 def command_doctor(args: argparse.Namespace) -> int:
@@ -326,11 +357,11 @@ def command_merge(args: argparse.Namespace) -> int:
     """One run of the shards' report dirs: every report, one verdict and its exit code."""
     from pathlib import Path
 
-    from conformance.reporting.console import render_summary
+    from conformance.reporting.console import print_summary, screen_for
     from conformance.runner.merge import merge
 
     result = merge([Path(directory) for directory in args.directories], Path(args.output))
-    sys.stdout.write(render_summary(result, args.output))
+    print_summary(result, args.output, screen_for(sys.stdout))
     return result.exit_code
 
 
@@ -340,6 +371,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = commands.add_parser("run", help="run the suite against a deployment or the embedded reference")
     _run_arguments(run)
+    run.add_argument(
+        "--format",
+        dest="output_format",
+        choices=("text", "json"),
+        default="text",
+        help="json: the run's summary.json on stdout for scripts, everything else on stderr",
+    )
     commands.add_parser(
         "serve",
         help="run the reference server in the foreground (arguments go to it; see `serve --help`)",

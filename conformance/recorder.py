@@ -41,6 +41,8 @@ class Recorder:
         self.requests: Counter[str] = Counter()
         self.errors: list[str] = []
         self._failures_by_test: dict[str, list[Failure]] = defaultdict(list)
+        # (work item, requirement, operation or "") → evaluations: what each item's time was spent on.
+        self.judged_by_item: Counter[tuple[str, str, str]] = Counter()
 
     @property
     def current_test(self) -> str | None:
@@ -57,8 +59,11 @@ class Recorder:
 
     # --- what checks report -------------------------------------------------------------------
     def passed(self, requirement_id: str, operation: str | None = None) -> None:
+        current_test = self.current_test
         with self._lock:
             self._tallies[requirement_id].evaluations[operation or ""] += 1
+            if current_test:
+                self.judged_by_item[(current_test, requirement_id, operation or "")] += 1
 
     def failed(
         self,
@@ -88,6 +93,8 @@ class Recorder:
         with self._lock:
             tally = self._tallies[requirement_id]
             tally.evaluations[operation or ""] += 1
+            if current_test:
+                self.judged_by_item[(current_test, requirement_id, operation or "")] += 1
             key = failure.fingerprint
             tally.occurrences[key] += 1
             same_kind = sum(1 for k in tally.failures if k[:3] == key[:3])
@@ -102,8 +109,12 @@ class Recorder:
             self.not_applicable.setdefault(requirement_id, reason)
 
     def mark_blocked(self, requirement_id: str, reason: str) -> None:
+        current_test = self.current_test
         with self._lock:
             self.blocked.setdefault(requirement_id, self.redactor.text(reason))
+            if current_test:
+                # The item's time went on trying to reach this rule: it is the rule's time too.
+                self.judged_by_item[(current_test, requirement_id, "")] += 1
 
     def count_request(self, operation: str | None) -> None:
         with self._lock:
@@ -148,6 +159,7 @@ class Recorder:
                 "blocked": dict(self.blocked),
                 "requests": dict(self.requests),
                 "errors": list(self.errors),
+                "judged_by_item": [[*key, count] for key, count in self.judged_by_item.items()],
             }
 
     def absorb(self, exported: dict[str, Any]) -> None:
@@ -191,6 +203,9 @@ class Recorder:
                 self.requests[str(operation)] += int(count)
         for message in exported["errors"]:
             self.error(str(message))
+        for test_id, requirement_id, operation, count in exported.get("judged_by_item", []):
+            with self._lock:
+                self.judged_by_item[(str(test_id), str(requirement_id), str(operation))] += int(count)
 
     @property
     def requests_sent(self) -> int:

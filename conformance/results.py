@@ -93,6 +93,9 @@ class RequirementResult:
     reason: str | None = None  # why skipped, not applicable or waived
     operations: tuple[str, ...] = ()
     waiver: Waiver | None = None
+    # Seconds the run spent judging it, per operation label ("" for run-wide): each work item's
+    # duration shared among the requirement × operation pairs it judged, by evaluations.
+    seconds: dict[str, float] = field(default_factory=dict, compare=False)
 
     @property
     def id(self) -> str:

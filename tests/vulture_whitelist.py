@@ -51,3 +51,4 @@ used.tags  # conformance/contract/spec.py: Operation.tags, read only by tests/co
 used.open_routes  # conformance/client/stall_breaker.py: read only by tests/conformance/client/test_stalls.py
 used.settings_sources  # conformance/results.py: RunResult.settings_sources, set by outcome.py, read by nothing
 used.exclusive_waiting  # conformance/runner/executor.py: read by tests/conformance/runner/test_executor.py
+used.render_summary  # conformance/reporting/console.py: the final block as plain text, read by tests

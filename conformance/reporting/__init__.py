@@ -11,6 +11,9 @@ file the others wrote.
 from __future__ import annotations
 
 import logging
+import os
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -29,6 +32,23 @@ log = logging.getLogger("conformance.reporting")
 class ReportContext:
     directory: Path
     history_dir: Path | None = None
+    # Where readers of summary.md find this run's files (a CI run's artifacts), when known: a PR
+    # reader cannot open a path on the runner's disk.
+    artifacts_url: str | None = None
+
+
+def ci_artifacts_url(environ: Mapping[str, str]) -> str | None:
+    """The GitHub Actions run page holding the run's artifacts, from the variables GitHub sets."""
+    server = environ.get("GITHUB_SERVER_URL", "")
+    repository = environ.get("GITHUB_REPOSITORY", "")
+    run_id = environ.get("GITHUB_RUN_ID", "")
+    if not (
+        re.fullmatch(r"https://[A-Za-z0-9.-]+(:\d+)?", server)
+        and re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", repository)
+        and run_id.isdigit()
+    ):
+        return None
+    return f"{server}/{repository}/actions/runs/{run_id}#artifacts"
 
 
 class Reporter(Protocol):
@@ -88,7 +108,7 @@ def write_reports(
     """
     if context is None:
         assert settings is not None, "give settings or a report context"
-        context = ReportContext(settings.report_dir, settings.history_dir)
+        context = ReportContext(settings.report_dir, settings.history_dir, ci_artifacts_url(os.environ))
     chosen = reporters() if chosen is None else chosen
     broken: dict[str, str] = {}
     try:

@@ -1,9 +1,14 @@
 """Comparing two runs (`phase2-conformance diff OLD NEW`): what broke, what got fixed, what went quiet.
 
-Works on two `summary.json` files (or the report dirs holding them), per requirement and per
-requirement × operation. A regression is a new failure at either level, a requirement (or a
-requirement on an operation) that passed and is now skipped, a requirement that passed and is now
-not applicable, or a verdict that went from pass to anything else.
+Works on two `summary.json` files (or the report dirs holding them) and reads like a change list:
+each requirement that changed is listed once, in the section of its most important change, with
+the operations where it changed on the same line; counts are of requirements. A requirement
+regressed when it fails where it did not (as a whole or on one more operation), or passed and is
+now skipped (as a whole or on an operation) or not applicable; a verdict that went from pass to
+anything else is a regression of the run.
+
+Two runs made differently (another profile, seed, target or contract) are still compared, with a
+warning first: a change may then come from how the runs were made, not from the target.
 """
 
 from __future__ import annotations
@@ -34,32 +39,144 @@ class Change:
     def subject(self) -> str:
         return self.requirement_id if self.operation is None else f"{self.requirement_id} on {self.operation}"
 
+    @property
+    def regression(self) -> bool:
+        if self.new == FAILED:
+            return self.old != FAILED
+        return self.old == PASSED and (self.new == "skipped" or (self.operation is None and self.new in QUIET))
+
+
+@dataclass(frozen=True)
+class RequirementChange:
+    """One requirement that changed: its status as a whole, and where on its operations it changed."""
+
+    requirement_id: str
+    old: str | None
+    new: str | None
+    operations: tuple[Change, ...]  # per operation, changed or still failing
+
+    @property
+    def regressed(self) -> bool:
+        return Change(self.requirement_id, None, self.old, self.new).regression or any(
+            c.regression for c in self.operations
+        )
+
+    @property
+    def section(self) -> str:
+        """The section of its most important change (each requirement is listed in one)."""
+        if any(c.new == FAILED and c.old != FAILED for c in (self.whole, *self.operations)):
+            return "new_failures"
+        if self.old == FAILED and self.new == FAILED:
+            return "still_failing"
+        if self.regressed or (self.new in QUIET and self.old is not None and self.old not in QUIET):
+            return "newly_skipped"
+        if self.old in (FAILED, WAIVED) and self.new == PASSED:
+            return "fixed"
+        return "other"
+
+    @property
+    def whole(self) -> Change:
+        return Change(self.requirement_id, None, self.old, self.new)
+
+    def where(self) -> str:
+        """Where on its operations it changed: `on A, B; newly failing on C; fixed on D`."""
+        groups: dict[str, list[str]] = {}
+        for change in self.operations:
+            # The same move as the whole requirement's needs no second "passed -> skipped".
+            same = (change.old, change.new) == (self.old, self.new) and change.new != FAILED
+            groups.setdefault("on" if same else _operation_change(change), []).append(change.operation or "")
+        return "; ".join(f"{what} {', '.join(operations)}" for what, operations in groups.items())
+
+    def describe(self) -> str:
+        """`P2-CON-003: failed -> failed; newly failing on GET /engine; fixed on GET /worlds`."""
+        line = f"{self.requirement_id}: {self.old or '(absent)'} -> {self.new or '(absent)'}"
+        where = self.where()
+        if not where:
+            return line
+        return f"{line} {where}" if where.startswith("on ") else f"{line}; {where}"
+
+
+def _operation_change(change: Change) -> str:
+    if change.new == FAILED:
+        return "still failing on" if change.old == FAILED else "newly failing on"
+    if change.old in (FAILED, WAIVED) and change.new in (PASSED, None):
+        return "fixed on"  # None: the requirement passed and judged nothing more on it
+    if change.new is None:
+        return "no longer judged on"
+    if change.old is None:
+        return f"newly {change.new} on"
+    return f"{change.old} -> {change.new} on"
+
 
 @dataclass
 class RunDiff:
     old: dict[str, Any]
     new: dict[str, Any]
-    new_failures: list[Change] = field(default_factory=list)
-    fixed: list[Change] = field(default_factory=list)
-    still_failing: list[Change] = field(default_factory=list)
-    newly_skipped: list[Change] = field(default_factory=list)
-    other: list[Change] = field(default_factory=list)
+    changes: list[RequirementChange] = field(default_factory=list)
+
+    def section(self, name: str) -> list[RequirementChange]:
+        return [c for c in self.changes if c.section == name]
 
     @property
-    def regressions(self) -> list[str]:
-        found = [f"new failure: {c.subject}" for c in self.new_failures]
-        found += [
-            f"{c.new} where it passed: {c.subject}"
-            for c in self.newly_skipped
-            if c.old == PASSED and (c.new == "skipped" or c.operation is None)
-        ]
-        if self.old.get("verdict") == "pass" and self.new.get("verdict") != "pass":
-            found.append(f"verdict went from pass to {self.new.get('verdict')}")
-        return found
+    def regressed_requirements(self) -> list[str]:
+        return [c.requirement_id for c in self.changes if c.regressed]
+
+    @property
+    def verdict_regressed(self) -> bool:
+        return self.old.get("verdict") == "pass" and self.new.get("verdict") != "pass"
 
     @property
     def regressed(self) -> bool:
-        return bool(self.regressions)
+        return bool(self.regressed_requirements) or self.verdict_regressed
+
+    @property
+    def warnings(self) -> list[str]:
+        """How the two runs were made differently, each as `profile (quick -> standard)`."""
+        found = []
+        for name, read in IDENTITY.items():
+            before, after = read(self.old), read(self.new)
+            if before != after:
+                found.append(f"{name} ({before or '(none)'} -> {after or '(none)'})")
+        return found
+
+    @property
+    def headline(self) -> str:
+        if not self.regressed:
+            return "no regression"
+        ids = self.regressed_requirements
+        parts = []
+        if ids:
+            noun = "requirement" if len(ids) == 1 else "requirements"
+            parts.append(f"{len(ids)} {noun} regressed ({', '.join(ids)})")
+        if self.verdict_regressed:
+            parts.append(f"verdict went from pass to {self.new.get('verdict')}")
+        return "REGRESSED: " + "; ".join(parts)
+
+
+def _field(*path: str) -> Any:
+    def read(summary: dict[str, Any]) -> str:
+        value: Any = summary
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        return "" if value is None else str(value)
+
+    return read
+
+
+# What makes two runs comparable: a difference here is warned about before the changes.
+def _target(summary: dict[str, Any]) -> str:
+    """The target; the embedded reference is one target whatever port it was given."""
+    if _field("target", "reference")(summary) == "True":
+        return "the embedded reference"
+    return str(_field("target", "base_url")(summary))
+
+
+IDENTITY = {
+    "profile": _field("profile"),
+    "seed": _field("seed"),
+    "target": _target,
+    "contract": _field("contract", "sha256"),
+}
 
 
 def load_summary(path: Path) -> dict[str, Any]:
@@ -113,20 +230,22 @@ def _pairs(summary: dict[str, Any]) -> dict[tuple[str, str | None], str]:
 def diff_summaries(old: dict[str, Any], new: dict[str, Any]) -> RunDiff:
     result = RunDiff(old, new)
     before, after = _pairs(old), _pairs(new)
-    for key in sorted(set(before) | set(after), key=lambda k: (k[0], k[1] or "")):
-        change = Change(key[0], key[1], before.get(key), after.get(key))
-        if change.old == change.new:
-            if change.new == FAILED:
-                result.still_failing.append(change)
-            continue
-        if change.new == FAILED:
-            result.new_failures.append(change)
-        elif change.old in (FAILED, WAIVED) and change.new == PASSED:
-            result.fixed.append(change)
-        elif change.new in QUIET and change.old is not None and change.old not in QUIET:
-            result.newly_skipped.append(change)
-        elif change.old is not None and change.new is not None:
-            result.other.append(change)
+    requirement_ids = sorted({rid for rid, _ in before} | {rid for rid, _ in after})
+    labels: dict[str, list[str]] = {}
+    for rid, label in sorted(set(before) | set(after), key=lambda k: (k[0], k[1] or "")):
+        if label is not None:
+            labels.setdefault(rid, []).append(label)
+    for rid in requirement_ids:
+        old_status, new_status = before.get((rid, None)), after.get((rid, None))
+        operations = tuple(
+            change
+            for label in labels.get(rid, [])
+            if (change := Change(rid, label, before.get((rid, label)), after.get((rid, label)))).old != change.new
+            or change.new == FAILED
+        )
+        changed = old_status != new_status or any(c.old != c.new for c in operations)
+        if changed or new_status == FAILED:
+            result.changes.append(RequirementChange(rid, old_status, new_status, operations))
     return result
 
 
@@ -143,23 +262,27 @@ def _title(summary: dict[str, Any]) -> str:
     return f"{summary.get('run_id', '?')} ({summary.get('verdict', '?')})"
 
 
+def _warning(diff: RunDiff) -> str | None:
+    if not diff.warnings:
+        return None
+    return (
+        f"warning: the runs differ in {', '.join(diff.warnings)}: "
+        "a change may come from how the runs were made, not from the target"
+    )
+
+
 def render_text(diff: RunDiff) -> str:
-    lines = [f"{_title(diff.old)} -> {_title(diff.new)}"]
-    lines.append(f"REGRESSED: {len(diff.regressions)} regression(s)" if diff.regressed else "no regression")
+    lines = [f"{_title(diff.old)} -> {_title(diff.new)}", diff.headline]
+    warning = _warning(diff)
+    if warning:
+        lines.append(warning)
     for attribute, heading in SECTIONS:
-        changes: list[Change] = getattr(diff, attribute)
-        requirements = [c for c in changes if c.operation is None]
-        operations = [c for c in changes if c.operation is not None]
+        changes = diff.section(attribute)
         if not changes:
             continue
-        lines += [
-            "",
-            f"{heading}: {len(requirements)} requirement(s), {len(operations)} requirement x operation",
-        ]
-        lines += [f"  {c.subject}: {c.old or '(absent)'} -> {c.new or '(absent)'}" for c in requirements]
-        lines += [f"    {c.subject}: {c.old or '(absent)'} -> {c.new or '(absent)'}" for c in operations]
-    if diff.regressed:
-        lines += ["", "Regressions:"] + [f"  - {r}" for r in diff.regressions]
+        noun = "requirement" if len(changes) == 1 else "requirements"
+        lines += ["", f"{heading}: {len(changes)} {noun}"]
+        lines += [f"  {change.describe()}" for change in changes]
     # Ids, labels and statuses come from files given on the command line: shown, never executed.
     return "\n".join(escape_line(line) for line in lines) + "\n"
 
@@ -169,19 +292,21 @@ def render_markdown(diff: RunDiff) -> str:
     lines = [
         f"## Phase 2 conformance diff: {verdict}",
         "",
-        f"{inline(_title(diff.old))} → {inline(_title(diff.new))}",
+        f"{inline(_title(diff.old))} → {inline(_title(diff.new))} · {inline(diff.headline)}",
     ]
+    warning = _warning(diff)
+    if warning:
+        lines += ["", f"> ⚠️ {inline(warning, 1000)}"]
     for attribute, heading in SECTIONS:
-        changes: list[Change] = getattr(diff, attribute)
+        changes = diff.section(attribute)
         if not changes:
             continue
-        lines += ["", f"### {heading} ({len(changes)})", "", "| requirement | operation | before | after |"]
+        lines += ["", f"### {heading} ({len(changes)})", "", "| requirement | before | after | operations |"]
         lines.append("| --- | --- | --- | --- |")
-        lines += [
-            f"| {inline(c.requirement_id)} | {inline(c.operation or '(whole requirement)')} | "
-            f"{inline(c.old or '(absent)')} | {inline(c.new or '(absent)')} |"
-            for c in changes
-        ]
-    if diff.regressed:
-        lines += ["", "### Regressions", ""] + [f"- {inline(r)}" for r in diff.regressions]
+        for change in changes:
+            where = change.where()
+            lines.append(
+                f"| {inline(change.requirement_id)} | {inline(change.old or '(absent)')} | "
+                f"{inline(change.new or '(absent)')} | {inline(where, 2000)} |"
+            )
     return "\n".join(lines) + "\n"

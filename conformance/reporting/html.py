@@ -19,6 +19,7 @@ from pathlib import Path
 
 from conformance.contract.catalog import CLASSES
 from conformance.reporting import ReportContext, write_atomically
+from conformance.reporting.causes import expected_vs_actual, group_errors
 from conformance.reporting.history import TrendPoint, trend
 from conformance.results import Failure, RecordedExchange, RequirementResult, RunResult, Status
 from conformance.waivers import describe
@@ -65,6 +66,11 @@ details.failure summary { cursor: pointer; font-weight: 600; }
 .grid { display: grid; grid-template-columns: 1fr 1fr; gap: .8rem; }
 @media (max-width: 800px) { .grid { grid-template-columns: 1fr; } }
 svg text { font-size: 11px; fill: var(--muted); }
+.s-error { background: var(--error); }
+ul.errors { padding-left: 1.2rem; }
+li.error-group { margin: .3rem 0; }
+li.error-group details { margin-left: 1rem; color: var(--muted); }
+.trend-panel { display: block; margin: .2rem 0; }
 """
 
 SCRIPT = """
@@ -74,20 +80,24 @@ SCRIPT = """
   var select = document.getElementById("filter-class");
   var filtered = Array.prototype.slice.call(document.querySelectorAll("[data-status][data-class]"));
   var requirements = filtered.filter(function (el) { return el.classList.contains("requirement"); });
+  var errors = filtered.filter(function (el) { return el.classList.contains("error-group"); });
   var counter = document.getElementById("filter-count");
   function apply() {
     var wanted = {};
     boxes.forEach(function (box) { wanted[box.value] = box.checked; });
     var cls = select.value;
     var shown = 0;
+    var errorsShown = 0;
     filtered.forEach(function (el) {
       var classes = el.getAttribute("data-class").split(" ");
       var visible = wanted[el.getAttribute("data-status")] === true &&
         (cls === "" || classes.indexOf(cls) >= 0);
       el.hidden = !visible;
       if (visible && el.classList.contains("requirement")) { shown += 1; }
+      if (visible && el.classList.contains("error-group")) { errorsShown += 1; }
     });
-    counter.textContent = shown + " of " + requirements.length + " requirements shown";
+    counter.textContent = shown + " of " + requirements.length + " requirements shown" +
+      (errors.length ? ", " + errorsShown + " of " + errors.length + " error causes" : "");
   }
   // A link may preset the filters: report.html#status=failed,waived&class=auth
   var preset = {};
@@ -140,9 +150,9 @@ def _exchange(exchange: RecordedExchange) -> str:
     )
 
 
-def _failure(index: int, requirement: RequirementResult, failure: Failure, status: Status) -> str:
+def _failure(index: int, requirement: RequirementResult, failure: Failure, status: Status, opened: bool = True) -> str:
     parts = [
-        f'<details class="failure" id="failure-{index}" open data-status="{esc(status.value)}" '
+        f'<details class="failure" id="failure-{index}"{" open" if opened else ""} data-status="{esc(status.value)}" '
         f'data-class="{esc(requirement.requirement.cls)}">',
         f"<summary>{badge(status)} {esc(requirement.id)} · {esc(failure.operation or '(run)')} · "
         f"{esc(failure.title)}</summary>",
@@ -170,8 +180,43 @@ def _operation_status_of(result: RunResult) -> dict[tuple[str, str], Status]:
     return {(rid, o.label): status for o in result.operations for rid, status in o.requirements.items()}
 
 
+OPEN_FAILURES = 10  # more failure cards than this start folded: the list above them leads
+
+
+def _failed_requirements(result: RunResult) -> str:
+    """One row per failed or waived requirement: where it failed and what was expected against what
+    came back, each linking to its first failure card."""
+    rows = []
+    index = 0
+    for requirement in result.requirements:
+        if not requirement.failures:
+            continue
+        first = index + 1
+        index += len(requirement.failures)
+        if requirement.status not in (Status.FAILED, Status.WAIVED):
+            continue
+        operations = sorted({f.operation or "(run)" for f in requirement.failures})
+        where = ", ".join(operations[:3]) + (f" and {len(operations) - 3} more" if len(operations) > 3 else "")
+        rows.append(
+            f'<tr class="failed-requirement" data-status="{esc(requirement.status.value)}" '
+            f'data-class="{esc(requirement.requirement.cls)}">'
+            f'<td><a href="#failure-{first}"><b>{esc(requirement.id)}</b></a></td>'
+            f"<td>{badge(requirement.status)} {esc(requirement.failures[0].severity.value)}</td>"
+            f"<td>{esc(where)}</td><td>{esc(expected_vs_actual(requirement.failures[0]))}"
+            + (f" <small>(+{len(requirement.failures) - 1} more)</small>" if len(requirement.failures) > 1 else "")
+            + "</td></tr>"
+        )
+    if not rows:
+        return ""
+    return (
+        '<table id="failed-requirements"><thead><tr><th>requirement</th><th>status</th><th>where</th>'
+        f"<th>expected vs actual</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
 def _failures_section(result: RunResult) -> str:
     statuses = _operation_status_of(result)
+    total = sum(len(r.failures) for r in result.requirements)
     blocks: list[str] = []
     for requirement in result.requirements:
         for failure in requirement.failures:
@@ -181,10 +226,16 @@ def _failures_section(result: RunResult) -> str:
                 status = statuses.get((requirement.id, failure.operation), Status.FAILED)
             else:
                 status = Status.FAILED
-            blocks.append(_failure(len(blocks) + 1, requirement, failure, status))
+            blocks.append(_failure(len(blocks) + 1, requirement, failure, status, opened=total <= OPEN_FAILURES))
     if not blocks:
         return '<h2 id="failures">Failures</h2><p>No failure was recorded.</p>'
-    return f'<h2 id="failures">Failures ({len(blocks)})</h2>\n' + "\n".join(blocks)
+    failed = sum(1 for r in result.requirements if r.status is Status.FAILED)
+    return (
+        f'<h2 id="failures">Failures ({len(blocks)} on {failed} failed requirement{"s" if failed != 1 else ""})</h2>\n'
+        + _failed_requirements(result)
+        + "\n"
+        + "\n".join(blocks)
+    )
 
 
 def _matrix(result: RunResult) -> str:
@@ -252,39 +303,64 @@ def _operations(result: RunResult) -> str:
     )
 
 
-def trend_svg(points: list[TrendPoint], width: int = 640, height: int = 160) -> str:
-    """Passed and failed requirement counts over the runs, as a small line chart."""
-    pad = 28
-    top = max([1, *(p.counts.get("passed", 0) for p in points), *(p.counts.get("failed", 0) for p in points)])
-    step = (width - 2 * pad) / max(len(points) - 1, 1)
+TREND_SERIES = (("failed", "#cf222e"), ("passed", "#1a7f37"))
 
-    def line(status: str) -> str:
-        coords = []
-        for index, point in enumerate(points):
-            x = pad + index * step
-            y = height - pad - (height - 2 * pad) * point.counts.get(status, 0) / top
-            coords.append(f"{x:.1f},{y:.1f}")
-        return " ".join(coords)
 
-    circles = "".join(
-        f'<circle cx="{pad + i * step:.1f}" '
-        f'cy="{height - pad - (height - 2 * pad) * p.counts.get(s, 0) / top:.1f}" '
-        f'r="3" fill="{c}"><title>{esc(p.run_id)}: {p.counts.get(s, 0)} {s}</title></circle>'
-        for i, p in enumerate(points)
-        for s, c in (("passed", "#1a7f37"), ("failed", "#cf222e"))
-    )
-    return (
-        f'<svg id="trend-chart" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-label="passed and failed requirements per run">'
-        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="#d0d7de"/>'
-        f'<text x="2" y="{pad}">{top}</text><text x="2" y="{height - pad}">0</text>'
-        f'<polyline fill="none" stroke="#1a7f37" stroke-width="2" points="{line("passed")}"/>'
-        f'<polyline fill="none" stroke="#cf222e" stroke-width="2" points="{line("failed")}"/>'
-        f"{circles}"
-        f'<text x="{pad}" y="{height - 6}">oldest</text>'
-        f'<text x="{width - pad - 40}" y="{height - 6}">this run</text>'
-        "</svg>"
-    )
+def _scale_top(values: list[int]) -> int:
+    """The top of a panel's axis: its own largest value (at least 1), so 0 → 3 spans the panel."""
+    return max([1, *values])
+
+
+def _date_label(finished_at: str) -> str:
+    """`2026-01-15 10:00` from an RFC 3339 time, or what there is."""
+    return finished_at[:16].replace("T", " ") if len(finished_at) >= 16 else finished_at or "?"
+
+
+def trend_svg(points: list[TrendPoint], width: int = 720, panel_height: int = 110) -> str:
+    """Failed and passed requirements per run, each in a panel with its own scale (a change from 0
+    to 3 failures is the panel's whole height, not 3/82 of a shared one), dated on the x axis."""
+    left, right, top_pad, bottom = 44, 16, 14, 34
+    plot_width = width - left - right
+    plot_height = panel_height - top_pad - bottom
+    step = plot_width / max(len(points) - 1, 1)
+    # Dates under at most 6 points (the first and the last always), so labels never overlap.
+    every = max(1, -(-len(points) // 6))
+    labelled = {i for i in range(len(points)) if i % every == 0} | {len(points) - 1}
+    panels = []
+    for name, colour in TREND_SERIES:
+        values = [p.counts.get(name, 0) for p in points]
+        top = _scale_top(values)
+
+        def y(value: int, top: int = top) -> float:
+            return top_pad + plot_height - plot_height * value / top
+
+        coords = " ".join(f"{left + i * step:.1f},{y(v):.1f}" for i, v in enumerate(values))
+        circles = "".join(
+            f'<circle cx="{left + i * step:.1f}" cy="{y(v):.1f}" r="3" fill="{colour}">'
+            f"<title>{esc(p.run_id)} ({esc(_date_label(p.finished_at))}): {v} {name}</title></circle>"
+            for i, (p, v) in enumerate(zip(points, values, strict=True))
+        )
+        ticks = sorted({0, top // 2, top}) if top > 1 else [0, 1]
+        grid = "".join(
+            f'<line x1="{left}" y1="{y(t):.1f}" x2="{width - right}" y2="{y(t):.1f}" stroke="#d0d7de"/>'
+            f'<text class="tick" x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end">{t}</text>'
+            for t in ticks
+        )
+        dates = "".join(
+            f'<text class="date" x="{left + i * step:.1f}" y="{panel_height - 8}" text-anchor="middle">'
+            f"{esc(_date_label(points[i].finished_at))}</text>"
+            for i in sorted(labelled)
+        )
+        panels.append(
+            f'<svg class="trend-panel" id="trend-{name}" xmlns="http://www.w3.org/2000/svg" width="{width}" '
+            f'height="{panel_height}" viewBox="0 0 {width} {panel_height}" role="img" '
+            f'aria-label="{name} requirements per run, 0 to {top}" data-top="{top}">'
+            f'<text x="{left}" y="10" font-weight="600">{name} requirements (scale 0–{top})</text>'
+            f"{grid}"
+            f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{coords}"/>'
+            f"{circles}{dates}</svg>"
+        )
+    return f'<div id="trend-chart">{"".join(panels)}</div>'
 
 
 def _trend(points: list[TrendPoint]) -> str:
@@ -328,15 +404,45 @@ def _meta(result: RunResult) -> str:
     )
 
 
-def _problems(result: RunResult) -> str:
-    parts = []
-    if result.errors:
-        items = "".join(f"<li>{esc(e)}</li>" for e in result.errors)
-        parts.append(f'<h2 id="errors">Errors ({len(result.errors)})</h2><ul class="errors">{items}</ul>')
-    if result.stale_waivers:
-        items = "".join(f"<li><b>{esc(s.reason)}</b>: {esc(describe(s.waiver))}</li>" for s in result.stale_waivers)
-        parts.append(f'<h2 id="stale-waivers">Stale waivers ({len(result.stale_waivers)})</h2><ul>{items}</ul>')
-    return "\n".join(parts)
+def _errors(result: RunResult) -> str:
+    """The run's errors by cause: one item per cause, naming (and linking) every requirement it
+    left unverified; each item carries the classes of those requirements, so the filters apply."""
+    if not result.errors:
+        return ""
+    classes_of = {r.id: r.requirement.cls for r in result.requirements}
+    every_class = " ".join(sorted(set(classes_of.values())))
+    items = []
+    for group in group_errors(result.errors):
+        classes = " ".join(sorted({classes_of[r] for r in group.requirements if r in classes_of})) or every_class
+        if group.requirements:
+            count = len(group.requirements)
+            links = ", ".join(f'<a href="#req-{esc(r)}">{esc(r)}</a>' for r in group.requirements)
+            head = (
+                f"<b>{count} requirement{'s' if count != 1 else ''} not verified</b> because "
+                f"{esc(group.cause)}: {links}"
+            )
+        else:
+            head = esc(group.headline)
+        each = ""
+        if len(group.errors) > 1 or group.requirements:
+            listed = "".join(f"<li>{esc(e)}</li>" for e in group.errors)
+            each = f"<details><summary>each error ({len(group.errors)})</summary><ul>{listed}</ul></details>"
+        items.append(f'<li class="error-group" data-status="error" data-class="{esc(classes)}">{head}{each}</li>')
+    return (
+        f'<section id="errors"><h2>Errors ({len(result.errors)}, {_causes(len(items))})</h2>'
+        f'<ul class="errors">{"".join(items)}</ul></section>'
+    )
+
+
+def _causes(count: int) -> str:
+    return f"{count} cause{'s' if count != 1 else ''}"
+
+
+def _stale_waivers(result: RunResult) -> str:
+    if not result.stale_waivers:
+        return ""
+    items = "".join(f"<li><b>{esc(s.reason)}</b>: {esc(describe(s.waiver))}</li>" for s in result.stale_waivers)
+    return f'<h2 id="stale-waivers">Stale waivers ({len(result.stale_waivers)})</h2><ul>{items}</ul>'
 
 
 def _filters(result: RunResult) -> str:
@@ -345,6 +451,11 @@ def _filters(result: RunResult) -> str:
         f"({result.count(s)})</label>"
         for s in STATUSES
     )
+    if result.errors:
+        boxes += (
+            '<label><input type="checkbox" name="status" value="error" checked> errors '
+            f"({_causes(len(group_errors(result.errors)))})</label>"
+        )
     present = {r.requirement.cls for r in result.requirements}
     options = "".join(f'<option value="{esc(c)}">{esc(c)}</option>' for c in CLASSES if c in present)
     return (
@@ -372,13 +483,16 @@ def render_html(result: RunResult, points: list[TrendPoint] | None = None) -> st
             f'<div id="verdict" class="verdict verdict-{esc(result.verdict.value)}" '
             f'data-verdict="{esc(result.verdict.value)}">{esc(verdict_text)}</div>',
             f'<div class="cards">{cards}</div>',
-            _meta(result),
-            _problems(result),
-            _trend(points or []),
+            # What a vendor fixes first, first: the failures, the causes of the errors; then the matrix.
             _filters(result),
+            _failures_section(result),
+            _errors(result),
             _matrix(result),
             _operations(result),
-            _failures_section(result),
+            _trend(points or []),
+            _stale_waivers(result),
+            '<h2 id="run">Run</h2>',
+            _meta(result),
             f"<script>{SCRIPT}</script>",
             "</body></html>",
         ]

@@ -5,10 +5,16 @@ Layout (valid against Jenkins' `junit-10.xsd`, read by GitLab, GitHub actions an
     <testsuites name="phase2-conformance">
       <testsuite name="phase2.<class>">              one per conformance class
         <properties>                                 seed, profile, contract sha, ...
-        <testcase classname="<class>.<requirement>" name="<operation label> | (run)">
+        <testcase classname="phase2.<class>" name="<class>.<requirement>[<operation label>]" time>
           <failure message type>                     statement, messages, the curl reproduction
+          <error message>                            a selected MUST the run could not verify: why
           <skipped message>                          skipped, not applicable, or waived (with the waiver)
-      <testsuite name="phase2.run">                  errors that kept the run from a clean verdict
+      <testsuite name="phase2.run">                  errors not tied to one requirement
+
+Names are stable from run to run whatever happened, so a CI server can follow each case's history:
+`<class>.<requirement>[<operation label>]`, or `<class>.<requirement>` for a rule judged run-wide or
+not judged at all; the reason never goes in the name. `time` is the time the run spent judging the
+case (`RequirementResult.seconds`).
 
 Every string comes from a target or a human: characters XML 1.0 cannot carry are escaped.
 """
@@ -17,11 +23,12 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 from conformance.contract.catalog import CLASSES
 from conformance.reporting import ReportContext, write_atomically
+from conformance.reporting.causes import NOT_VERIFIED
 from conformance.results import Failure, RequirementResult, RunResult, Status
 from conformance.waivers import describe
 
@@ -98,13 +105,26 @@ def failure_text(requirement: RequirementResult, failures: list[Failure]) -> str
     return "\n".join(lines)
 
 
-def _testcase(parent: ET.Element, requirement: RequirementResult, label: str, status: Status) -> ET.Element:
+def case_name(requirement: RequirementResult, label: str) -> str:
+    """`<class>.<requirement>[<operation>]`, the same in every run whatever the outcome."""
+    name = f"{requirement.requirement.cls}.{requirement.id}"
+    return name if label == RUN_WIDE else f"{name}[{label}]"
+
+
+def case_seconds(requirement: RequirementResult, label: str) -> float:
+    return requirement.seconds.get("" if label == RUN_WIDE else label, 0.0)
+
+
+def _testcase(
+    parent: ET.Element, requirement: RequirementResult, label: str, status: Status, unverified: dict[str, str]
+) -> ET.Element:
     case = ET.SubElement(
         parent,
         "testcase",
-        classname=xml_text(f"{requirement.requirement.cls}.{requirement.id}"),
-        name=xml_text(label),
-        time="0",
+        classname=xml_text(f"phase2.{requirement.requirement.cls}"),
+        name=xml_text(case_name(requirement, label)),
+        # Microseconds: one scenario judging a hundred pairs in 50 ms gives each a sliver, not a 0.
+        time=f"{case_seconds(requirement, label):.6f}",
     )
     if status is Status.FAILED:
         failures = [f for f in requirement.failures if (f.operation or RUN_WIDE) == label]
@@ -122,6 +142,10 @@ def _testcase(parent: ET.Element, requirement: RequirementResult, label: str, st
         failures = [f for f in requirement.failures if (f.operation or RUN_WIDE) == label]
         element = ET.SubElement(case, "skipped", message=xml_text(waiver))
         element.text = xml_text(failure_text(requirement, failures))
+    elif requirement.id in unverified and status is Status.SKIPPED:
+        # A selected MUST the run could not verify is not a skip a CI view may hide: it keeps the
+        # run from a verdict, so it is an error, named by its ID, with the reason as the message.
+        ET.SubElement(case, "error", message=xml_text(unverified[requirement.id]), type="not-verified")
     elif status in (Status.SKIPPED, Status.NOT_APPLICABLE):
         reason = requirement.reason or status.value
         prefix = "not applicable: " if status is Status.NOT_APPLICABLE else ""
@@ -129,17 +153,35 @@ def _testcase(parent: ET.Element, requirement: RequirementResult, label: str, st
     return case
 
 
+def _run_error_name(error: str) -> str:
+    """A stable name for an error of the run: its subject (up to the first colon), not its detail."""
+    subject = error.split(":", 1)[0].strip()
+    return f"run.{' '.join(subject.split())[:120] or 'error'}"
+
+
 def _count(suite: ET.Element) -> None:
     cases = suite.findall("testcase")
     suite.set("tests", str(len(cases)))
+    suite.set("time", f"{sum(float(c.get('time', '0')) for c in cases):.6f}")
     suite.set("failures", str(sum(1 for c in cases if c.find("failure") is not None)))
     suite.set("errors", str(sum(1 for c in cases if c.find("error") is not None)))
     suite.set("skipped", str(sum(1 for c in cases if c.find("skipped") is not None)))
 
 
+def _not_verified(result: RunResult) -> dict[str, str]:
+    """Requirement → the reason of its `… was not verified: …` run error."""
+    reasons: dict[str, str] = {}
+    for error in result.errors:
+        match = NOT_VERIFIED.match(error)
+        if match is not None:
+            reasons.setdefault(match.group("requirement"), match.group("reason"))
+    return reasons
+
+
 def junit_document(result: RunResult) -> ET.Element:
     root = ET.Element("testsuites", name="phase2-conformance", time=f"{max(result.duration_seconds, 0):.3f}")
     statuses = _operation_statuses(result)
+    unverified = _not_verified(result)
     by_class: dict[str, list[RequirementResult]] = defaultdict(list)
     for requirement in result.requirements:
         by_class[requirement.requirement.cls].append(requirement)
@@ -151,12 +193,19 @@ def junit_document(result: RunResult) -> ET.Element:
             ET.SubElement(props, "property", name=name, value=xml_text(value))
         for requirement in by_class[cls]:
             for label, status in cases_of(requirement, statuses):
-                _testcase(suite, requirement, label, status)
+                _testcase(suite, requirement, label, status, unverified)
         suites.append(suite)
-    if result.errors or result.stale_waivers:
+    # An error about one requirement is its own testcase's error (above); the rest are the run's.
+    run_errors = [e for e in result.errors if not NOT_VERIFIED.match(e)]
+    if run_errors or result.stale_waivers:
         suite = ET.SubElement(root, "testsuite", name="phase2.run", timestamp=result.started_at, id="run")
-        for error in result.errors:
-            case = ET.SubElement(suite, "testcase", classname="run.errors", name=xml_text(error[:200]), time="0")
+        seen: Counter[str] = Counter()
+        for error in run_errors:
+            name = _run_error_name(error)
+            seen[name] += 1
+            if seen[name] > 1:
+                name = f"{name} #{seen[name]}"
+            case = ET.SubElement(suite, "testcase", classname="phase2.run", name=xml_text(name), time="0.000")
             ET.SubElement(case, "error", message=xml_text(error), type="run-error")
         if result.stale_waivers:
             out = ET.SubElement(suite, "system-out")

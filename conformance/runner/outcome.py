@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 from conformance import __version__
@@ -204,6 +204,33 @@ def stale_waivers(
     return tuple(stale)
 
 
+def judging_seconds(recorder: Recorder, tests: Sequence[TestOutcome]) -> dict[str, dict[str, float]]:
+    """requirement → operation label ("" run-wide) → seconds: each item's measured duration shared
+    among the requirement × operation pairs it judged, in proportion to their evaluations."""
+    durations: dict[str, float] = {}
+    for test in tests:
+        durations[test.test_id] = durations.get(test.test_id, 0.0) + test.duration
+    judged = dict(recorder.judged_by_item)
+    per_item: dict[str, int] = {}
+    for (test_id, _, _), count in judged.items():
+        per_item[test_id] = per_item.get(test_id, 0) + count
+    seconds: dict[str, dict[str, float]] = {}
+    for (test_id, requirement_id, operation), count in judged.items():
+        share = durations.get(test_id, 0.0) * count / per_item[test_id]
+        by_operation = seconds.setdefault(requirement_id, {})
+        by_operation[operation] = by_operation.get(operation, 0.0) + share
+    return seconds
+
+
+def _with_seconds(
+    requirements: tuple[RequirementResult, ...], seconds: dict[str, dict[str, float]]
+) -> tuple[RequirementResult, ...]:
+    return tuple(
+        replace(r, seconds={op: round(t, 6) for op, t in sorted(seconds[r.id].items())}) if r.id in seconds else r
+        for r in requirements
+    )
+
+
 def build_result(
     settings: Settings,
     contract: Contract,
@@ -278,7 +305,7 @@ def build_result(
         duration_seconds=round((facts.finished_at - facts.started_at).total_seconds(), 3),
         verdict=verdict,
         exit_code=int(exit_code),
-        requirements=requirements,
+        requirements=_with_seconds(requirements, judging_seconds(recorder, facts.tests)),
         operations=operation_results(contract, requirements, recorder, waivers, today),
         tests=facts.tests,
         errors=tuple(recorder.redactor.text(e) for e in errors),

@@ -129,3 +129,12 @@ def test_the_smoke_cap_is_the_profiles() -> None:
     cap = f"{PROFILES['smoke'].time_budget:g}"
     assert f"capped at {cap} s" in README
     assert f"a hard cap of {cap} seconds" in RUNBOOK
+
+
+def test_every_dependency_of_the_suite_says_why_in_the_readme() -> None:
+    project = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    suite = project.split("# the suite", 1)[1].split("# the reference server", 1)[0]
+    names = re.findall(r'^\s*"([A-Za-z0-9_.-]+)', suite, re.MULTILINE)
+    table = README.split("| package | why |", 1)[1].split("\n\n", 1)[0]
+    listed = set(re.findall(r"`([A-Za-z0-9_.-]+)(?:\[[a-z]+\])?`", table))
+    assert names and not set(names) - listed, f"README does not say why it needs {sorted(set(names) - listed)}"

@@ -84,6 +84,7 @@ class Scenario:
     not_applicable: dict[str, str] = field(default_factory=dict)
     require_all: bool = False
     unevaluated: tuple[str, ...] = ()  # requirements no check reached
+    blocked: dict[str, str] = field(default_factory=dict)  # requirement → why its scenario could not run
     interrupted_by: int | None = None  # a signal number
     tests: tuple[TestOutcome, ...] = (
         TestOutcome("test_contract.py::test_contract", "test_contract", "failed", 3.5, (), "nonconformance"),
@@ -116,7 +117,8 @@ class Scenario:
         recorder = Recorder(catalog, redactor)
         failing = {rid for rid, _, _ in self.failures}
         for requirement in catalog:
-            if requirement.cls not in settings.classes or requirement.id in (*self.not_applicable, *self.unevaluated):
+            skipped = (*self.not_applicable, *self.unevaluated, *self.blocked)
+            if requirement.cls not in settings.classes or requirement.id in skipped:
                 continue
             if self.pass_everything_else or requirement.id in failing:
                 if not requirement.operations:
@@ -141,6 +143,8 @@ class Scenario:
                 recorder.unbind_test(token)
         for requirement_id, reason in self.not_applicable.items():
             recorder.mark_not_applicable(requirement_id, reason)
+        for requirement_id, reason in self.blocked.items():
+            recorder.mark_blocked(requirement_id, reason)
         started = datetime(2026, 1, 15, 10, 0, 0, tzinfo=UTC)
         facts = RunFacts(started, started + timedelta(seconds=42.5), self.tests, interrupted_by=self.interrupted_by)
         return build_result(settings, contract, catalog, recorder, facts, self.waivers, today=self.today)
@@ -168,3 +172,20 @@ def passing_run(report_dir: Path | None = None) -> RunResult:
     return Scenario(tests=(TestOutcome("test_contract.py::test_contract", "test_contract", "passed", 1.0),)).build(
         report_dir
     )
+
+
+ETAG_CAUSE = "getWorld answered without a world and its ETag"
+
+
+def blocked_run(same_cause: int = 29, other_causes: int = 12) -> RunResult:
+    """A run whose errors are `same_cause` requirements left unverified by one missing ETag, and
+    `other_causes` errors of causes of their own: what a report must lead with, and count whole."""
+    musts = [r.id for r in load_catalog() if r.level.value == "MUST"]
+    assert len(musts) >= same_cause + other_causes
+    blocked = {
+        rid: f"check_step_{i} could not run: read the new world: {ETAG_CAUSE}"
+        for i, rid in enumerate(musts[:same_cause])
+    }
+    for i, rid in enumerate(musts[same_cause : same_cause + other_causes]):
+        blocked[rid] = f"check_other_{i}: the target did not answer properly: ReadTimeout after {i + 1}s"
+    return Scenario(blocked=blocked).build()

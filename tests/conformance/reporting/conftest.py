@@ -52,7 +52,8 @@ def reference_run(tmp_path_factory: pytest.TempPathFactory) -> SuiteRun:
 
 @pytest.fixture(scope="session")
 def broken_reference_run(tmp_path_factory: pytest.TempPathFactory) -> SuiteRun:
-    """A quick run against a reference that breaks two rules, so failures with exchanges exist."""
+    """A quick run against a reference that breaks three rules, so failures with exchanges exist, and
+    errors that share one cause (scenarios that need the missing ETag cannot run)."""
     base = tmp_path_factory.mktemp("broken-reference-run")
     return _cli_run(
         base / "report",
@@ -63,4 +64,6 @@ def broken_reference_run(tmp_path_factory: pytest.TempPathFactory) -> SuiteRun:
         "token-cacheable",
         "--reference-fault",
         "plain-text-errors",
+        "--reference-fault",
+        "no-etag-on-get",
     )

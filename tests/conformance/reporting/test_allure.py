@@ -22,6 +22,7 @@ from conformance.reporting.allure import (
     save_history,
 )
 from conformance.results import Failure, RecordedExchange, RunResult, Severity
+from tests.conformance.reporting.browser import CHROMIUM, dump_dom, screenshot, served
 from tests.conftest import REPO, SuiteRun
 
 
@@ -272,6 +273,23 @@ def test_the_allure_site_builds_with_history(tmp_path: Path, reference_run: Suit
     build_site(report, history, [allure])
     trend = json.loads((history / "allure-history" / "history-trend.json").read_text(encoding="utf-8"))
     assert len(trend) == 2
+
+
+@pytest.mark.skipif(
+    _allure_command() is None or shutil.which("java") is None or not CHROMIUM.exists(),
+    reason="needs Allure's command line (npm ci --prefix tools), a Java runtime and Chromium",
+)
+def test_the_allure_site_of_a_failing_run_in_the_browser(tmp_path: Path, broken_reference_run: SuiteRun) -> None:
+    allure = _allure_command()
+    assert allure is not None
+    report = tmp_path / "report"
+    shutil.copytree(broken_reference_run.report_dir, report)
+    site = build_site(report, None, [allure])
+    with served(site) as address:
+        dom = dump_dom(address, tmp_path)
+        assert "Allure Report" in dom or "allure" in dom.lower()
+        shot = screenshot(address, tmp_path, "allure-site", width=1280, height=900)
+    assert shot.stat().st_size > 20_000, "the site rendered, not a blank page"
 
 
 def test_pytest_face_writes_allure_results_into_the_report_dir(tmp_path: Path) -> None:

@@ -49,19 +49,54 @@ def test_text_lists_new_fixed_still_failing_and_newly_skipped(
     old, new = runs
     assert main(["diff", str(old.parent), str(new)]) == 1
     out = capsys.readouterr().out
-    assert "REGRESSED" in out
+    assert out.splitlines()[1] == "REGRESSED: 2 requirements regressed (P2-CON-001, P2-TEL-002)"
     new_failures = out[out.index("New failures:") : out.index("Fixed:")]
-    assert "  P2-CON-001: passed -> failed" in new_failures
-    assert "    P2-CON-001 on GET /worlds: passed -> failed" in new_failures
+    assert "New failures: 1 requirement\n  P2-CON-001: passed -> failed; newly failing on GET /worlds\n" in new_failures
     fixed = out[out.index("Fixed:") : out.index("Still failing:")]
-    assert "  P2-PRO-004: failed -> passed" in fixed
+    assert "  P2-PRO-004: failed -> passed; fixed on GET /engine" in fixed
     still = out[out.index("Still failing:") : out.index("Newly skipped:")]
-    assert "  P2-CON-003: failed -> failed" in still
-    assert "    P2-CON-003 on GET /worlds/{world_id}: failed -> failed" in still
+    assert "  P2-CON-003: failed -> failed; still failing on GET /worlds/{world_id}" in still
     skipped = out[out.index("Newly skipped:") :]
     assert "  P2-TEL-002: passed -> not-applicable" in skipped
-    assert "  - new failure: P2-CON-001" in out
-    assert "  - not-applicable where it passed: P2-TEL-002" in out
+    # Each requirement once: no second list of the same changes.
+    for requirement_id in ("P2-CON-001", "P2-PRO-004", "P2-CON-003", "P2-TEL-002"):
+        assert out.count(requirement_id) == (2 if requirement_id in ("P2-CON-001", "P2-TEL-002") else 1), out
+    assert "warning" not in out
+
+
+def test_counts_are_of_requirements_not_of_operations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # One requirement failing on many operations is one regression, listed once.
+    labels = ["GET /worlds", "GET /engine", "GET /runtimes", "GET /events", "GET /worlds/{world_id}"]
+    old = write_summary(tmp_path / "old", Scenario())
+    new = write_summary(tmp_path / "new", Scenario(failures=[("P2-PRO-004", label, "no id") for label in labels]))
+    assert main(["diff", str(old), str(new)]) == 1
+    out = capsys.readouterr().out
+    assert "REGRESSED: 1 requirement regressed (P2-PRO-004); verdict went from pass to fail\n" in out
+    assert "New failures: 1 requirement\n" in out
+    assert sum(1 for line in out.splitlines() if line.startswith("  P2-PRO-004")) == 1
+    line = next(line for line in out.splitlines() if line.startswith("  P2-PRO-004"))
+    assert all(label in line for label in labels), line
+
+
+def test_warns_when_the_runs_were_made_differently(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    old = json.loads(write_summary(tmp_path / "a", Scenario()).read_text())
+    new = json.loads(json.dumps(old))
+    new.update(profile="standard", seed=7)
+    new["target"] = {"base_url": "https://other.example/v2", "reference": False}
+    new["contract"]["sha256"] = "0" * 64
+    (tmp_path / "b.json").write_text(json.dumps(new))
+    assert main(["diff", str(tmp_path / "a"), str(tmp_path / "b.json")]) == 0
+    out = capsys.readouterr().out
+    warning = next(line for line in out.splitlines() if line.startswith("warning:"))
+    for expected in (
+        "profile (quick -> standard)",
+        f"seed ({old['seed']} -> 7)",
+        "target (the embedded reference -> https://other.example/v2)",
+        f"contract ({old['contract']['sha256']} -> {'0' * 64})",
+    ):
+        assert expected in warning
+    assert main(["diff", str(tmp_path / "a"), str(tmp_path / "b.json"), "--format", "markdown"]) == 0
+    assert "> ⚠️ warning: the runs differ in profile (quick -&gt; standard)" in capsys.readouterr().out
 
 
 def test_markdown_format(runs: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
@@ -69,8 +104,8 @@ def test_markdown_format(runs: tuple[Path, Path], capsys: pytest.CaptureFixture[
     assert main(["diff", str(old), str(new), "--format", "markdown"]) == 1
     out = capsys.readouterr().out
     assert out.startswith("## Phase 2 conformance diff: ❌ regressed")
-    assert "| P2-CON-001 | GET /worlds | passed | failed |" in out
-    assert "| P2-PRO-004 | (whole requirement) | failed | passed |" in out
+    assert "| P2-CON-001 | passed | failed | newly failing on GET /worlds |" in out
+    assert "| P2-PRO-004 | failed | passed | fixed on GET /engine |" in out
 
 
 def test_only_fixes_is_no_regression(runs: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
@@ -92,8 +127,8 @@ def test_a_pass_that_became_skipped_regresses(tmp_path: Path, capsys: pytest.Cap
     (tmp_path / "b.json").write_text(json.dumps(new))
     assert main(["diff", str(tmp_path / "a"), str(tmp_path / "b.json")]) == 1
     out = capsys.readouterr().out
-    assert "skipped where it passed: P2-SEM-001" in out
-    assert "verdict went from pass to error" in out
+    assert "REGRESSED: 1 requirement regressed (P2-SEM-001); verdict went from pass to error" in out
+    assert "Newly skipped: 1 requirement\n  P2-SEM-001: passed -> skipped\n" in out
 
 
 @pytest.mark.parametrize(
@@ -118,3 +153,20 @@ def test_bad_input_is_one_line_and_exit_2(
     assert captured.err.count("\n") == 1
     assert message in captured.err
     assert "Traceback" not in captured.err
+
+
+def test_two_runs_of_the_embedded_reference_are_one_target(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    old = json.loads(write_summary(tmp_path / "a", Scenario()).read_text())
+    new = json.loads(json.dumps(old))
+    new["target"]["base_url"] = "http://127.0.0.1:40000/v2"  # another free port, the same reference
+    new["requirements"]["P2-SEM-003"]["status"] = "skipped"
+    for operation in new["operations"].values():
+        if "P2-SEM-003" in operation["requirements"]:
+            operation["requirements"]["P2-SEM-003"] = "skipped"
+    (tmp_path / "b.json").write_text(json.dumps(new))
+    assert main(["diff", str(tmp_path / "a"), str(tmp_path / "b.json")]) == 1
+    out = capsys.readouterr().out
+    assert "warning" not in out
+    line = next(line for line in out.splitlines() if line.startswith("  P2-SEM-003"))
+    assert line.startswith("  P2-SEM-003: passed -> skipped on "), line
+    assert line.count("passed -> skipped") == 1, "the operations' same move is not repeated"

@@ -6,47 +6,16 @@ import base64
 import hashlib
 import json
 import re
-import subprocess
+from dataclasses import replace
 from pathlib import Path
-
-import pytest
 
 from conformance.reporting import ReportContext
 from conformance.reporting.history import HistoryReporter
 from conformance.reporting.html import SCRIPT, HtmlReporter, render_html
 from conformance.results import RunResult
-from tests.conformance.reporting.builders import passing_run
+from tests.conformance.reporting.browser import dump_dom, needs_chromium, screenshot
+from tests.conformance.reporting.builders import Scenario, blocked_run, failing_run, passing_run
 from tests.conftest import SuiteRun
-
-CHROMIUM = Path("/usr/bin/chromium")
-needs_chromium = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)"
-)
-
-
-def dump_dom(page: Path, tmp_path: Path, fragment: str = "") -> str:
-    """The DOM after the page's scripts ran, as headless Chromium serialises it."""
-    completed = subprocess.run(
-        [
-            str(CHROMIUM),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            f"--user-data-dir={tmp_path / 'chromium-profile'}",
-            "--dump-dom",
-            page.resolve().as_uri() + fragment,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
-    )
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    return completed.stdout
 
 
 def test_one_self_contained_file(failing_result: RunResult) -> None:
@@ -80,7 +49,7 @@ def test_matrix_operations_failures_and_verdict(failing_result: RunResult) -> No
     assert '<pre class="request"><code>GET http://127.0.0.1:8123/v2/worlds/w-1\nAuthorization: ***' in failure
     assert '<pre class="response"><code>200\ncontent-type: text/html' in failure
     assert '<pre class="curl"><code>curl -sS -X GET -H &#x27;Authorization: ***&#x27;' in failure
-    waived = page[page.index('data-status="waived" data-class="protocol"') :]
+    waived = page[page.index('open data-status="waived" data-class="protocol"') :]
     assert "waived on GET /engine until 2026-06-30 by platform-team" in waived[: waived.index("</details>")]
 
 
@@ -94,7 +63,9 @@ def test_trend_reads_earlier_runs_from_the_history_dir(tmp_path: Path, failing_r
     assert '<h2 id="trend">Trend over 2 runs</h2>' in page
     table = page[page.index('<table id="trend-table">') :]
     assert table.index(failing_result.run_id) < table.index(earlier.run_id)  # newest first
-    polyline = re.search(r'<polyline fill="none" stroke="#1a7f37" stroke-width="2" points="([^"]+)"', page)
+    polyline = re.search(
+        r'id="trend-passed".*?<polyline fill="none" stroke="#1a7f37" stroke-width="2" points="([^"]+)"', page
+    )
     assert polyline is not None
     assert len(polyline.group(1).split()) == 2
     HistoryReporter().write(failing_result, ReportContext(tmp_path / "report", history))
@@ -148,3 +119,67 @@ def test_real_report_in_the_browser(tmp_path: Path, broken_reference_run: SuiteR
     assert 'class="failure"' in dom
     for requirement_id in failed:
         assert f'id="req-{requirement_id}" data-status="failed"' in dom
+
+
+def test_opens_on_the_verdict_and_the_failures_then_the_matrix(failing_result: RunResult) -> None:
+    page = render_html(replace(failing_run(), errors=("no test was executed",)))
+    order = [
+        page.index('id="verdict"'),
+        page.index('id="filters"'),
+        page.index('id="failures"'),
+        page.index('id="errors"'),
+        page.index('id="matrix"'),
+        page.index('id="operations"'),
+        page.index('id="run"'),
+    ]
+    assert order == sorted(order), order
+
+
+def _y_of(page: str, series: str) -> list[float]:
+    panel = page[page.index(f'id="trend-{series}"') :]
+    points = re.search(r'<polyline[^>]*points="([^"]+)"', panel)
+    assert points is not None
+    return [float(pair.split(",")[1]) for pair in points.group(1).split()]
+
+
+def test_the_trend_shows_dates_and_a_change_from_0_to_3_failures(tmp_path: Path) -> None:
+    history = tmp_path / "history"
+    for day, failures in ((10, ()), (11, ()), (12, ("P2-CON-003", "P2-CON-001", "P2-SEM-014"))):
+        scenario = Scenario(failures=[(rid, "GET /worlds", "broken") for rid in failures])
+        result = scenario.build()
+        result = replace(result, run_id=f"run-{day}", finished_at=f"2026-01-{day}T10:00:42Z")
+        HistoryReporter().write(result, ReportContext(tmp_path / f"report-{day}", history))
+    page = HtmlReporter().write(result, ReportContext(tmp_path / "report", history)).read_text(encoding="utf-8")
+    failed = _y_of(page, "failed")
+    assert len(failed) == 3
+    panel = page[page.index('id="trend-failed"') :]
+    height = float(re.search(r'height="(\d+)"', panel).group(1))  # type: ignore[union-attr]
+    # 0 → 3 failures spans at least half the panel (on a 0–82 scale it moved 4% of it).
+    assert failed[0] - failed[2] >= height / 2, failed
+    assert 'data-top="3"' in panel[: panel.index("</svg>")]
+    dates = re.findall(r'<text class="date"[^>]*>([^<]+)</text>', page)
+    assert dates[:3] == ["2026-01-10 10:00", "2026-01-11 10:00", "2026-01-12 10:00"]
+
+
+@needs_chromium
+def test_filters_apply_to_the_errors_in_the_browser(tmp_path: Path) -> None:
+    page = tmp_path / "report.html"
+    page.write_text(render_html(blocked_run()), encoding="utf-8")
+    dom = dump_dom(page, tmp_path)
+    assert ", 13 of 13 error causes</span>" in dom
+    dom = dump_dom(page, tmp_path, "#class=auth")
+    assert ", 0 of 13 error causes</span>" in dom, "no error concerns the auth class"
+    assert not re.search(r'<li class="error-group"[^>]*data-class="[^"]*"(?! hidden)>', dom)
+    dom = dump_dom(page, tmp_path, "#status=error&class=semantic")
+    assert "0 of 83 requirements shown, 13 of 13 error causes" in dom
+    dom = dump_dom(page, tmp_path, "#status=failed,passed")
+    assert ", 0 of 13 error causes</span>" in dom
+
+
+@needs_chromium
+def test_a_failing_run_opens_on_its_failures_in_the_browser(tmp_path: Path, broken_reference_run: SuiteRun) -> None:
+    page = broken_reference_run.report_dir / "report.html"
+    dom = dump_dom(page, tmp_path)
+    assert dom.index('id="verdict"') < dom.index('class="failure"') < dom.index('id="matrix"')
+    shot = screenshot(page, tmp_path, "report-html", height=1100)
+    assert shot.stat().st_size > 20_000, "a page with the verdict and failure cards, not a blank one"

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from conformance.client import bounded
+from conformance.client import bounded, step_log
 from conformance.client.observed import ObservedResponse, from_httpx
 from conformance.client.tokens import TokenManager
 from conformance.client.transport import LimitedClient, Limits, ResponseTooLarge, loaded_response
@@ -63,6 +63,7 @@ class ApiClient:
         """Call an operation. `token=None` uses the role's token; `token=NO_TOKEN` sends none."""
         operation = self.contract.operation(operation_id)
         sent = dict(headers or {})
+        credential = step_log.credential_kind(token, role, scope) if operation.protected or token else "none"
         if operation.protected and token is None:
             token = self.tokens.token(role, scope)
         if token:
@@ -80,8 +81,15 @@ class ApiClient:
             headers=sent,
         )
         observed = from_httpx(response, operation, negative=negative)
+        self._log(observed, credential)
         self._observe(observed)
         return observed
+
+    @staticmethod
+    def _log(observed: ObservedResponse, credential: str) -> None:
+        log = step_log.current()
+        if log is not None:
+            log.add(observed, credential)
 
     @contextmanager
     def stream(
@@ -112,7 +120,9 @@ class ApiClient:
             yield opened
         finally:
             response.close()
-            self._observe(from_httpx(loaded_response(response, bytes(opened.received), request), operation))
+            observed = from_httpx(loaded_response(response, bytes(opened.received), request), operation)
+            self._log(observed, f"role:{role}" if operation.protected else "none")
+            self._observe(observed)
 
     def raw(
         self,
@@ -125,10 +135,26 @@ class ApiClient:
         negative: bool = True,
     ) -> ObservedResponse:
         """A request outside the contract's operations (an undeclared method, a raw body)."""
-        response = self.client.request(method, self.base_url + path, headers=dict(headers or {}), content=content)
+        sent = dict(headers or {})
+        response = self.client.request(method, self.base_url + path, headers=sent, content=content)
         observed = from_httpx(response, operation, negative=negative)
+        authorization = next((v for k, v in sent.items() if k.lower() == "authorization"), None)
+        self._log(observed, _raw_credential(self.tokens, authorization))
         self._observe(observed)
         return observed
+
+
+def _raw_credential(tokens: TokenManager, authorization: str | None) -> str:
+    """The kind of credential a raw request carried, from its Authorization header."""
+    if authorization is None:
+        return "none"
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() != "bearer":
+        return "unknown"
+    kind = step_log.credential_kind(value.strip(), "primary", None)
+    if kind == "unknown" and tokens.has_role("primary") and value.strip() == tokens.token("primary"):
+        return "role:primary"
+    return kind
 
 
 def _query(query: Mapping[str, Any] | None) -> dict[str, str] | None:

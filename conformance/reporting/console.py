@@ -6,9 +6,12 @@ import sys
 from collections import Counter
 from typing import Any, TextIO
 
+from conformance.client.reproduction import token_hint
 from conformance.contract.catalog import CLASSES
 from conformance.reporting.terminal import escape_line
-from conformance.results import RunResult, Status
+from conformance.results import Failure, RunResult, Status
+
+PROG = "phase2-conformance"
 
 SYMBOL = {"passed": "ok", "failed": "FAIL", "skipped": "skip", "error": "ERROR"}
 
@@ -61,9 +64,7 @@ def render_summary(result: RunResult, report_dir: str) -> str:
                 f"{requirement.requirement.statement}"
             )
             for failure in requirement.failures[:3]:
-                lines.append(f"         - {failure.operation or '(run)'}: {failure.title}")
-                if failure.curl:
-                    lines.append(f"           reproduce: {failure.curl[:400]}")
+                lines += failure_lines(failure)
     if result.errors:
         lines += ["", "Errors:"] + [f"  - {error}" for error in result.errors[:20]]
     for stale in result.stale_waivers:
@@ -76,6 +77,20 @@ def render_summary(result: RunResult, report_dir: str) -> str:
     ]
     # Titles, reproductions and errors carry the target's own text: shown, never executed.
     return "\n".join(escape_line(line) for line in lines) + "\n"
+
+
+def failure_lines(failure: Failure) -> list[str]:
+    """One failure: what broke and why in one line, its id for `replay`, and the whole reproduction."""
+    lines = [f"         - {failure.operation or '(run)'}: {failure.title}: {failure.cause}"]
+    steps = f" ({len(failure.steps)} steps)" if len(failure.steps) > 1 else ""
+    lines.append(f"           replay{steps}: {PROG} replay {failure.id}")
+    if failure.curl:
+        # Never cut: a long body is in a file the command names, the token comes from $PHASE2_TOKEN.
+        hint = token_hint(failure.steps[-1]) if failure.steps else None
+        if hint:
+            lines.append(f"           token: {hint}")
+        lines.append(f"           reproduce: {failure.curl}")
+    return lines
 
 
 def _rate_limited(result: RunResult) -> str:

@@ -232,6 +232,9 @@ def _refused_update(ctx: ScenarioContext, requirement_id: str, status: int, if_m
         f"An update {condition} was not refused with {status}",
         f"updateWorld {condition} answered {refused.status}",
         response=refused,
+        expected=str(status),
+        actual=f"answered {refused.status}",
+        expected_status=(status,),
     )
     after = ctx.api.call("getWorld", path={"world_id": world["id"]})
     ctx.check(

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from conformance.client.reproduction import BODIES_DIR
 from conformance.client.secrets import Redactor
 from conformance.contract import load_catalog, load_contract
 from conformance.errors import ConfigError
@@ -198,6 +199,8 @@ def merge(directories: list[Path], output: Path) -> RunResult:
     output.mkdir(parents=True, exist_ok=True)
     for directory, _ in documents:
         _copy_allure(directory / ALLURE_RESULTS, output / ALLURE_RESULTS)
+        # Folded request bodies (named by failure id), so the merged run's replays find them too.
+        _copy_allure(directory / BODIES_DIR, output / BODIES_DIR)
     return write_reports(result, settings)
 
 

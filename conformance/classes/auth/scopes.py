@@ -92,6 +92,9 @@ def check_read_only_client(ctx: ScenarioContext) -> None:
                 "A read-only client can write",
                 f"{operation.label} answered {response.status} to the read-only client",
                 response,
+                expected="403",
+                actual=f"answered {response.status}",
+                expected_status=(403,),
             )
         else:
             ctx.check(

@@ -52,6 +52,9 @@ def _judge_pagination(
             f"A list accepted {what}",
             f"{operation_id} with {what} answered {refused.status}",
             response=refused,
+            expected="400",
+            actual=f"answered {refused.status}",
+            expected_status=(400,),
         )
     fetch = list_fetcher(ctx.api, operation_id, filters)
     located = locate(fetch, created[0], max_pages=MAX_PAGES, deadline=ctx.deadline)

@@ -364,14 +364,18 @@ def command_replay(args: argparse.Namespace) -> int:
 
 
 def _token_command(commands: Any) -> None:
-    from conformance.token_command import VALID, token_kinds
-
     token = commands.add_parser(
         "token",
         help="print a token for the configured client, or a forged one of the test issuer, so a failure's "
         "curl command works: export PHASE2_TOKEN=$(phase2-conformance token ...) (takes the target flags of run)",
     )
-    token.add_argument("--kind", choices=token_kinds(), default=VALID, help="which token (default: valid)")
+    token.add_argument(
+        "--kind",
+        default="valid",
+        help="valid (default: the configured client's), a test-issuer kind (expired, not-yet-valid, wrong-issuer, "
+        "wrong-audience, alg-none, alg-confusion, tampered, unknown-kid, issuer-valid, without-scope), "
+        "junk-opaque or junk-three-part",
+    )
     token.add_argument("--role", default="primary", help="the client: primary (default), other-tenant, read-only")
     token.add_argument("--scope", help="ask for this scope (space-separated)")
     _run_arguments(token)
@@ -381,10 +385,13 @@ def command_token(args: argparse.Namespace) -> int:
     """Print one token on stdout (the only thing printed there); see conformance/token_command.py."""
     import tempfile
 
+    from conformance.errors import ConfigError
     from conformance.replay import JUNK, replay_session
     from conformance.settings import configure_logging, load_settings
-    from conformance.token_command import print_token, write_token
+    from conformance.token_command import print_token, token_kinds, write_token
 
+    if args.kind not in token_kinds():
+        raise ConfigError(f"--kind {args.kind!r} is not one of {', '.join(token_kinds())}")
     if args.kind in JUNK:
         write_token(JUNK[args.kind]())
         return 0

@@ -82,8 +82,9 @@ def render_summary(result: RunResult, report_dir: str) -> str:
 def failure_lines(failure: Failure) -> list[str]:
     """One failure: what broke and why in one line, its id for `replay`, and the whole reproduction."""
     lines = [f"         - {failure.operation or '(run)'}: {failure.title}: {failure.cause}"]
-    steps = f" ({len(failure.steps)} steps)" if len(failure.steps) > 1 else ""
-    lines.append(f"           replay{steps}: {PROG} replay {failure.id}")
+    if failure.steps:
+        steps = f" ({len(failure.steps)} steps)" if len(failure.steps) > 1 else ""
+        lines.append(f"           replay{steps}: {PROG} replay {failure.id}")
     if failure.curl:
         # Never cut: a long body is in a file the command names, the token comes from $PHASE2_TOKEN.
         hint = token_hint(failure.steps[-1]) if failure.steps else None

@@ -169,10 +169,9 @@ def _failure(index: int, requirement: RequirementResult, failure: Failure, statu
 
 def failure_replay_html(failure: Failure) -> str:
     """The failure's cause in one line, its replay command and its steps (each escaped), in order."""
-    parts = [
-        f'<p class="cause">{esc(failure.cause)}</p>',
-        f'<p class="replay">replay: <code>phase2-conformance replay {esc(failure.id)}</code></p>',
-    ]
+    parts = [f'<p class="cause">{esc(failure.cause)}</p>']
+    if failure.steps:
+        parts.append(f'<p class="replay">replay: <code>phase2-conformance replay {esc(failure.id)}</code></p>')
     if len(failure.steps) > 1 or failure.steps_dropped:
         dropped = f" ({failure.steps_dropped} earlier not kept)" if failure.steps_dropped else ""
         items = []

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 import httpx
 import jwt
 
-from conformance.client import bounded
+from conformance.client import bounded, step_log
 from conformance.client.observed import ObservedResponse, from_httpx
 from conformance.client.secrets import Redactor
 from conformance.contract.spec import Contract, Operation
@@ -41,6 +41,7 @@ from conformance.results import Step
 DEFAULT_REPORTS = Path("reports")
 MAX_SUMMARY_BYTES = 256 * 1024 * 1024
 MAX_BODY_FILE_BYTES = 64 * 1024 * 1024
+MAX_STEPS = 4 * step_log.MAX_STEPS  # a summary holding more was not written by this suite
 FALLBACK_TENANT = "phase2-conformance"  # as the auth class: when the primary's token names no tenant
 
 
@@ -155,6 +156,8 @@ def load_failure(path: Path, failure_id: str) -> RecordedFailure:
     steps = document.get("steps")
     if not isinstance(steps, list) or not steps:
         raise ConfigError(f"failure {failure_id} recorded no request to replay (a run-wide rule)")
+    if len(steps) > MAX_STEPS:
+        raise ConfigError(f"failure {failure_id} has {len(steps)} steps, more than a run records ({MAX_STEPS})")
     statuses = document.get("expected_status") or []
     flags = summary.get("feature_flags") or []
     return RecordedFailure(
@@ -453,7 +456,8 @@ def _judge_final(failure: RecordedFailure, observed: ObservedResponse, contract:
             return "reproduces", f"{failure.check} fails again: {failed.title}: {cause}"
         if holds:
             return "fixed", f"{failure.check} holds on the answer ({observed.status})"
-        return "inconclusive", f"{failure.check} does not apply to the answer ({observed.status})"
+        if not failure.expected_status:
+            return "inconclusive", f"{failure.check} does not apply to the answer ({observed.status})"
     if failure.expected_status:
         wanted = statuses_words(failure.expected_status)
         if observed.status in failure.expected_status:

@@ -14,6 +14,10 @@ from typing import Any
 
 import pytest
 
+from conformance.client.observed import ObservedResponse
+from conformance.errors import ConfigError
+from conformance.replay import Substitutions, body_of, expected_statuses, load_failure, statuses_words
+from conformance.results import Step
 from tests.conftest import SuiteRun, _clean_env
 
 
@@ -139,3 +143,58 @@ def test_an_unknown_id_is_a_usage_error(run_suite: Callable[..., SuiteRun]) -> N
     result = replay("P2-HLT-001-0000000000", run.report_dir, "--reference")
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "no failure P2-HLT-001-0000000000" in result.stderr
+
+
+# --- the parts, without a server ----------------------------------------------------------------
+
+
+def recorded_step(**changes: Any) -> Step:
+    values: dict[str, Any] = {
+        "method": "POST",
+        "url": "http://127.0.0.1:1/v2/worlds",
+        "request_headers": {},
+        "request_body": '{"name": "p2c-abc123-check_x-1"}',
+        "status": 201,
+        "response_headers": {"etag": '"1"', "location": "/v2/worlds/w-old"},
+        "response_body": '{"id":"w-old","world_id":"w-parent","name":"p2c-abc123-check_x-1"}',
+    }
+    return Step(**{**values, **changes})
+
+
+def test_later_steps_use_what_the_target_answers_now() -> None:
+    substitutions = Substitutions()
+    body = substitutions.freshen_names(recorded_step().request_body or "")
+    assert "p2c-abc123-check_x-1" not in body and body.startswith('{"name": "p2c-replay-')
+    now = ObservedResponse(None, "POST", "http://t/v2/worlds", {}, None, 201, {"etag": '"7"'}, b'{"id": "w-new"}')
+    substitutions.learn(recorded_step(), now)
+    assert substitutions.apply('http://t/v2/worlds/w-old?x="1"') == 'http://t/v2/worlds/w-new?x="7"'
+    # The same made-up name maps to the same fresh one in every later step.
+    assert substitutions.freshen_names('{"name": "p2c-abc123-check_x-1"}') == body
+
+
+def test_a_body_file_outside_the_report_dir_is_refused(tmp_path: Path) -> None:
+    for outside in ("../secret.json", "/etc/passwd"):
+        with pytest.raises(ConfigError, match="outside the report dir"):
+            body_of(recorded_step(request_body_file=outside), tmp_path)
+    with pytest.raises(ConfigError, match="excerpt"):
+        body_of(recorded_step(request_body='{"a": "xxxx… (90000 bytes)'), tmp_path)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"not json", b"[]", b'{"requirements": {"P2-X": {"failures": "no"}}, "target": {}}', b"[" * 100_000],
+)
+def test_a_file_that_is_not_a_summary_is_one_line_of_error(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "summary.json"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError) as raised:
+        load_failure(path, "P2-SEM-004-0123456789")
+    assert "\n" not in str(raised.value)
+
+
+def test_statuses_read_from_expectations() -> None:
+    assert expected_statuses("201 (create a world)") == {201}
+    assert expected_statuses("200 or 204 (delete)") == {200, 204}
+    assert expected_statuses("2xx (the control token)") == set(range(200, 300))
+    assert expected_statuses("a Location header") is None
+    assert statuses_words((*range(400, 500), 201)) == "4xx or 201"

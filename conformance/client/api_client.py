@@ -16,6 +16,7 @@ import httpx
 
 from conformance.client import bounded, step_log
 from conformance.client.observed import ObservedResponse, from_httpx
+from conformance.client.reproduction import credential_of
 from conformance.client.tokens import TokenManager
 from conformance.client.transport import LimitedClient, Limits, ResponseTooLarge, loaded_response
 from conformance.contract.spec import Contract, Operation
@@ -135,22 +136,11 @@ class ApiClient:
         negative: bool = True,
     ) -> ObservedResponse:
         """A request outside the contract's operations (an undeclared method, a raw body)."""
-        sent = dict(headers or {})
-        response = self.client.request(method, self.base_url + path, headers=sent, content=content)
+        response = self.client.request(method, self.base_url + path, headers=dict(headers or {}), content=content)
         observed = from_httpx(response, operation, negative=negative)
-        authorization = next((v for k, v in sent.items() if k.lower() == "authorization"), None)
-        self._log(observed, _raw_credential(authorization))
+        self._log(observed, credential_of(observed))
         self._observe(observed)
         return observed
-
-
-def _raw_credential(authorization: str | None) -> str:
-    """The kind of credential a raw request carried, from its Authorization header (tokens the
-    token manager or the test issuer handed out are noted by kind; anything else is `unknown`)."""
-    if authorization is None:
-        return "none"
-    scheme, _, value = authorization.partition(" ")
-    return step_log.credential_kind(value.strip(), "primary", None) if scheme.lower() == "bearer" else "unknown"
 
 
 def _query(query: Mapping[str, Any] | None) -> dict[str, str] | None:

@@ -365,6 +365,76 @@ def command_merge(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+def _replay_command(commands: Any) -> None:
+    replay = commands.add_parser(
+        "replay",
+        help="send a failure's request, or every step of its scenario, again: exit 0 when it no longer "
+        "reproduces, 1 when it does (takes the target flags of run)",
+    )
+    replay.add_argument("failure_id", metavar="ID", help="the failure's id, as the console and summary.json show it")
+    # The target flags of `run`; --report-dir names the run to read (default: the newest under ./reports).
+    _run_arguments(replay)
+
+
+def command_replay(args: argparse.Namespace) -> int:
+    """Replay one failure of a run against the target of the flags (see conformance/replay.py)."""
+    import tempfile
+    from pathlib import Path
+
+    from conformance.replay import load_failure, replay, replay_session, settings_values, summary_path
+    from conformance.settings import configure_logging, load_settings
+
+    failure = load_failure(summary_path(args.report_dir), args.failure_id)
+    with tempfile.TemporaryDirectory(prefix="phase2-replay-") as scratch:
+        # The replay's own files (the reference's log) go to a scratch dir, never into the run's reports.
+        settings = load_settings(settings_values(args, failure, SETTING_KEYS, Path(scratch)))
+        configure_logging(settings)
+        redactor: Redactor = args.redactor
+        with replay_session(settings, redactor) as session:
+            return replay(failure, session, lambda line: print(line, flush=True))
+
+
+def _token_command(commands: Any) -> None:
+    token = commands.add_parser(
+        "token",
+        help="print a token for the configured client, or a forged one of the test issuer, so a failure's "
+        "curl command works: export PHASE2_TOKEN=$(phase2-conformance token ...) (takes the target flags of run)",
+    )
+    token.add_argument(
+        "--kind",
+        default="valid",
+        help="valid (default: the configured client's), a test-issuer kind (expired, not-yet-valid, wrong-issuer, "
+        "wrong-audience, alg-none, alg-confusion, tampered, unknown-kid, issuer-valid, without-scope), "
+        "junk-opaque or junk-three-part",
+    )
+    token.add_argument("--role", default="primary", help="the client: primary (default), other-tenant, read-only")
+    token.add_argument("--scope", help="ask for this scope (space-separated)")
+    _run_arguments(token)
+
+
+def command_token(args: argparse.Namespace) -> int:
+    """Print one token on stdout (the only thing printed there); see conformance/token_command.py."""
+    import tempfile
+
+    from conformance.errors import ConfigError
+    from conformance.replay import JUNK, replay_session
+    from conformance.settings import configure_logging, load_settings
+    from conformance.token_command import print_token, token_kinds, write_token
+
+    if args.kind not in token_kinds():
+        raise ConfigError(f"--kind {args.kind!r} is not one of {', '.join(token_kinds())}")
+    if args.kind in JUNK:
+        write_token(JUNK[args.kind]())
+        return 0
+    values: dict[str, Any] = {key: getattr(args, key, None) for key in SETTING_KEYS}
+    with tempfile.TemporaryDirectory(prefix="phase2-token-") as scratch:
+        values.update(report_dir=scratch, classes="contract")
+        settings = load_settings(values)
+        configure_logging(settings)
+        with replay_session(settings, args.redactor) as session:
+            return print_token(session, args.kind, args.role, args.scope)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Conformance suite for the Phase 2 API.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
@@ -405,6 +475,8 @@ def build_parser() -> argparse.ArgumentParser:
     merged.add_argument("directories", nargs="+", metavar="DIR", help="a shard's report dir (with its shard.json)")
     merged.add_argument("-o", "--output", required=True, metavar="DIR", help="where the merged reports go")
     _doctor_command(commands)
+    _replay_command(commands)
+    _token_command(commands)
     return parser
 
 
@@ -415,6 +487,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "diff": command_diff,
     "merge": command_merge,
     "doctor": command_doctor,
+    "replay": command_replay,
+    "token": command_token,
 }
 
 

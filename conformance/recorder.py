@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from contextvars import ContextVar, Token
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import Any
 
+from conformance.client import step_log
 from conformance.client.observed import ObservedResponse
+from conformance.client.reproduction import BodyFolder, build_steps, credential_of, curl_command
 from conformance.client.secrets import Redactor
 from conformance.contract.catalog import RequirementCatalog
-from conformance.results import Failure, RecordedExchange, Severity
+from conformance.results import Failure, RecordedExchange, Severity, Step
 
 MAX_FAILURES_PER_KEY = 3  # distinct failures kept per requirement × operation × check
 # The work item running in this thread: items run concurrently, so this is per thread, not per run.
@@ -31,9 +35,11 @@ class _Tally:
 
 
 class Recorder:
-    def __init__(self, catalog: RequirementCatalog, redactor: Redactor) -> None:
+    def __init__(self, catalog: RequirementCatalog, redactor: Redactor, report_dir: Path | None = None) -> None:
         self.catalog = catalog
         self.redactor = redactor
+        # Where request bodies too long for a command line are folded (None: kept inline, whole).
+        self.report_dir = report_dir
         self._lock = threading.RLock()
         self._tallies: dict[str, _Tally] = defaultdict(lambda: _Tally(Counter(), {}, Counter()))
         self.not_applicable: dict[str, str] = {}
@@ -74,7 +80,15 @@ class Recorder:
         check: str,
         observed: ObservedResponse | None = None,
         operation: str | None = None,
+        expected: str | None = None,
+        actual: str | None = None,
+        expected_status: Collection[int] = (),
     ) -> Failure:
+        """Record a failure; `expected`/`actual` say it in one line ("answered 204" against "401").
+
+        Inside a scenario the failure carries the steps that led to it (from the thread's step
+        log); elsewhere the one request it saw. Its reproduction is built from the failing step.
+        """
         requirement = self.catalog.get(requirement_id)
         current_test = self.current_test
         if operation is None and observed is not None and observed.operation is not None:
@@ -87,8 +101,10 @@ class Recorder:
             check=check,
             operation=operation,
             exchange=observed.to_exchange(self.redactor) if observed is not None else None,
-            curl=observed.curl(self.redactor) if observed is not None else None,
             test_id=current_test,
+            expected=None if expected is None else self.redactor.text(expected),
+            actual=None if actual is None else self.redactor.text(actual),
+            expected_status=tuple(sorted(set(expected_status))),
         )
         with self._lock:
             tally = self._tallies[requirement_id]
@@ -98,11 +114,33 @@ class Recorder:
             key = failure.fingerprint
             tally.occurrences[key] += 1
             same_kind = sum(1 for k in tally.failures if k[:3] == key[:3])
-            if key not in tally.failures and same_kind < MAX_FAILURES_PER_KEY:
+            keep = key not in tally.failures and same_kind < MAX_FAILURES_PER_KEY
+        if not keep:
+            return failure
+        failure = self._with_steps(failure, observed)
+        with self._lock:
+            tally = self._tallies[requirement_id]
+            if key not in tally.failures and sum(1 for k in tally.failures if k[:3] == key[:3]) < MAX_FAILURES_PER_KEY:
                 tally.failures[key] = failure
                 if current_test:
                     self._failures_by_test[current_test].append(failure)
         return failure
+
+    def _with_steps(self, failure: Failure, observed: ObservedResponse | None) -> Failure:
+        """The failure with the steps that led to it, and a curl command for the failing one."""
+        log = step_log.current()
+        if log is not None:
+            if observed is not None and failure.expected:
+                log.expect(observed, failure.expected)
+            logged, dropped = log.upto(observed)
+        elif observed is not None:
+            logged, dropped = [step_log.LoggedStep(observed, credential_of(observed), failure.expected)], 0
+        else:
+            return failure
+        folder = BodyFolder(self.report_dir, self.redactor) if self.report_dir is not None else None
+        steps = build_steps(logged, self.redactor, folder, failure.id)
+        curl = curl_command(steps[-1], self.report_dir) if observed is not None and steps else None
+        return replace(failure, steps=steps, steps_dropped=dropped, curl=curl)
 
     def mark_not_applicable(self, requirement_id: str, reason: str) -> None:
         with self._lock:
@@ -173,6 +211,7 @@ class Recorder:
                     self._tallies[str(requirement_id)].evaluations[str(operation)] += int(count)
         for document in exported["failures"]:
             exchange = document.get("exchange")
+            steps = document.get("steps") or []
             failure = Failure(
                 requirement_id=str(document["requirement_id"]),
                 title=self.redactor.text(str(document["title"])),
@@ -183,6 +222,11 @@ class Recorder:
                 exchange=RecordedExchange(**exchange) if isinstance(exchange, dict) else None,
                 curl=None if document.get("curl") is None else self.redactor.text(str(document["curl"])),
                 test_id=None if document.get("test_id") is None else str(document["test_id"]),
+                expected=None if document.get("expected") is None else self.redactor.text(str(document["expected"])),
+                actual=None if document.get("actual") is None else self.redactor.text(str(document["actual"])),
+                expected_status=tuple(int(status) for status in document.get("expected_status") or ()),
+                steps=tuple(Step(**step) for step in steps if isinstance(step, dict)),
+                steps_dropped=int(document.get("steps_dropped") or 0),
             )
             self.catalog.get(failure.requirement_id)
             with self._lock:

@@ -6,9 +6,12 @@ it; they never talk to the target. Every string in here has passed through the r
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from conformance.contract.catalog import Level, Requirement
 
@@ -57,6 +60,33 @@ class RecordedExchange:
 
 
 @dataclass(frozen=True)
+class Step:
+    """One request of the sequence that led to a failure, its answer, and what was expected of it.
+
+    Masked like every string of a result. A request body too long to keep inline (or not UTF-8) is
+    in `request_body_file`, relative to the report dir, byte for byte; `credential` says which kind
+    of token the step sent (`role:primary`, `issuer:expired`, `junk`, `none`, ...) so a replay
+    sends a fresh one of the same kind, never the masked one.
+    """
+
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: str | None
+    status: int | None
+    response_headers: dict[str, str]
+    response_body: str | None
+    expected: str | None = None  # "201 (create a world)"; None: nothing was asked of this step
+    credential: str = "none"
+    operation_id: str | None = None
+    request_body_file: str | None = None
+
+
+# Path segments that name one resource (uuids, numbers, the suite's p2c- names): not the request's shape.
+_VARIABLE_SEGMENT = re.compile(r"^(?:[0-9a-fA-F-]{16,}|[0-9]+|p2c-.*)$")
+
+
+@dataclass(frozen=True)
 class Failure:
     """The target broke a requirement."""
 
@@ -69,10 +99,32 @@ class Failure:
     exchange: RecordedExchange | None = None
     curl: str | None = None
     test_id: str | None = None  # the pytest node that saw it, for --rerun-failed
+    expected: str | None = None  # "401 invalid_token"
+    actual: str | None = None  # "answered 200"
+    expected_status: tuple[int, ...] = ()  # statuses that would have kept the rule (empty: not a status rule)
+    steps: tuple[Step, ...] = ()  # the requests that led to it, the failing one last
+    steps_dropped: int = 0  # earlier steps of a long scenario not kept
 
     @property
     def fingerprint(self) -> tuple[str, str | None, str, str]:
         return (self.requirement_id, self.operation, self.check, self.title)
+
+    @property
+    def id(self) -> str:
+        """Stable across runs: what failed (requirement, check, title, operation) and the request's shape."""
+        shape = ""
+        if self.exchange is not None:
+            segments = urlsplit(self.exchange.url).path.split("/")
+            shape = self.exchange.method + " " + "/".join("{}" if _VARIABLE_SEGMENT.match(s) else s for s in segments)
+        material = "\x1f".join((self.requirement_id, self.check, self.title, self.operation or "", shape))
+        return f"{self.requirement_id}-{hashlib.sha256(material.encode('utf-8')).hexdigest()[:10]}"
+
+    @property
+    def cause(self) -> str:
+        """The failure in one line: actual against expected when the check knows both, else its message."""
+        if self.actual and self.expected:
+            return f"{self.actual}, expected {self.expected}"
+        return " ".join(self.message.split())
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from conformance.checks.registry import CheckSpec
+from conformance.client import step_log
 from conformance.client.api_client import ApiClient
 from conformance.client.observed import ObservedResponse
 from conformance.contract.spec import Contract
@@ -16,6 +17,14 @@ from conformance.recorder import Recorder
 from conformance.settings import Settings
 
 _names = itertools.count(1)
+
+
+def statuses_text(statuses: Collection[int]) -> str:
+    """`412`, `200 or 204`, or `2xx` for the whole class."""
+    ordered = sorted(statuses)
+    if len(ordered) > 3 and ordered == list(range(ordered[0], ordered[0] + 100)) and ordered[0] % 100 == 0:
+        return f"{ordered[0] // 100}xx"
+    return " or ".join(str(status) for status in ordered)
 
 
 class Blocked(Exception):
@@ -94,7 +103,12 @@ class ScenarioContext:
         message: str = "",
         response: ObservedResponse | None = None,
         operation: str | None = None,
+        *,
+        expected: str | None = None,
+        actual: str | None = None,
+        expected_status: Collection[int] = (),
     ) -> None:
+        """Record a failure; `expected`/`actual` say it in one line, `expected_status` when the rule is the status."""
         self._own(requirement_id)
         self.recorder.failed(
             requirement_id,
@@ -103,6 +117,9 @@ class ScenarioContext:
             check=self.spec.name,
             observed=response,
             operation=operation,
+            expected=expected,
+            actual=actual,
+            expected_status=expected_status,
         )
 
     def check(
@@ -113,13 +130,26 @@ class ScenarioContext:
         message: str = "",
         response: ObservedResponse | None = None,
         operation: str | None = None,
+        *,
+        expected: str | None = None,
+        actual: str | None = None,
+        expected_status: Collection[int] = (),
     ) -> bool:
         """Record whether the rule held here; returns `holds` so callers can stop early."""
         if holds:
             op = operation or (response.operation.label if response and response.operation else None)
             self.passed(requirement_id, op)
         else:
-            self.fail(requirement_id, title, message, response, operation)
+            self.fail(
+                requirement_id,
+                title,
+                message,
+                response,
+                operation,
+                expected=expected,
+                actual=actual,
+                expected_status=expected_status,
+            )
         return holds
 
     def not_applicable(self, requirement_id: str, reason: str) -> None:
@@ -131,6 +161,9 @@ class ScenarioContext:
 
     def require(self, response: ObservedResponse, statuses: Collection[int], what: str) -> ObservedResponse:
         """Stop the scenario (blocked) when a precondition call did not succeed."""
+        log = step_log.current()
+        if log is not None:
+            log.expect(response, f"{statuses_text(statuses)} ({what})")
         if response.status not in statuses:
             detail = response.text()[:200]
             self.blocked(f"{what}: {response.method} {response.path} answered {response.status} {detail}")

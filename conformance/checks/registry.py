@@ -31,11 +31,24 @@ NEEDS = frozenset({"other-tenant", "read-only", "test-issuer", "otlp", "controls
 class CheckFailed(AssertionError):
     """A response broke the rule its check verifies."""
 
-    def __init__(self, title: str, message: str = "", requirement_id: str | None = None) -> None:
+    def __init__(
+        self,
+        title: str,
+        message: str = "",
+        requirement_id: str | None = None,
+        *,
+        expected: str | None = None,
+        actual: str | None = None,
+        expected_status: tuple[int, ...] = (),
+    ) -> None:
         super().__init__(title)
         self.title = title
         self.message = message or title
         self.requirement_id = requirement_id
+        # The failure in one line ("answered 204" against "401"), when the check knows both.
+        self.expected = expected
+        self.actual = actual
+        self.expected_status = expected_status  # set when the rule is the status alone
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,9 @@ from typing import Any
 
 import httpx
 
-from conformance.client import bounded
+from conformance.client import bounded, step_log
 from conformance.client.observed import ObservedResponse, from_httpx
+from conformance.client.reproduction import credential_of
 from conformance.client.tokens import TokenManager
 from conformance.client.transport import LimitedClient, Limits, ResponseTooLarge, loaded_response
 from conformance.contract.spec import Contract, Operation
@@ -88,6 +89,7 @@ class ApiClient:
         self._go_on()
         operation = self.contract.operation(operation_id)
         sent = dict(headers or {})
+        credential = step_log.credential_kind(token, role, scope) if operation.protected or token else "none"
         if operation.protected and token is None:
             token = self.tokens.token(role, scope)
         if token:
@@ -105,8 +107,15 @@ class ApiClient:
             headers=sent,
         )
         observed = from_httpx(response, operation, negative=negative)
+        self._log(observed, credential)
         self._observe(observed)
         return observed
+
+    @staticmethod
+    def _log(observed: ObservedResponse, credential: str) -> None:
+        log = step_log.current()
+        if log is not None:
+            log.add(observed, credential)
 
     @contextmanager
     def stream(
@@ -138,7 +147,9 @@ class ApiClient:
             yield opened
         finally:
             response.close()
-            self._observe(from_httpx(loaded_response(response, bytes(opened.received), request), operation))
+            observed = from_httpx(loaded_response(response, bytes(opened.received), request), operation)
+            self._log(observed, f"role:{role}" if operation.protected else "none")
+            self._observe(observed)
 
     def raw(
         self,
@@ -154,6 +165,7 @@ class ApiClient:
         self._go_on()
         response = self.client.request(method, self.base_url + path, headers=dict(headers or {}), content=content)
         observed = from_httpx(response, operation, negative=negative)
+        self._log(observed, credential_of(observed))
         self._observe(observed)
         return observed
 

@@ -43,8 +43,16 @@ _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+([A-Za-z0-9._~+/=-]+)")
 # as written. Credentials the run knows are masked by value whatever their shape.
 _MIN_CREDENTIAL_LENGTH = 6
 _ALWAYS_CREDENTIAL_LENGTH = 20
+# A reproduction's `Authorization: Bearer $PHASE2_TOKEN` names a shell variable, not a credential:
+# it stays readable (the one exemption: exactly that variable, after exactly that scheme).
+_TOKEN_VARIABLE = r"(?!(?i:bearer)\s+\$PHASE2_TOKEN\b)"
+# A key starts a word: `invalid_token: ...` (an OAuth error code in prose) is not an `id_token` field.
 _FIELD = re.compile(
-    r"""(?P<key>["']?(?:""" + "|".join(SENSITIVE_FIELDS) + r""")["']?\s*[:=]\s*["']?)(?P<value>[^"'&\s,}]+)""",
+    r"""(?P<key>(?<![A-Za-z0-9])["']?(?:"""
+    + "|".join(SENSITIVE_FIELDS)
+    + r""")["']?\s*[:=]\s*["']?)"""
+    + _TOKEN_VARIABLE
+    + r"""(?P<value>[^"'&\s,}]+)""",
     re.IGNORECASE,
 )
 _MIN_SECRET_LENGTH = 6

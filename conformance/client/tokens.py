@@ -24,6 +24,7 @@ import httpx
 
 from conformance.client.rate_governor import RateLimited
 from conformance.client.secrets import Redactor
+from conformance.client.step_log import note_token
 from conformance.client.transport import LimitedClient, ResponseLimitExceeded
 from conformance.errors import AuthError
 from conformance.settings import Identity, Settings
@@ -164,12 +165,14 @@ class TokenManager:
             if grant is None:
                 grant = self._client_credentials(self._identity(role), scope)
             self._grants[key] = grant
-            return grant.access_token
+            # Named in step logs by its kind, so a replay asks for a fresh one of the same role and scope.
+            return note_token(grant.access_token, f"role:{role}" + (f":{scope}" if scope else ""))
 
     def disposable_token(self, role: str = "primary", scope: str | None = None) -> str:
         """A fresh token nobody else uses, for operations that revoke what they are given."""
         with self._lock:
-            return self._client_credentials(self._identity(role), scope).access_token
+            access_token = self._client_credentials(self._identity(role), scope).access_token
+            return note_token(access_token, f"role:{role}" + (f":{scope}" if scope else ""))
 
     def _identity(self, role: str) -> Identity:
         identity = self._settings.identity(role)

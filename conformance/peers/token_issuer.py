@@ -17,7 +17,8 @@ import hmac
 import json
 import time
 import uuid
-from functools import cached_property
+from collections.abc import Callable
+from functools import cached_property, wraps
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from jwt.algorithms import RSAAlgorithm
 
+from conformance.client.step_log import note_token
 from conformance.contract.files import fixtures_dir
 from conformance.peers.loopback_server import LoopbackServer
 
@@ -49,6 +51,25 @@ def _b64url(data: bytes) -> str:
 
 def _b64url_json(document: dict[str, Any]) -> str:
     return _b64url(json.dumps(document, separators=(",", ":")).encode("utf-8"))
+
+
+Mint = Callable[["TestIssuer", str, str], str]
+# Every kind of token the issuer mints, by the name `phase2-conformance token --kind` and replays use.
+KINDS: dict[str, str] = {}
+
+
+def _kind(name: str) -> Callable[[Mint], Mint]:
+    """Register a minting method under `name`; what it mints is noted as `issuer:<name>` for step logs."""
+
+    def register(method: Mint) -> Mint:
+        @wraps(method)
+        def minted(issuer: TestIssuer, tenant: str, scope: str) -> str:
+            return note_token(method(issuer, tenant, scope), f"issuer:{name}")
+
+        KINDS[name] = method.__name__
+        return minted
+
+    return register
 
 
 def _load_private_key(path: Path) -> RSAPrivateKey:
@@ -128,36 +149,50 @@ class TestIssuer(LoopbackServer):
     def _sign(self, claims: dict[str, Any]) -> str:
         return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": KID})
 
+    @_kind("issuer-valid")
     def valid(self, tenant: str, scope: str) -> str:
         """The control: a token every deployment trusting this issuer must accept."""
         return self._sign(self.claims(tenant, scope))
 
     def without_scope(self, tenant: str) -> str:
         """Valid in every respect, but granting no scope at all."""
-        return self._sign(self.claims(tenant, ""))
+        return note_token(self._sign(self.claims(tenant, "")), "issuer:without-scope")
 
+    def mint(self, kind: str, tenant: str, scope: str) -> str:
+        """A token of `kind` (a key of `KINDS`, or `without-scope`)."""
+        if kind == "without-scope":
+            return self.without_scope(tenant)
+        minted: str = getattr(self, KINDS[kind])(tenant, scope)
+        return minted
+
+    @_kind("expired")
     def expired(self, tenant: str, scope: str) -> str:
         now = int(time.time())
         past = now - SKEW_BEYOND_LEEWAY
         return self._sign(self.claims(tenant, scope, iat=past - LIFETIME, nbf=past - LIFETIME, exp=past))
 
+    @_kind("not-yet-valid")
     def not_yet_valid(self, tenant: str, scope: str) -> str:
         now = int(time.time())
         later = now + SKEW_BEYOND_LEEWAY
         return self._sign(self.claims(tenant, scope, nbf=later, exp=later + LIFETIME))
 
+    @_kind("wrong-issuer")
     def wrong_issuer(self, tenant: str, scope: str) -> str:
         """Signed with the trusted key, but claiming an issuer nobody trusts."""
         return self._sign(self.claims(tenant, scope, iss=UNTRUSTED_ISSUER))
 
+    @_kind("wrong-audience")
     def wrong_audience(self, tenant: str, scope: str) -> str:
         return self._sign(self.claims(tenant, scope, aud=OTHER_AUDIENCE))
 
+    @_kind("alg-none")
     def alg_none(self, tenant: str, scope: str) -> str:
         """An unsigned JWS (RFC 7515 `alg: none`): header and claims, empty signature."""
         header = {"alg": "none", "typ": "JWT", "kid": KID}
         return f"{_b64url_json(header)}.{_b64url_json(self.claims(tenant, scope))}."
 
+    @_kind("alg-confusion")
     def alg_confusion(self, tenant: str, scope: str) -> str:
         """HS256 keyed with the issuer's public key PEM (RFC 8725 §2.1).
 
@@ -169,6 +204,7 @@ class TestIssuer(LoopbackServer):
         signature = hmac.new(self.public_key_pem, signing_input.encode("ascii"), hashlib.sha256).digest()
         return f"{signing_input}.{_b64url(signature)}"
 
+    @_kind("tampered")
     def tampered(self, tenant: str, scope: str) -> str:
         """A valid token whose claims were altered afterwards (a longer life), original signature kept."""
         claims = self.claims(tenant, scope)
@@ -176,6 +212,7 @@ class TestIssuer(LoopbackServer):
         claims["exp"] += 24 * 3600
         return f"{header}.{_b64url_json(claims)}.{signature}"
 
+    @_kind("unknown-kid")
     def unknown_kid(self, tenant: str, scope: str) -> str:
         """Signed with a key this issuer never published, under a key id nobody lists."""
         claims = self.claims(tenant, scope)

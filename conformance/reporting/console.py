@@ -26,10 +26,13 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 from rich.text import Text
 
+from conformance.client.reproduction import token_hint
 from conformance.contract.catalog import CLASSES
 from conformance.reporting.causes import and_more, expected_vs_actual, group_errors
 from conformance.reporting.terminal import GuardedStream, escape_line
-from conformance.results import RequirementResult, RunResult, Status, TestOutcome, Verdict
+from conformance.results import Failure, RequirementResult, RunResult, Status, TestOutcome, Verdict
+
+PROG = "phase2-conformance"
 
 SYMBOL = {"passed": "ok", "failed": "FAIL", "skipped": "skip", "error": "ERROR"}
 STYLE = {"passed": "green", "failed": "bold red", "error": "bold yellow", "skipped": "dim", "waived": "magenta"}
@@ -222,9 +225,10 @@ def _requirement(requirement: RequirementResult, screen: Screen) -> None:
         f" {requirement.requirement.level.value:<6} {requirement.requirement.statement}",
     )
     for failure in requirement.failures[:FAILURES_SHOWN]:
-        screen.line(f"         - {failure.operation or '(run)'}: ", (expected_vs_actual(failure), STYLE[status]))
-        if failure.curl:
-            screen.line(("           reproduce: ", "dim"), failure.curl)
+        first, *rest = failure_lines(failure)
+        screen.line((first, STYLE[status]))
+        for line in rest:
+            screen.line(line)
     more = and_more(min(len(requirement.failures), FAILURES_SHOWN), len(requirement.failures), "report.html")
     if more:
         screen.line(f"         - {more}")
@@ -260,6 +264,21 @@ def _table(result: RunResult, screen: Screen) -> Table:
         ]
         table.add_row(screen.text(cls), *cells)
     return table
+
+
+def failure_lines(failure: Failure) -> list[str]:
+    """One failure: what broke and why in one line, its id for `replay`, and the whole reproduction."""
+    lines = [f"         - {failure.operation or '(run)'}: {expected_vs_actual(failure)}"]
+    if failure.steps:
+        steps = f" ({len(failure.steps)} steps)" if len(failure.steps) > 1 else ""
+        lines.append(f"           replay{steps}: {PROG} replay {failure.id}")
+    if failure.curl:
+        # Never cut: a long body is in a file the command names, the token comes from $PHASE2_TOKEN.
+        hint = token_hint(failure.steps[-1]) if failure.steps else None
+        if hint:
+            lines.append(f"           token: {hint}")
+        lines.append(f"           reproduce: {failure.curl}")
+    return lines
 
 
 def _rate_limited(result: RunResult) -> str:

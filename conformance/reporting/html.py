@@ -172,7 +172,27 @@ def _failure(index: int, requirement: RequirementResult, failure: Failure, statu
         parts.append(_exchange(failure.exchange))
     if failure.curl:
         parts.append(f'<h3>Reproduce</h3><pre class="curl"><code>{esc(failure.curl)}</code></pre>')
+    parts.append(failure_replay_html(failure))
     parts.append("</details>")
+    return "\n".join(parts)
+
+
+def failure_replay_html(failure: Failure) -> str:
+    """The failure's cause in one line, its replay command and its steps (each escaped), in order."""
+    parts = [f'<p class="cause">{esc(failure.cause)}</p>']
+    if failure.steps:
+        parts.append(f'<p class="replay">replay: <code>phase2-conformance replay {esc(failure.id)}</code></p>')
+    if len(failure.steps) > 1 or failure.steps_dropped:
+        dropped = f" ({failure.steps_dropped} earlier not kept)" if failure.steps_dropped else ""
+        items = []
+        for step in failure.steps:
+            expected = f" · expected {esc(step.expected)}" if step.expected else ""
+            body = f" · body <code>{esc(step.request_body_file)}</code>" if step.request_body_file else ""
+            items.append(
+                f"<li><code>{esc(step.method)} {esc(step.url)}</code> → {esc(str(step.status))}"
+                f"{expected} · token {esc(step.credential)}{body}</li>"
+            )
+        parts.append(f'<h3>Steps{dropped}</h3><ol class="steps">{"".join(items)}</ol>')
     return "\n".join(parts)
 
 

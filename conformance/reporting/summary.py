@@ -20,6 +20,9 @@ FILENAME = "summary.json"
 def failure_document(failure: Failure) -> dict[str, Any]:
     document = asdict(failure)
     document["severity"] = failure.severity.value
+    document["id"] = failure.id
+    document["cause"] = failure.cause
+    document["expected_status"] = list(failure.expected_status)
     return document
 
 

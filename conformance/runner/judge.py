@@ -15,7 +15,7 @@ from typing import Any
 
 import requests
 from schemathesis.core.failures import Failure as StFailure
-from schemathesis.core.failures import FailureGroup
+from schemathesis.core.failures import FailureGroup, ServerError
 
 from conformance.checks.builtin import ORIGIN_TAG, wrapped_builtins
 from conformance.checks.context import ResponseContext
@@ -70,6 +70,9 @@ class Judge:
                     failure.message,
                     check=spec.name,
                     observed=observed,
+                    expected=failure.expected,
+                    actual=failure.actual,
+                    expected_status=failure.expected_status,
                 )
             except Exception as exc:
                 self.recorder.error(f"check {spec.name} crashed on {observed.method} {observed.path}: {exc!r}")
@@ -195,10 +198,45 @@ class ContractExerciser:
 
     def record_builtin_failure(self, failure: StFailure, observed: ObservedResponse) -> None:
         requirement_id, check = getattr(failure, ORIGIN_TAG, ("P2-CON-003", "schemathesis"))
+        expected, actual, expected_status = builtin_expectation(failure)
         self.recorder.failed(
             requirement_id,
             failure.title,
             failure.message or failure.title,
             check=f"schemathesis.{check.lstrip('_')}",
             observed=observed,
+            expected=expected,
+            actual=actual,
+            expected_status=expected_status,
         )
+
+
+def _statuses(values: Any) -> set[int]:
+    """Schemathesis' allowed statuses (ints, "404", "4XX") as numbers."""
+    statuses: set[int] = set()
+    for value in values or ():
+        text = str(value).strip().upper()
+        if text.isdigit():
+            statuses.add(int(text))
+        elif len(text) == 3 and text[0].isdigit() and text[1:] == "XX":
+            statuses.update(range(int(text[0]) * 100, int(text[0]) * 100 + 100))
+    return statuses
+
+
+def builtin_expectation(failure: StFailure) -> tuple[str | None, str | None, tuple[int, ...]]:
+    """Expected and actual of a Schemathesis failure, when its data says them; the statuses that would pass."""
+    status = getattr(failure, "status_code", None)
+    if isinstance(status, int):
+        if isinstance(failure, ServerError):
+            return "a status below 500", f"answered {status}", tuple(range(100, 500))
+        for name in ("allowed_status_codes", "expected_statuses", "allowed_statuses"):
+            allowed = getattr(failure, name, None)
+            if allowed:
+                statuses = _statuses(allowed)
+                wanted = ", ".join(str(value) for value in allowed)
+                return f"one of {wanted}", f"answered {status}", tuple(sorted(statuses))
+    content_type = getattr(failure, "content_type", None)
+    defined = getattr(failure, "defined_content_types", None)
+    if isinstance(content_type, str) and defined:
+        return f"Content-Type {' or '.join(map(str, defined))}", f"Content-Type {content_type}", ()
+    return None, None, ()

@@ -11,11 +11,13 @@ refused (exit 2); a missing shard is a run error, so the merged verdict is never
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from conformance.client.reproduction import BODIES_DIR
 from conformance.client.secrets import Redactor
 from conformance.contract import load_catalog, load_contract
 from conformance.errors import ConfigError
@@ -210,4 +212,18 @@ def merge(directories: list[Path], output: Path) -> RunResult:
         rate_limits=limits,
     )
     result = build_result(settings, contract, catalog, recorder, facts, waivers)
+    output.mkdir(parents=True, exist_ok=True)
+    for directory, _ in documents:
+        # Folded request bodies (named by failure id), so the merged run's replays find them too.
+        _copy_files(directory / BODIES_DIR, output / BODIES_DIR)
     return write_reports(result, settings)
+
+
+def _copy_files(source: Path, target: Path) -> None:
+    """A shard's folded bodies are named by failure id: the union is the merged run's."""
+    if not source.is_dir():
+        return
+    target.mkdir(parents=True, exist_ok=True)
+    for path in source.iterdir():
+        if path.is_file() and not path.is_symlink():
+            shutil.copyfile(path, target / path.name)

@@ -8,6 +8,7 @@ import httpx
 
 from conformance.checks.context import Blocked, ScenarioContext
 from conformance.checks.registry import CheckSpec
+from conformance.client import step_log
 from conformance.client.api_client import cleaning_up
 from conformance.client.rate_governor import RateLimited
 from conformance.client.transport import ResponseLimitExceeded, ResponseTooLarge
@@ -59,7 +60,9 @@ def run_scenario(session: RunSession, spec: CheckSpec, scenarios_pending: int = 
         settings = shallow_settings(settings)
     ctx = ScenarioContext(spec, session.api, settings, session.contract, recorder, session.resources, deadline)
     try:
-        spec(ctx)
+        # The scenario's requests are logged, so each failure carries the steps that led to it.
+        with step_log.recording():
+            spec(ctx)
     except Blocked as blocked:
         for requirement_id in spec.requirements:
             recorder.mark_blocked(requirement_id, f"{spec.name} could not run: {blocked.reason}")

@@ -46,7 +46,7 @@ class RunSession:
         self.redactor = redactor if redactor is not None else Redactor()
         for identity in settings.identities:
             self.redactor.register_client(identity.client_id, identity.client_secret.reveal())
-        self.recorder = Recorder(self.catalog, self.redactor)
+        self.recorder = Recorder(self.catalog, self.redactor, settings.report_dir)
         self.resources = RunResources()
         self.started_at = datetime.now(UTC)
         self.started = time.monotonic()

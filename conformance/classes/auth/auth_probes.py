@@ -73,6 +73,18 @@ def refusal_problem(response: ObservedResponse, status: int, error: str) -> str 
     return None
 
 
+def refusal_facts(response: ObservedResponse, status: int, error: str) -> dict[str, Any]:
+    """`ctx.check`'s expected/actual for a refusal rule: the status alone decides replays when it was wrong."""
+    actual = f"answered {response.status}"
+    if response.status == status:
+        actual += f" with error={oauth_error(response)!r}"
+    return {
+        "expected": f"{status} {error}",
+        "actual": actual,
+        "expected_status": (status,) if response.status != status else (),
+    }
+
+
 # --- probing any operation --------------------------------------------------------------------
 
 

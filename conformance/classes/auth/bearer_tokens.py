@@ -14,11 +14,13 @@ from conformance.classes.auth.auth_probes import (
     all_scopes,
     challenge_scheme,
     enabled_protected,
+    refusal_facts,
     refusal_problem,
     send_probe,
     trusted_issuer,
 )
 from conformance.client.api_client import NO_TOKEN
+from conformance.client.step_log import note_token
 from conformance.peers.token_issuer import TestIssuer
 
 
@@ -28,6 +30,7 @@ def check_missing_and_malformed_tokens(ctx: ScenarioContext) -> None:
     for operation in enabled_protected(ctx):
         missing = send_probe(ctx, operation, token=NO_TOKEN)
         scheme = challenge_scheme(missing)
+        challenge = missing.headers.get("www-authenticate", "(absent)")
         ctx.check(
             "P2-AUTH-001",
             missing.status == 401 and scheme == "bearer",
@@ -35,8 +38,12 @@ def check_missing_and_malformed_tokens(ctx: ScenarioContext) -> None:
             f"{operation.label} answered {missing.status} with WWW-Authenticate "
             f"{missing.headers.get('www-authenticate', '(absent)')!r}",
             missing,
+            expected="401 with a Bearer challenge",
+            actual=f"answered {missing.status} with WWW-Authenticate {challenge!r}",
+            expected_status=(401,) if missing.status != 401 else (),
         )
-        for garbage in (f"p2c-not-a-jwt-{secrets.token_hex(8)}", "bm90.YSBqd3Q.x"):
+        opaque = note_token(f"p2c-not-a-jwt-{secrets.token_hex(8)}", "junk:opaque")
+        for garbage in (opaque, note_token("bm90.YSBqd3Q.x", "junk:three-part")):
             refused = send_probe(ctx, operation, token=garbage)
             problem = refusal_problem(refused, 401, "invalid_token")
             ctx.check(
@@ -45,6 +52,7 @@ def check_missing_and_malformed_tokens(ctx: ScenarioContext) -> None:
                 "A non-JWT token is not refused as invalid_token",
                 problem or "",
                 refused,
+                **refusal_facts(refused, 401, "invalid_token"),
             )
 
 
@@ -68,6 +76,7 @@ def _refused_everywhere(
             f"{what} is not refused as invalid_token",
             problem or "",
             response,
+            **refusal_facts(response, 401, "invalid_token"),
         )
 
 

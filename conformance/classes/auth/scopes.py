@@ -10,6 +10,7 @@ from conformance.checks.registry import check
 from conformance.classes.auth.auth_probes import (
     all_scopes,
     enabled_protected,
+    refusal_facts,
     refusal_problem,
     send_probe,
     trusted_issuer,
@@ -51,6 +52,7 @@ def check_scopes(ctx: ScenarioContext) -> None:
             "A token lacking the operation's scope is not refused",
             f"{problem} (the token held {' '.join(others)})" if problem else "",
             lacking,
+            **refusal_facts(lacking, 403, "insufficient_scope"),
         )
         if isinstance(issuer, tuple):
             test_issuer, tenant = issuer
@@ -64,6 +66,7 @@ def check_scopes(ctx: ScenarioContext) -> None:
                 "A token with no scope at all is not refused",
                 problem or "",
                 empty,
+                **refusal_facts(empty, 403, "insufficient_scope"),
             )
         holding = send_probe(ctx, operation, token=_scoped_token(ctx, list(operation.scopes)))
         ctx.check(
@@ -89,6 +92,9 @@ def check_read_only_client(ctx: ScenarioContext) -> None:
                 "A read-only client can write",
                 f"{operation.label} answered {response.status} to the read-only client",
                 response,
+                expected="403",
+                actual=f"answered {response.status}",
+                expected_status=(403,),
             )
         else:
             ctx.check(

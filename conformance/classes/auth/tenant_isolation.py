@@ -108,6 +108,9 @@ def check_tenant_isolation_reads(ctx: ScenarioContext) -> None:
             "Another tenant's resource can be read",
             f"{response.method} {response.path} answered {response.status} to the other tenant",
             response,
+            expected="404",
+            actual=f"answered {response.status}",
+            expected_status=(404,),
         )
     for operation_id, query in (
         ("listWorlds", None),
@@ -150,6 +153,9 @@ def check_tenant_isolation_writes(ctx: ScenarioContext) -> None:
             "Another tenant's resource can be changed",
             f"{response.method} {response.path} answered {response.status} to the other tenant",
             response,
+            expected="404",
+            actual=f"answered {response.status}",
+            expected_status=(404,),
         )
         undo_creation(ctx, response, other)
     world = ctx.api.call("getWorld", path={"world_id": owned.world_id})

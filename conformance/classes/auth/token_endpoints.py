@@ -10,7 +10,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 from conformance.checks.context import ScenarioContext
 from conformance.checks.registry import check
-from conformance.classes.auth.auth_probes import CONTROL_OPERATION, refusal_problem, send_probe
+from conformance.classes.auth.auth_probes import (
+    CONTROL_OPERATION,
+    refusal_facts,
+    refusal_problem,
+    send_probe,
+)
 from conformance.classes.protocol.protocol_responses import response_schema_errors
 from conformance.client.observed import ObservedResponse, from_httpx
 
@@ -138,7 +143,14 @@ def check_refresh_rotation(ctx: ScenarioContext) -> None:
     )
     reused = _refresh(ctx, first)
     problem = refusal_problem(reused, 400, "invalid_grant")
-    ctx.check("P2-AUTH-016", problem is None, "A used refresh token is not refused", problem or "", reused)
+    ctx.check(
+        "P2-AUTH-016",
+        problem is None,
+        "A used refresh token is not refused",
+        problem or "",
+        reused,
+        **refusal_facts(reused, 400, "invalid_grant"),
+    )
 
 
 @check("P2-AUTH-017", kind="scenario", exclusive=True)
@@ -153,7 +165,14 @@ def check_logout_revokes(ctx: ScenarioContext) -> None:
         return
     after = send_probe(ctx, control, token=access_token)
     problem = refusal_problem(after, 401, "invalid_token")
-    ctx.check("P2-AUTH-017", problem is None, "A logged-out access token is still accepted", problem or "", after)
+    ctx.check(
+        "P2-AUTH-017",
+        problem is None,
+        "A logged-out access token is still accepted",
+        problem or "",
+        after,
+        **refusal_facts(after, 401, "invalid_token"),
+    )
 
 
 def metadata_urls(issuer: str) -> list[str]:

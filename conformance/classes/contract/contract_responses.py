@@ -24,5 +24,7 @@ def check_valid_request_accepted(ctx: ResponseContext) -> bool | None:
             "Schema-valid request rejected",
             f"{operation.label} answered {response.status} to a request that conforms to the contract; "
             f"expected one of {', '.join(allowed)}",
+            expected=f"one of {', '.join(allowed)}",
+            actual=f"answered {response.status}",
         )
     return True

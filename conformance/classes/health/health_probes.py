@@ -150,6 +150,9 @@ def check_readiness_outage(ctx: ScenarioContext) -> None:
         "/readyz does not answer 200 again once the component is back",
         f"still {recovered.status} {RECOVERY_TIMEOUT:g}s after the component came back",
         recovered,
+        expected="200",
+        actual=f"answered {recovered.status}",
+        expected_status=(200,),
     )
 
 

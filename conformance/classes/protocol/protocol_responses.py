@@ -49,6 +49,8 @@ def check_problem_details(ctx: ResponseContext) -> bool | None:
         raise CheckFailed(
             "Error response is not application/problem+json",
             f"{response.status} answered with Content-Type {response.headers.get('content-type', '(none)')!r}",
+            expected=f"Content-Type {PROBLEM_MEDIA_TYPE}",
+            actual=f"answered {response.status} with Content-Type {response.headers.get('content-type', '(none)')!r}",
         )
     document = response.json_or_none()
     if not isinstance(document, dict):
@@ -106,12 +108,19 @@ def check_location_on_create(ctx: ResponseContext) -> bool | None:
         return None
     location = ctx.response.headers.get("location", "").strip()
     if not location:
-        raise CheckFailed(f"{ctx.response.status} response without Location", "the contract requires Location")
+        raise CheckFailed(
+            f"{ctx.response.status} response without Location",
+            "the contract requires Location",
+            expected="a Location header",
+            actual=f"answered {ctx.response.status} without Location",
+        )
     document = ctx.response.json_or_none()
     if isinstance(document, dict) and isinstance(document.get("id"), str) and document["id"] not in location:
         raise CheckFailed(
             "Location does not name the resource",
             f"Location {location!r} does not contain the id {document['id']!r} of the body",
+            expected=f"a Location naming {document['id']}",
+            actual=f"Location {location!r}",
         )
     return True
 
@@ -126,12 +135,19 @@ def check_etag_matches_version(ctx: ResponseContext) -> bool | None:
         return None
     etag = ctx.response.headers.get("etag")
     if not etag:
-        raise CheckFailed("Representation without ETag", f"{ctx.response.status} of {ctx.operation_id} has no ETag")
+        raise CheckFailed(
+            "Representation without ETag",
+            f"{ctx.response.status} of {ctx.operation_id} has no ETag",
+            expected="an ETag header",
+            actual=f"answered {ctx.response.status} without ETag",
+        )
     document = ctx.response.json_or_none()
     if isinstance(document, dict) and "version" in document and etag != f'"{document["version"]}"':
         raise CheckFailed(
             "ETag does not match the representation's version",
             f"ETag {etag!r} but version {document['version']!r}",
+            expected=f"ETag '\"{document['version']}\"'",
+            actual=f"ETag {etag!r}",
         )
     return True
 
@@ -148,6 +164,8 @@ def check_www_authenticate(ctx: ResponseContext) -> bool | None:
         raise CheckFailed(
             "401 without a Bearer challenge",
             f"WWW-Authenticate is {challenge or '(absent)'!r}; expected the {' or '.join(sorted(allowed))} scheme",
+            expected=f"a {' or '.join(sorted(allowed))} challenge",
+            actual=f"WWW-Authenticate {challenge or '(absent)'!r}",
         )
     return True
 
@@ -158,7 +176,12 @@ def check_allow_on_405(ctx: ResponseContext) -> bool | None:
     if ctx.response.status != 405:
         return None
     if not ctx.response.headers.get("allow", "").strip():
-        raise CheckFailed("405 without Allow", "RFC 9110 requires Allow on 405")
+        raise CheckFailed(
+            "405 without Allow",
+            "RFC 9110 requires Allow on 405",
+            expected="an Allow header",
+            actual="answered 405 without Allow",
+        )
     return True
 
 
@@ -169,7 +192,12 @@ def check_retry_after(ctx: ResponseContext) -> bool | None:
         return None
     value = ctx.response.headers.get("retry-after", "").strip()
     if not value:
-        raise CheckFailed(f"{ctx.response.status} without Retry-After", "the contract requires Retry-After")
+        raise CheckFailed(
+            f"{ctx.response.status} without Retry-After",
+            "the contract requires Retry-After",
+            expected="a Retry-After header",
+            actual=f"answered {ctx.response.status} without Retry-After",
+        )
     if not value.isdigit():
         try:
             datetime.strptime(value, "%a, %d %b %Y %H:%M:%S GMT")

@@ -280,16 +280,25 @@ def _judge_live_resume(ctx: ScenarioContext, world_id: str, etag: str, since: ev
             messages += parser.feed(chunk)
             if messages_about(messages, {subject}):
                 break
+        # How long the stream stayed open: a stream that closes at once never waited for the event.
+        open_for = time.monotonic() - opened_at
     recorded = [e for e in events_about(ctx, since, {subject}) if _later(e.get("id"), last_id)]
     problems = resume_problems(messages, subject, last_id, recorded)
     if not recorded:
         problems.append("the update made while the stream was open is not in the event list")
+    about = messages_about(messages, {subject})
     ctx.check(
         "P2-SEM-018",
         not problems,
         "A resumed stream did not send the event written while it was open, and only that",
         "; ".join(problems),
         operation="GET /events/stream",
+        expected=f"the event written during a {wait} s wait, and only that",
+        actual=(
+            f"the stream closed after {open_for:.2f} s of a {wait} s wait"
+            if not about and open_for < wait
+            else f"the stream sent {len(about)} event(s) about the world in {open_for:.2f} s"
+        ),
     )
 
 

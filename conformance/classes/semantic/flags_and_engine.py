@@ -57,6 +57,9 @@ def check_feature_flags(ctx: ScenarioContext) -> None:
                 f"{operation.operation_id} answers while its flag {operation.feature_flag} is off",
                 f"answered {response.status}, not 404",
                 response=response,
+                expected="404",
+                actual=f"answered {response.status}",
+                expected_status=(404,),
             )
             continue
         problems = _flagged_problems(ctx, response, world, plugins, runtime)

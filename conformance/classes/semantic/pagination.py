@@ -62,6 +62,9 @@ def _judge_pagination(
             f"A list accepted {what}",
             f"{operation_id} with {what} answered {refused.status}",
             response=refused,
+            expected="400",
+            actual=f"answered {refused.status}",
+            expected_status=(400,),
         )
 
     each(refuse, BAD_LIST_QUERIES, lanes)

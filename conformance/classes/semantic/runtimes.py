@@ -118,6 +118,9 @@ def _refuse_runtime_delete(ctx: ScenarioContext, runtime: Mapping[str, Any], sta
         f"Deleting a {state} runtime was not refused with 409",
         f"deleteRuntime answered {refused.status}",
         response=refused,
+        expected="409",
+        actual=f"answered {refused.status}",
+        expected_status=(409,),
     )
     still = ctx.api.call("getRuntime", path={"runtime_id": runtime["id"]})
     ctx.check(
@@ -126,6 +129,9 @@ def _refuse_runtime_delete(ctx: ScenarioContext, runtime: Mapping[str, Any], sta
         f"Deleting a {state} runtime removed it",
         f"getRuntime afterwards answered {still.status}",
         response=still,
+        expected="200",
+        actual=f"answered {still.status}",
+        expected_status=(200,),
     )
 
 
@@ -139,6 +145,9 @@ def _stop_and_delete(ctx: ScenarioContext, runtime_id: str) -> None:
         "Stopping a live runtime did not answer 202",
         f"stopRuntime answered {stopped.status}",
         response=stopped,
+        expected="202",
+        actual=f"answered {stopped.status}",
+        expected_status=(202,),
     ):
         return
     watch = watch_runtime(ctx.api, runtime_id, {"stopped"}, runtime_timeout(ctx))
@@ -167,6 +176,9 @@ def _stop_and_delete(ctx: ScenarioContext, runtime_id: str) -> None:
         "A stopped runtime could not be deleted",
         f"deleteRuntime answered {deleted.status}",
         response=deleted,
+        expected="204",
+        actual=f"answered {deleted.status}",
+        expected_status=(204,),
     )
     gone = ctx.api.call("getRuntime", path={"runtime_id": runtime_id})
     ctx.check(
@@ -175,6 +187,9 @@ def _stop_and_delete(ctx: ScenarioContext, runtime_id: str) -> None:
         "A deleted runtime can still be read",
         f"getRuntime after the delete answered {gone.status}",
         response=gone,
+        expected="404",
+        actual=f"answered {gone.status}",
+        expected_status=(404,),
     )
 
 

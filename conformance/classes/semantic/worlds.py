@@ -108,6 +108,9 @@ def check_duplicate_world_name(ctx: ScenarioContext) -> None:
         "A duplicate world name was not refused with 409",
         f"createWorld with the name of an existing world answered {duplicate.status}",
         response=duplicate,
+        expected="409",
+        actual=f"answered {duplicate.status}",
+        expected_status=(409,),
     )
     named = sorted(world_id for world_id, world in _all_worlds(ctx).items() if world.get("name") == first["name"])
     ctx.check(
@@ -158,6 +161,9 @@ def check_merge_patch(ctx: ScenarioContext) -> None:
         "A merge patch with the current ETag was not applied",
         f"updateWorld answered {updated.status}",
         response=updated,
+        expected="200",
+        actual=f"answered {updated.status}",
+        expected_status=(200,),
     ):
         return
     expected = {
@@ -232,6 +238,9 @@ def _refused_update(ctx: ScenarioContext, requirement_id: str, status: int, if_m
         f"An update {condition} was not refused with {status}",
         f"updateWorld {condition} answered {refused.status}",
         response=refused,
+        expected=str(status),
+        actual=f"answered {refused.status}",
+        expected_status=(status,),
     )
     after = ctx.api.call("getWorld", path={"world_id": world["id"]})
     ctx.check(
@@ -282,6 +291,9 @@ def check_world_delete(ctx: ScenarioContext) -> None:
         "Deleting a world did not answer 204",
         f"deleteWorld answered {deleted.status}",
         response=deleted,
+        expected="204",
+        actual=f"answered {deleted.status}",
+        expected_status=(204,),
     ):
         return
     read = ctx.api.call("getWorld", path={"world_id": world["id"]})
@@ -291,6 +303,9 @@ def check_world_delete(ctx: ScenarioContext) -> None:
         "A deleted world can still be read",
         f"getWorld after the delete answered {read.status}",
         response=read,
+        expected="404",
+        actual=f"answered {read.status}",
+        expected_status=(404,),
     )
     listed = _all_worlds(ctx)
     if kept["id"] not in listed:
@@ -327,6 +342,9 @@ def _refuse_world_delete(
         f"Deleting a world with a {state} runtime was not refused",
         f"deleteWorld answered {refused.status}",
         response=refused,
+        expected="409",
+        actual=f"answered {refused.status}",
+        expected_status=(409,),
     )
     after = ctx.api.call("getWorld", path={"world_id": world["id"]})
     kept = ctx.check(
@@ -344,6 +362,9 @@ def _refuse_world_delete(
             f"Deleting a world with a {state} runtime removed the runtime",
             f"getRuntime afterwards answered {still.status}",
             response=still,
+            expected="200",
+            actual=f"answered {still.status}",
+            expected_status=(200,),
         )
         and kept
     )

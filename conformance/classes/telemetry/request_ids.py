@@ -15,10 +15,20 @@ def check_request_id(ctx: ResponseContext) -> bool | None:
     """Every response carries X-Request-ID, echoing a valid one the request sent."""
     returned = ctx.response.headers.get("x-request-id")
     if not returned:
-        raise CheckFailed("Response without X-Request-ID", f"{ctx.response.method} {ctx.response.path}")
+        raise CheckFailed(
+            "Response without X-Request-ID",
+            f"{ctx.response.method} {ctx.response.path}",
+            expected="an X-Request-ID header",
+            actual=f"answered {ctx.response.status} without X-Request-ID",
+        )
     sent = ctx.response.sent_header("X-Request-ID")
     if sent is not None and REQUEST_ID.match(sent) and returned != sent:
-        raise CheckFailed("X-Request-ID not echoed", f"sent {sent!r}, got {returned!r}")
+        raise CheckFailed(
+            "X-Request-ID not echoed",
+            f"sent {sent!r}, got {returned!r}",
+            expected=f"X-Request-ID {sent!r} (as sent)",
+            actual=f"X-Request-ID {returned!r}",
+        )
     return True
 
 

@@ -63,7 +63,7 @@ def test_failure_carries_message_statement_and_masked_curl(tmp_path: Path, faili
     assert failure.get("type") == "P2-CON-003 major"
     text = failure.text or ""
     assert "Every response body validates against the schema the contract declares for it." in text
-    assert "reproduce: curl -sS -X GET -H 'Authorization: ***'" in text
+    assert 'reproduce: curl -sS -X GET -H "Authorization: Bearer $PHASE2_TOKEN"' in text
     assert "eyJ" not in text
     # The hostile body survives as text: escaped markup, control characters made visible.
     assert "</script><script>" in text

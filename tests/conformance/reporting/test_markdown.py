@@ -80,7 +80,7 @@ def test_failed_requirements_fold_operation_message_and_curl(failing_result: Run
     block = text[text.index("<summary><b>P2-CON-003</b>") : text.index("</details>")]
     assert "MUST · GET /worlds/{world_id} · Response violates schema &lt;World&gt;</summary>" in block
     assert "> Every response body validates against the schema the contract declares for it." in block
-    assert "```sh\ncurl -sS -X GET -H 'Authorization: ***' -H 'Cookie: ***'" in block
+    assert "```sh\ncurl -sS -X GET -H \"Authorization: Bearer $PHASE2_TOKEN\" -H 'Cookie: ***'" in block
 
 
 def test_waived_stale_and_not_applicable_sections(failing_result: RunResult) -> None:

@@ -20,7 +20,10 @@ from tests.conftest import SuiteRun, _clean_env
 
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
 BEARER = re.compile(r"(?i)\bbearer\s+(?!\*\*\*)[A-Za-z0-9._~+/=-]{16,}")  # "Bearer scheme" is prose
-AUTHORIZATION = re.compile(r"(?i)authorization\\?[\"']?\s*[:=]\s*\\?[\"']?(?!\*\*\*)(?!\\?[\"']?\s*$)[^\s\"'\\,}]+")
+# A reproduction's `Authorization: Bearer $PHASE2_TOKEN` names the shell variable, not a token.
+AUTHORIZATION = re.compile(
+    r"(?i)authorization\\?[\"']?\s*[:=]\s*\\?[\"']?(?!\*\*\*)(?!Bearer \$PHASE2_TOKEN\b)(?!\\?[\"']?\s*$)[^\s\"'\\,}]+"
+)
 COOKIE = re.compile(r"(?i)\b(?:set-)?cookie\\?[\"']?\s*[:=]\s*\\?[\"']?(?!\*\*\*)[A-Za-z0-9_-]+=")
 TOKEN_FIELD = re.compile(
     r"(?i)\\?[\"']?(?:access_token|refresh_token|id_token|client_secret)\\?[\"']?\s*[:=]\s*\\?[\"']?(?!\*\*\*)[A-Za-z0-9._~+/-]{6,}"
@@ -72,6 +75,8 @@ def test_detector_finds_what_it_must() -> None:
         assert any(kind in leak for leak in leaks(sample, [secret])), sample
     clean = 'Authorization: ***\nCookie: ***\n"access_token": "***"\ncurl -H \'Authorization: ***\''
     assert leaks(clean, [secret]) == []
+    assert leaks('curl -H "Authorization: Bearer $PHASE2_TOKEN" https://api.example/v2/worlds', [secret]) == []
+    assert leaks("Authorization: Bearer $PHASE2_TOKENS-are-not-the-variable", [secret]) != []
 
 
 def test_no_secret_in_any_output(tmp_path: Path, run_suite: Callable[..., SuiteRun]) -> None:

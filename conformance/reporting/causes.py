@@ -78,7 +78,9 @@ def and_more(shown: int, total: int, where: str) -> str | None:
 
 def expected_vs_actual(failure: Failure) -> str:
     """What the rule expected and what came back, in one line: the title, then the message when it
-    adds to the title."""
+    adds to the title; `Failure.cause` when the check said what it expected and what came."""
+    if failure.actual and failure.expected:
+        return f"{failure.title}: {failure.cause}"
     message = " ".join(failure.message.split())
     if not message or message == failure.title:
         return failure.title

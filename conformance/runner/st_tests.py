@@ -30,6 +30,7 @@ def contract_schema(settings: Settings) -> Any:
     from schemathesis.config import SchemathesisConfig
 
     from conformance.contract import load_contract
+    from conformance.runner.check_transport import route_check_requests
     from conformance.runner.plan import CONTRACT_CLASSES
     from conformance.runner.st_config import enabled_operations, schemathesis_config
 
@@ -40,7 +41,7 @@ def contract_schema(settings: Settings) -> Any:
     if not wanted:
         return None
     config = SchemathesisConfig.from_dict(schemathesis_config(settings, settings.base_url or "http://127.0.0.1:1/v2"))
-    schema = schemathesis.openapi.from_path(contract.path, config=config)
+    schema = route_check_requests(schemathesis.openapi.from_path(contract.path, config=config))
     return schema.include(operation_id=sorted(wanted))
 
 

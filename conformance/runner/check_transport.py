@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from typing import Any
 
 import requests
-from schemathesis.transport.requests import RequestsTransport
+from schemathesis.transport.requests import REQUESTS_TRANSPORT, RequestsTransport
 
 # The session of the case whose checks run in this thread; None outside `ContractExerciser.validate`.
 CHECK_SESSION: ContextVar[requests.Session | None] = ContextVar("conformance_check_session", default=None)
@@ -22,6 +22,12 @@ CHECK_SESSION: ContextVar[requests.Session | None] = ContextVar("conformance_che
 
 class CheckRequestsTransport(RequestsTransport):
     """Schemathesis' requests transport, sending on `CHECK_SESSION` when a caller gives no session."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Schemathesis' own registry of body serializers, shared (not copied): generation asks the
+        # schema's transport what it can serialize, so the cases stay the ones it would generate.
+        self._serializers = REQUESTS_TRANSPORT._serializers
 
     def send(self, case: Any, *, session: requests.Session | None = None, **kwargs: Any) -> Any:
         return super().send(case, session=session if session is not None else CHECK_SESSION.get(), **kwargs)

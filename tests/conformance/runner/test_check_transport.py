@@ -61,3 +61,15 @@ def test_a_check_request_goes_through_the_session_of_the_case_being_judged() -> 
         # Outside a judged case, Schemathesis' own session sends it.
         response = case.operation.schema.transport.send(case, base_url=base_url)
         assert response.status_code == 200 and counting.requests == 1
+
+
+def test_the_contract_schema_serializes_what_schemathesis_does() -> None:
+    # Generation asks the schema's transport which bodies it can send: the same answer, the same cases.
+    from schemathesis.transport.requests import REQUESTS_TRANSPORT
+
+    transport = list_worlds_case("http://127.0.0.1:1/v2").operation.schema.transport
+    assert transport is not REQUESTS_TRANSPORT
+    for media_type in ("application/json", "application/merge-patch+json", "text/plain", "multipart/form-data"):
+        assert transport.get_first_matching_media_type(media_type) == REQUESTS_TRANSPORT.get_first_matching_media_type(
+            media_type
+        ), media_type

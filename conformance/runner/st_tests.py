@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import hypothesis
+import requests
 
 from conformance.runner.judge import ContractExerciser, OutOfTime
 from conformance.settings import Settings
@@ -85,11 +86,17 @@ def run_stateful(schema: Any, exerciser: ContractExerciser, seed: int, examples:
             if exerciser.out_of_time():
                 raise OutOfTime("the stateful phase used its share of the time budget")
             operation = contract.by_label(case.operation.label)
-            return case.call(
-                base_url=exerciser.base_url,
-                session=exerciser.session,
-                headers=exerciser.auth_headers(operation),
-            )
+            try:
+                return case.call(
+                    base_url=exerciser.base_url,
+                    session=exerciser.session,
+                    headers=exerciser.auth_headers(operation),
+                )
+            except requests.RequestException as exc:
+                # Judged like a unit case's (P2-CON-008, the stall breaker's count); the sequence
+                # cannot go on without the answer, so it is dropped and the next one starts.
+                exerciser.unanswered(case, exc)
+                hypothesis.reject()
 
         def validate_response(self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any) -> None:
             operation = contract.by_label(case.operation.label)
@@ -124,6 +131,8 @@ def run_stateful(schema: Any, exerciser: ContractExerciser, seed: int, examples:
                     phases=[hypothesis.Phase.generate],
                 )
             )
+        except hypothesis.errors.Unsatisfiable:
+            break  # every sequence was dropped on a request without answer: each is recorded
         except hypothesis.errors.Flaky:
             if completed >= examples:
                 break

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import requests
 from schemathesis.checks import load_all_checks
 from schemathesis.generation.meta import CoveragePhaseData, CoverageScenario
 
@@ -83,10 +84,16 @@ def _not_a_server_error(ctx: Any, response: Any, case: Any) -> Any:
 BUILTINS = (Builtin(_not_a_server_error, "P2-CON-008", _always), *BUILTINS)
 
 Reporter = Callable[[str, str, Any, Any], None]  # (requirement_id, check name, case, response)
+# (check name, case, error): a request the check sent itself got no usable answer.
+Unanswered = Callable[[str, Any, requests.RequestException], None]
 
 
-def wrapped_builtins(on_pass: Reporter) -> list[Callable[..., Any]]:
-    """The built-in checks, each tagging its failures and reporting applicable passes."""
+def wrapped_builtins(on_pass: Reporter, on_unanswered: Unanswered) -> list[Callable[..., Any]]:
+    """The built-in checks, each tagging its failures and reporting applicable passes.
+
+    A check that sends requests of its own (`ignored_auth`'s probes) and meets a time-out, a reset
+    or a transport limit on one reports it to `on_unanswered` and verifies nothing: Schemathesis
+    would let the error end the item, and skip the case's remaining checks."""
     wrapped: list[Callable[..., Any]] = []
     for builtin in BUILTINS:
 
@@ -95,6 +102,9 @@ def wrapped_builtins(on_pass: Reporter) -> list[Callable[..., Any]]:
                 return None
             try:
                 result = _b.func(ctx, response, case)
+            except requests.RequestException as exc:
+                on_unanswered(_b.func.__name__.lstrip("_"), case, exc)
+                return None
             except BaseException as exc:
                 for failure in getattr(exc, "exceptions", (exc,)):
                     with contextlib.suppress(AttributeError):

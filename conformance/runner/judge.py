@@ -28,6 +28,7 @@ from conformance.client.transport import LimitedSession
 from conformance.contract.spec import Contract, Operation
 from conformance.recorder import Recorder
 from conformance.runner.budget import TimeBudget
+from conformance.runner.check_transport import CHECK_SESSION
 
 log = logging.getLogger("conformance.judge")
 
@@ -98,13 +99,16 @@ class ContractExerciser:
         self.recorder = recorder
         self.tokens = tokens
         self.session = session
-        self.builtins = wrapped_builtins(self._builtin_passed)
+        self.builtins = wrapped_builtins(self._builtin_passed, self._builtin_unanswered)
         self.base_url = tokens.base_url
         self.budget: TimeBudget | None = None  # measures what an operation's first cases cost
         self.stopping: threading.Event | None = None  # the run's: set, every item ends at its next case
 
     def _builtin_passed(self, requirement_id: str, check: str, case: Any, response: Any) -> None:
         self.recorder.passed(requirement_id, case.operation.label)
+
+    def _builtin_unanswered(self, check: str, case: Any, error: requests.RequestException) -> None:
+        self.unanswered(case, error, f"{check}'s own request for ")
 
     def auth_headers(self, operation: Operation | None) -> dict[str, str]:
         if operation is None or not operation.protected:
@@ -146,23 +150,29 @@ class ContractExerciser:
         headers = self.auth_headers(operation)
         try:
             response = case.call(base_url=self.base_url, session=self.session, headers=headers)
-        except RateLimited as exc:
-            # Still 429 after every retry: this case verified nothing, and failed no rule either.
-            self.recorder.count_request(case.operation.label)
-            self.recorder.error(f"{case.operation.label} could not be tested: {exc}")
-            return
         except requests.RequestException as exc:
-            self.recorder.count_request(case.operation.label)
-            self.recorder.failed(
-                "P2-CON-008",
-                "No usable HTTP response",
-                f"{case.method} {case.formatted_path}: {' '.join(str(exc).split())[:300]}",
-                check="transport",
-                operation=case.operation.label,
-            )
+            self.unanswered(case, exc)
             return
         observed = self.observe_case(case, response, operation)
         self.validate(case, response, headers, observed)
+
+    def unanswered(self, case: Any, error: requests.RequestException, sender: str = "") -> None:
+        """A request for `case` got no usable answer (time-out, reset, a transport limit, a route the
+        stall breaker holds back): a failure of P2-CON-008, or an error if 429s kept it from going out.
+        `sender` names who sent it when it was not the case itself (a check's own request)."""
+        label = case.operation.label
+        self.recorder.count_request(label)
+        if isinstance(error, RateLimited):
+            # Still 429 after every retry: this verified nothing, and failed no rule either.
+            self.recorder.error(f"{sender}{label} could not be tested: {error}")
+            return
+        self.recorder.failed(
+            "P2-CON-008",
+            "No usable HTTP response",
+            f"{sender}{case.method} {case.formatted_path}: {' '.join(str(error).split())[:300]}",
+            check="transport",
+            operation=label,
+        )
 
     def observe_case(self, case: Any, response: Any, operation: Operation | None) -> ObservedResponse:
         """Judge a Schemathesis response with the project's checks; returns what was observed."""
@@ -182,6 +192,8 @@ class ContractExerciser:
         recorder: Any = None,
     ) -> None:
         """Run the built-in checks; `recorder` is the state machine's, for the stateful checks."""
+        # A check's own requests (`check_transport`) leave on the case's session, under its limits.
+        session_token = CHECK_SESSION.set(self.session)
         try:
             case.validate_response(
                 response,
@@ -195,6 +207,8 @@ class ContractExerciser:
                 self.record_builtin_failure(failure, observed)
         except StFailure as failure:
             self.record_builtin_failure(failure, observed)
+        finally:
+            CHECK_SESSION.reset(session_token)
 
     def record_builtin_failure(self, failure: StFailure, observed: ObservedResponse) -> None:
         requirement_id, check = getattr(failure, ORIGIN_TAG, ("P2-CON-003", "schemathesis"))

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import hypothesis
+import requests
 
 from conformance.runner.judge import ContractExerciser, OutOfTime
 from conformance.settings import Settings
@@ -30,6 +31,7 @@ def contract_schema(settings: Settings) -> Any:
     from schemathesis.config import SchemathesisConfig
 
     from conformance.contract import load_contract
+    from conformance.runner.check_transport import route_check_requests
     from conformance.runner.plan import CONTRACT_CLASSES
     from conformance.runner.st_config import enabled_operations, schemathesis_config
 
@@ -40,7 +42,7 @@ def contract_schema(settings: Settings) -> Any:
     if not wanted:
         return None
     config = SchemathesisConfig.from_dict(schemathesis_config(settings, settings.base_url or "http://127.0.0.1:1/v2"))
-    schema = schemathesis.openapi.from_path(contract.path, config=config)
+    schema = route_check_requests(schemathesis.openapi.from_path(contract.path, config=config))
     return schema.include(operation_id=sorted(wanted))
 
 
@@ -84,11 +86,17 @@ def run_stateful(schema: Any, exerciser: ContractExerciser, seed: int, examples:
             if exerciser.out_of_time():
                 raise OutOfTime("the stateful phase used its share of the time budget")
             operation = contract.by_label(case.operation.label)
-            return case.call(
-                base_url=exerciser.base_url,
-                session=exerciser.session,
-                headers=exerciser.auth_headers(operation),
-            )
+            try:
+                return case.call(
+                    base_url=exerciser.base_url,
+                    session=exerciser.session,
+                    headers=exerciser.auth_headers(operation),
+                )
+            except requests.RequestException as exc:
+                # Judged like a unit case's (P2-CON-008, the stall breaker's count); the sequence
+                # cannot go on without the answer, so it is dropped and the next one starts.
+                exerciser.unanswered(case, exc)
+                hypothesis.reject()
 
         def validate_response(self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any) -> None:
             operation = contract.by_label(case.operation.label)
@@ -123,6 +131,8 @@ def run_stateful(schema: Any, exerciser: ContractExerciser, seed: int, examples:
                     phases=[hypothesis.Phase.generate],
                 )
             )
+        except hypothesis.errors.Unsatisfiable:
+            break  # every sequence was dropped on a request without answer: each is recorded
         except hypothesis.errors.Flaky:
             if completed >= examples:
                 break

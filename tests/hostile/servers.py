@@ -42,6 +42,11 @@ def never_answers(conn: socket.socket) -> None:
 
 def resets(conn: socket.socket) -> None:
     _read_request(conn)
+    reset(conn)
+
+
+def reset(conn: socket.socket) -> None:
+    """Close with a TCP reset (RST), not an orderly FIN."""
     conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     conn.close()
 
@@ -193,12 +198,22 @@ def hangs_past_preflight(upstream: str, hanging: tuple[str, ...]) -> Handler:
     """A healthy deployment (answers forwarded to `upstream`) until a path starting with one of
     `hanging` is asked for: that request is read and never answered. The run gets past its preflight
     (health, auth) and meets the hostility in the middle."""
+
+    def hang(conn: socket.socket) -> None:
+        time.sleep(3600)
+
+    return misbehaves_when(upstream, lambda request: _path(request).split("?", 1)[0].startswith(hanging), hang)
+
+
+def misbehaves_when(upstream: str, picks: Callable[[bytes], bool], misbehave: Handler) -> Handler:
+    """A healthy deployment (answers forwarded to `upstream`), except for a request `picks` chooses
+    (by its head and body, already read): its connection goes to `misbehave` instead."""
     host, port = upstream.removeprefix("http://").split("/", 1)[0].split(":")
 
     def handler(conn: socket.socket) -> None:
         request = _read_whole_request(conn)
-        if _path(request).split("?", 1)[0].startswith(hanging):
-            time.sleep(3600)
+        if picks(request):
+            misbehave(conn)
             return
         head, _, body = request.partition(b"\r\n\r\n")
         lines = [line for line in head.split(b"\r\n") if not line.lower().startswith(b"connection:")]
@@ -209,3 +224,13 @@ def hangs_past_preflight(upstream: str, hanging: tuple[str, ...]) -> Handler:
                 conn.sendall(chunk)
 
     return handler
+
+
+def header_of(request: bytes, name: str) -> str | None:
+    """The value of header `name` in a request's head, or None."""
+    head = request.partition(b"\r\n\r\n")[0]
+    for line in head.split(b"\r\n")[1:]:
+        field_name, _, value = line.partition(b":")
+        if field_name.strip().lower() == name.lower().encode():
+            return value.strip().decode("latin-1")
+    return None

@@ -1,6 +1,6 @@
 """A deployment far away: the suite and Schemathesis' CLI through a proxy adding 0-100 ms per round trip.
 
-    python benchmarks/remote_latency.py [--delays 0,20,50,100] [--profile standard]
+    python -m benchmarks.remote_latency [--delays 0,20,50,100] [--profile standard]
                                         [--suite-workers 1,8] [--st-workers 1,8] [--st-max-examples 20]
 
 For each delay, a fresh reference (in memory) sits behind `delay_proxy.DelayProxy`, and each tool
@@ -12,7 +12,7 @@ runs against the proxy's address, one after the other:
   spans to the suite's OTLP receiver (a fixed port), and names the proxy as its token issuer; once
   for each `--suite-workers` value (a value above 1 is passed as `--workers N`);
 - Schemathesis' CLI: `st run --checks all --mode all` with every phase, as the proof runs it
-  (`servers.st_run_command`), once for each `--st-workers` value.
+  (`benchmarks.schemathesis_cli.st_run_command`), once for each `--st-workers` value.
 
 Requests are counted by the reference itself; wall time includes each tool's start-up.
 """
@@ -30,8 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from delay_proxy import DelayProxy
-from servers import REPO, Reference, st_run_command
+
+from benchmarks.delay_proxy import DelayProxy
+from benchmarks.launch import REPO, Reference
+from benchmarks.schemathesis_cli import st_run_command
 
 # The reference's test-only clients, one per role the suite uses.
 ROLE_PREFIX = {"admin": "PHASE2_", "other-tenant": "PHASE2_OTHER_TENANT_", "read-only": "PHASE2_READ_ONLY_"}

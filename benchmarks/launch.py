@@ -8,7 +8,8 @@ runs; it owns its data directory (a fresh one, removed at stop) and always switc
 controls on. The proofs need what it deliberately does not offer: a store a second process reopens
 after a SIGKILL, a reference started plainly (no test controls), and the server's own request
 counter. Tests that need the reference in-process (an ASGI app or a uvicorn thread) use
-`phase2_reference.testing` instead; they never start a process of their own.
+`phase2_reference.testing` instead; apart from the tests of the reference's own command line
+(tests/phase2_reference/test_cli.py), none starts a reference process of its own.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Fault detection: the suite against Schemathesis' CLI alone, on every broken variant of the reference.
 
-    python benchmarks/fault_detection.py [--jobs 2] [--profile standard] [--st-max-examples 10] [--only NAME ...]
+    python -m benchmarks.fault_detection [--jobs 2] [--profile standard] [--st-max-examples 10] [--only NAME ...]
 
 For every fault of `phase2_reference.testing.faults` (each breaks exactly one requirement):
 
@@ -8,7 +8,7 @@ For every fault of `phase2_reference.testing.faults` (each breaks exactly one re
   class and nothing told about the fault, and *detects* it when its requirement is reported failed;
 - Schemathesis runs `st run openapi/phase2.yaml --checks all --mode all --phases
   examples,coverage,fuzzing,stateful` against the same variant (started alike, proof configuration of
-  tests/phase2_reference/schemathesis.toml) and *detects* it when it reports any failure — it has no
+  benchmarks/schemathesis.toml) and *detects* it when it reports any failure — it has no
   notion of requirements, and the same run on the clean reference passes (the control row).
 
 Prints detection per conformance class for both tools, and the faults each one misses.
@@ -27,13 +27,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from servers import Reference, st_run_command  # noqa: E402
-
-from conformance.contract import load_catalog  # noqa: E402
-from phase2_reference.testing.faults import REGISTRY  # noqa: E402
+from benchmarks.launch import Reference
+from benchmarks.schemathesis_cli import st_run_command
+from conformance.contract import load_catalog
+from phase2_reference.testing.faults import REGISTRY
 
 CLEAN = "(none: the clean reference)"
 # Faults that only exist on a deployment with a feature flag on: both tools get that deployment,

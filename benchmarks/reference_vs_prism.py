@@ -1,6 +1,6 @@
 """Throughput and p99 latency: the reference server against Stoplight Prism's mock, side by side.
 
-    python benchmarks/reference_vs_prism.py [--duration 10] [--connections 32] [--threads 2]
+    python -m benchmarks.reference_vs_prism [--duration 10] [--connections 32] [--threads 2]
 
 Both servers get the same load from the same tool (wrk, with Lua scripts for the Authorization
 header and unique world names) on loopback:
@@ -32,10 +32,12 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.clients import admin
+from benchmarks.launch import Reference
+from conformance.contract.files import spec_path
+
 REPO = Path(__file__).resolve().parent.parent
-CONTRACT = REPO / "openapi" / "phase2.yaml"
-CLIENT_ID = "tenant-a-admin"
-CLIENT_SECRET = "test-only-secret-tenant-a-admin-7f3c"
+CONTRACT = spec_path()
 PRISM_CANDIDATES = [
     Path("/tmp/npmcheck/node_modules/.bin/prism"),
     REPO / ".tools" / "node_modules" / ".bin" / "prism",
@@ -178,23 +180,13 @@ def measure(server: str, base: str, token: str, world_id: str, args: argparse.Na
 
 def bench_reference(args: argparse.Namespace, workdir: Path) -> list[Result]:
     data_dir = workdir / "reference-data"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "phase2_reference", "serve", "--port", "0", "--data-dir", str(data_dir)],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        base = json.loads(process.stdout.readline())["base_url"]
-        tokens = request_json("POST", f"{base}/auth/login", {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})
+    # The server's own defaults (log level info, token lifetime): what a deployment would run.
+    with Reference(data_dir=data_dir, token_ttl=None, log_level=None) as reference:
+        base = reference.base_url
+        tokens = request_json("POST", f"{base}/auth/login", admin().login_body())
         token = str(tokens["access_token"])
         world = request_json("POST", f"{base}/worlds", {"name": "bench-target"}, token)
         return measure("reference", base, token, str(world["id"]), args, workdir)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
 
 
 def bench_prism(args: argparse.Namespace, workdir: Path) -> list[Result]:

@@ -1,6 +1,6 @@
 """A deployment far away: the suite and Schemathesis' CLI through a proxy adding 0-100 ms per round trip.
 
-    python benchmarks/remote_latency.py [--delays 0,20,50,100] [--profile standard]
+    python -m benchmarks.remote_latency [--delays 0,20,50,100] [--profile standard]
                                         [--suite-workers 1,8] [--st-workers 1,8] [--st-max-examples 20]
                                         [--output FILE.md] [--keep-reports DIR] [--longest 5]
 
@@ -13,7 +13,7 @@ runs against the proxy's address, one after the other:
   spans to the suite's OTLP receiver (a fixed port), and names the proxy as its token issuer; once
   for each `--suite-workers` value (passed as `--workers N`; 1 is the sequential run);
 - Schemathesis' CLI: `st run --checks all --mode all` with every phase, as the proof runs it
-  (`servers.st_run_command`), once for each `--st-workers` value.
+  (`benchmarks.schemathesis_cli.st_run_command`), once for each `--st-workers` value.
 
 Requests are counted by the reference itself, connections by the proxy (each new one costs a
 round trip more than a reused one); wall time includes each tool's start-up, and the suite's own
@@ -38,12 +38,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-from delay_proxy import DelayProxy
-from servers import REPO, Reference, st_run_command
+from benchmarks.clients import load_clients
+from benchmarks.delay_proxy import DelayProxy
+from benchmarks.launch import Reference
+from benchmarks.schemathesis_cli import st_run_command
 
 # The reference's test-only clients, one per role the suite uses.
-ROLE_PREFIX = {"admin": "PHASE2_", "other-tenant": "PHASE2_OTHER_TENANT_", "read-only": "PHASE2_READ_ONLY_"}
 
 
 @dataclass
@@ -71,11 +71,8 @@ def free_port() -> int:
 
 def suite_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PHASE2_", "OTEL_"))}
-    clients = yaml.safe_load((REPO / "fixtures" / "clients.yaml").read_text(encoding="utf-8"))["clients"]
-    for client in clients:
-        prefix = ROLE_PREFIX[client["role"]]
-        env[prefix + "CLIENT_ID"] = client["client_id"]
-        env[prefix + "CLIENT_SECRET"] = client["client_secret"]
+    for client in load_clients():
+        env.update(client.suite_env())
     return env
 
 
@@ -176,7 +173,7 @@ def table(rows: list[Row], args: argparse.Namespace, load: tuple[str, str]) -> s
     """The markdown for the README: the command, the load it ran under, one row per tool and delay."""
     lines = [
         "```sh",
-        "cd benchmarks && python remote_latency.py " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        "python -m benchmarks.remote_latency " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
         "```",
         "",
         f"Profile `{args.profile}`, `st run --max-examples {args.st_max_examples}`, seed {args.seed}; "

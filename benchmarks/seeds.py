@@ -1,6 +1,6 @@
 """False alarms: the reference must pass the suite on every seed, not just the fixed one.
 
-    python benchmarks/seeds.py [--first 1] [--count 20] [--profile standard] [--jobs 2]
+    python -m benchmarks.seeds [--first 1] [--count 20] [--profile standard] [--jobs 2]
 
 Runs `phase2-conformance run --reference --seed N --profile P` for N = first … first + count - 1,
 `--jobs` at a time, each with its own report directory (kept under `--report-dir` if given, else

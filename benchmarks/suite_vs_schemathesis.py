@@ -1,13 +1,13 @@
 """Time per request: the suite's contract tests against Schemathesis' own CLI, side by side.
 
-    python benchmarks/suite_vs_schemathesis.py [--max-examples 20] [--seed 20261126] [--rounds 1]
+    python -m benchmarks.suite_vs_schemathesis [--max-examples 20] [--seed 20261126] [--rounds 1]
 
 Both tools run the same phases (examples, coverage, fuzzing, stateful) in positive and negative
 mode with the same number of examples per operation, against a fresh reference server each
 (loopback, in-memory store), one after the other:
 
 - Schemathesis: `st run openapi/phase2.yaml --checks all --mode all` with the proof configuration
-  of tests/phase2_reference/schemathesis.toml (dynamic auth through /auth/login);
+  of benchmarks/schemathesis.toml (dynamic auth through /auth/login);
 - the suite: `phase2-conformance run --base-url ... --profile standard --classes contract`, i.e.
   the same Schemathesis phases plus the suite's response checks on every response.
 
@@ -27,10 +27,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from servers import Reference, st_run_command
-
-CLIENT_ID = "tenant-a-admin"
-CLIENT_SECRET = "test-only-secret-tenant-a-admin-7f3c"  # test-only, from fixtures/clients.yaml
+from benchmarks.clients import admin
+from benchmarks.launch import Reference
+from benchmarks.schemathesis_cli import st_run_command
 
 
 @dataclass
@@ -69,7 +68,7 @@ def run_suite(max_examples: int, seed: int, report_dir: Path) -> Measurement:
     reference = Reference()
     try:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PHASE2_")}
-        env.update(PHASE2_CLIENT_ID=CLIENT_ID, PHASE2_CLIENT_SECRET=CLIENT_SECRET)
+        env.update(admin().suite_env())
         command = [
             sys.executable,
             "-m",

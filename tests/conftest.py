@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from tests.suite_process import run_cli
+
 REPO = Path(__file__).resolve().parent.parent
 pytest_plugins = ("pytester",)
 
@@ -76,26 +78,21 @@ def _clean_env(extra: dict[str, str] | None) -> dict[str, str]:
     return env
 
 
+def suite_run(
+    workdir: Path, report_dir: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 600
+) -> SuiteRun:
+    """`phase2-conformance run -q --report-dir REPORT_DIR ARGS...` as its own process, started in `workdir`."""
+    arguments = ["run", "-q", "--report-dir", str(report_dir), *args]
+    completed = run_cli(arguments, cwd=workdir, env=_clean_env(env), timeout=timeout)
+    return SuiteRun(completed.returncode, completed.stdout, completed.stderr, report_dir)
+
+
 @pytest.fixture
 def run_suite(tmp_path: Path) -> Callable[..., SuiteRun]:
-    """`phase2-conformance run ...` in a subprocess, reports in a fresh directory."""
+    """`phase2-conformance run ...` as its own process (tests/suite_process.py), reports in a fresh directory."""
     counter = iter(range(1000))
 
     def run(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> SuiteRun:
-        report_dir = tmp_path / f"report-{next(counter)}"
-        command: Sequence[str] = [
-            sys.executable,
-            "-m",
-            "conformance",
-            "run",
-            "-q",
-            "--report-dir",
-            str(report_dir),
-            *args,
-        ]
-        completed = subprocess.run(
-            command, capture_output=True, text=True, timeout=timeout, env=_clean_env(env), cwd=tmp_path
-        )
-        return SuiteRun(completed.returncode, completed.stdout, completed.stderr, report_dir)
+        return suite_run(tmp_path, tmp_path / f"report-{next(counter)}", *args, env=env, timeout=timeout)
 
     return run

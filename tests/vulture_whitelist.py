@@ -52,3 +52,4 @@ used.open_routes  # conformance/client/stall_breaker.py: read only by tests/conf
 used.settings_sources  # conformance/results.py: RunResult.settings_sources, set by outcome.py, read by nothing
 used.exclusive_waiting  # conformance/runner/executor.py: read by tests/conformance/runner/test_executor.py
 used.render_summary  # conformance/reporting/console.py: the final block as plain text, read by tests
+used.__class__  # conformance/runner/check_transport.py: the schema takes the subclass whose transport is the run's

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from benchmarks.clients import admin
 from conformance.errors import ConfigError
 from conformance.profiles import PROFILES
 from conformance.settings import load_settings
@@ -26,7 +27,7 @@ from phase2_reference.testing.launcher import serving
 from tests.conftest import SuiteRun, _clean_env
 from tests.hostile.servers import free_port
 
-CLIENT = {"PHASE2_CLIENT_ID": "tenant-a-admin", "PHASE2_CLIENT_SECRET": "test-only-secret-tenant-a-admin-7f3c"}
+CLIENT = admin().suite_env()
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 TOKEN_ROUTE = "/oauth2/token"
 CAP = PROFILES["smoke"].time_budget

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.clients import admin
 from conformance.runner.budget import TimeBudget
 from phase2_reference.config import Config
 from phase2_reference.testing.launcher import serving as serving_reference
@@ -27,7 +28,7 @@ OVERRUN = TimeBudget(BUDGET, 0.0).overrun_limit
 PROCESS_MARGIN = 90.0
 MAX_RSS_MB = 400
 CREDENTIALS = {"PHASE2_CLIENT_ID": "hostile-client", "PHASE2_CLIENT_SECRET": "hostile-secret-value-123"}
-CLIENT_SECRET = "test-only-secret-tenant-a-admin-7f3c"  # fixtures/clients.yaml, test-only
+CLIENT_SECRET = admin().client_secret
 
 
 @contextlib.contextmanager
@@ -130,8 +131,7 @@ def test_a_target_hanging_past_the_preflight_still_ends_on_time_with_a_verdict(
             url,
             tmp_path,
             {
-                "PHASE2_CLIENT_ID": "tenant-a-admin",
-                "PHASE2_CLIENT_SECRET": CLIENT_SECRET,
+                **admin().suite_env(),
                 # The proxied reference names itself as issuer and token endpoint: the user trusts it.
                 "PHASE2_TRUST_TOKEN_ORIGIN": healthy_upstream,
             },

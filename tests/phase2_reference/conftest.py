@@ -20,13 +20,14 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
+from benchmarks.clients import admin, other_tenant, reader
 from phase2_reference.config import Config, TrustedIssuer
 from phase2_reference.testing.launcher import RunningServer, serving
 
+# The test clients of fixtures/clients.yaml by the short name the tests use: client id and secret.
 CLIENTS = {
-    "a": ("tenant-a-admin", "test-only-secret-tenant-a-admin-7f3c"),
-    "b": ("tenant-b-admin", "test-only-secret-tenant-b-admin-91d2"),
-    "reader": ("tenant-a-reader", "test-only-secret-tenant-a-reader-4be8"),
+    who: (client.client_id, client.client_secret)
+    for who, client in {"a": admin(), "b": other_tenant(), "reader": reader()}.items()
 }
 BOTH_FLAGS = frozenset({"world-preview", "engine-v2"})
 

@@ -1,6 +1,6 @@
 """The reference under a mixed concurrent load, and under SIGKILL in the middle of one.
 
-CI-sized runs of `benchmarks/load_test.py` (the full run is 50 clients for 60 s): real uvicorn
+CI-sized runs of `benchmarks.load` (the full run is 50 clients for 60 s): real uvicorn
 processes on loopback, a SQLite file in a temporary directory, two tenants, and every check of the
 script — no 5xx, nothing acknowledged lost, one event per change and none without, consistent
 pagination, tails of /events that are prefixes of the final log.
@@ -11,17 +11,17 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import load_test
+from benchmarks import load
 
 
-def run(config: load_test.LoadConfig) -> load_test.LoadReport:
-    report = asyncio.run(load_test.run(config))
+def run(config: load.LoadConfig) -> load.LoadReport:
+    report = asyncio.run(load.run(config))
     assert report.ok, report.render()
     return report
 
 
 def test_a_mixed_load_breaks_no_rule(tmp_path: Path) -> None:
-    report = run(load_test.LoadConfig(clients=8, duration=3.0, seed=11, data_dir=tmp_path))
+    report = run(load.LoadConfig(clients=8, duration=3.0, seed=11, data_dir=tmp_path))
     # The mix really ran: writes of every kind were acknowledged and their events checked.
     for operation, status in [
         ("create_world", 201),
@@ -40,7 +40,7 @@ def test_a_mixed_load_breaks_no_rule(tmp_path: Path) -> None:
 
 
 def test_a_sigkill_under_load_loses_nothing_acknowledged(tmp_path: Path) -> None:
-    report = run(load_test.LoadConfig(clients=6, duration=4.0, kill_after=2.0, seed=12, data_dir=tmp_path))
+    report = run(load.LoadConfig(clients=6, duration=4.0, kill_after=2.0, seed=12, data_dir=tmp_path))
     assert report.kills == 1
     # Load went on against the restarted server on the same file.
     assert report.acknowledged("login", 200) >= 2 * 6
@@ -50,10 +50,10 @@ def test_a_sigkill_under_load_loses_nothing_acknowledged(tmp_path: Path) -> None
 def test_the_checks_fail_on_a_broken_reference(tmp_path: Path) -> None:
     # The same code against a reference serving two faults: every world.updated event written twice,
     # and deleted worlds kept in the list. A checker that passes this is checking nothing.
-    config = load_test.LoadConfig(
+    config = load.LoadConfig(
         clients=4, duration=1.5, seed=13, data_dir=tmp_path, faults=("duplicate-events", "soft-delete-visible")
     )
-    report = asyncio.run(load_test.run(config))
+    report = asyncio.run(load.run(config))
     assert not report.ok
     assert report.violations.counts["duplicate or missing event"] > 0, report.render()
     assert report.violations.counts["event without change"] > 0, report.render()

@@ -1,6 +1,6 @@
 """No false alarms: the reference passes the suite on seeds other than the fixed one.
 
-A CI-sized run of benchmarks/seeds.py: two seeds with the quick profile, side by side (the recorded
+A CI-sized run of `benchmarks.seeds`: two seeds with the quick profile, side by side (the recorded
 proof runs twenty with the standard profile; see the README).
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import seeds
+from benchmarks import seeds
 
 
 def test_the_reference_passes_the_quick_profile_on_two_more_seeds(tmp_path: Path) -> None:

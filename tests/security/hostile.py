@@ -23,14 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, quote_plus, urlsplit
 
+from benchmarks.clients import admin
 from phase2_reference.config import Config
 from phase2_reference.testing.launcher import serving as serving_reference
 from tests.conftest import _clean_env, run_measuring_peak_rss
 from tests.hostile import servers
 
-CLIENT_ID = "tenant-a-admin"
-CLIENT_SECRET = "test-only-secret-tenant-a-admin-7f3c"  # fixtures/clients.yaml, test-only
-CREDENTIALS = {"PHASE2_CLIENT_ID": CLIENT_ID, "PHASE2_CLIENT_SECRET": CLIENT_SECRET}
+CLIENT_ID = admin().client_id
+CLIENT_SECRET = admin().client_secret
+CREDENTIALS = admin().suite_env()
 MAX_RSS_MB = 1024  # the bound on a run's peak memory
 
 

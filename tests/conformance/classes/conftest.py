@@ -3,25 +3,20 @@ no span export, no test controls."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
+
+from benchmarks.clients import admin
+from benchmarks.launch import Reference
 
 
 @dataclass(frozen=True)
 class PlainTarget:
     base_url: str
     # The primary client of fixtures/clients.yaml, passed as a vendor passes its own.
-    env: dict[str, str] = field(
-        default_factory=lambda: {
-            "PHASE2_CLIENT_ID": "tenant-a-admin",
-            "PHASE2_CLIENT_SECRET": "test-only-secret-tenant-a-admin-7f3c",
-        }
-    )
+    env: dict[str, str] = field(default_factory=lambda: admin().suite_env())
 
 
 @pytest.fixture
@@ -38,24 +33,6 @@ def reference_with_controls() -> Iterator[PlainTarget]:
 
 
 def _serve(*extra: str) -> Iterator[PlainTarget]:
-    command = [
-        sys.executable,
-        "-m",
-        "phase2_reference",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--in-memory",
-        *extra,
-    ]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    assert process.stdout is not None
-    try:
-        announcement = json.loads(process.stdout.readline())
-        yield PlainTarget(str(announcement["base_url"]))
-    finally:
-        process.terminate()
-        process.wait(15)
-        process.stdout.close()
+    # The server's own defaults for token lifetime and log level: nothing tuned for the suite.
+    with Reference(*extra, token_ttl=None, log_level=None) as reference:
+        yield PlainTarget(reference.base_url)

@@ -21,12 +21,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from benchmarks.clients import admin
 from phase2_reference.config import Config
 from phase2_reference.testing.launcher import ServerTLS, serving
 from tests.conftest import _clean_env
-
-CLIENT_ID = "tenant-a-admin"
-CLIENT_SECRET = "test-only-secret-tenant-a-admin-7f3c"  # test-only, fixtures/clients.yaml
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,7 +114,7 @@ def tls_reference(pki: Pki) -> Iterator[str]:
 def run(tmp_path: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "conformance", "run", "-q", "--report-dir", str(tmp_path / "report"), *args],
-        env=_clean_env({"PHASE2_CLIENT_ID": CLIENT_ID, "PHASE2_CLIENT_SECRET": CLIENT_SECRET, **env}),
+        env=_clean_env({**admin().suite_env(), **env}),
         capture_output=True,
         text=True,
         timeout=300,

@@ -2,16 +2,17 @@ from __future__ import annotations
 
 from conformance.client.secrets import MASK, Redactor
 
+SECRET = "a-client-secret-value-7f3c"
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ0ZW5hbnQtYSJ9.c2lnbmF0dXJlLWJ5dGVz"
 
 
 def test_known_secrets_and_credential_shapes_are_masked() -> None:
-    redactor = Redactor(["test-only-secret-tenant-a-admin-7f3c"])
+    redactor = Redactor([SECRET])
     text = redactor.text(
-        f"client_secret=test-only-secret-tenant-a-admin-7f3c token {JWT} Authorization: Bearer abc.def "
+        f"client_secret={SECRET} token {JWT} Authorization: Bearer abc.def "
         '{"refresh_token": "rt_opaque_value", "access_token":"xyz"}'
     )
-    assert "test-only-secret" not in text
+    assert SECRET not in text and "client-secret-value" not in text
     assert JWT not in text and "eyJ" not in text
     assert "abc.def" not in text
     assert "rt_opaque_value" not in text and "xyz" not in text

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from benchmarks.clients import admin
 from conformance.client.secrets import Redactor
 from conformance.client.tokens import TokenManager
 from conformance.client.transport import make_client
@@ -17,7 +18,7 @@ from phase2_reference.config import Config
 from phase2_reference.testing.launcher import running_server
 from tests.conftest import SuiteRun
 
-CREDENTIALS = {"PHASE2_CLIENT_ID": "tenant-a-admin", "PHASE2_CLIENT_SECRET": "test-only-secret-tenant-a-admin-7f3c"}
+CREDENTIALS = admin().suite_env()
 
 
 @pytest.fixture

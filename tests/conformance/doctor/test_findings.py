@@ -6,7 +6,7 @@ from conformance.client.secrets import Redactor
 from conformance.doctor.findings import MAX_LINE, exit_code, failed, ok, render
 from conformance.errors import ExitCode
 
-SECRET = "test-only-secret-tenant-a-admin-7f3c"
+SECRET = "a-client-secret-value-7f3c"
 
 
 def test_a_hostile_value_cannot_drive_the_terminal_or_flood_it() -> None:

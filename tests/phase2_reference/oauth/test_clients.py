@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.clients import reader
 from phase2_reference.config import ConfigError
 from phase2_reference.oauth.clients import ClientRegistry
 from tests.phase2_reference.conftest import REPO
@@ -16,12 +17,12 @@ SCOPES = frozenset({"worlds:read", "worlds:write", "runtimes:read", "runtimes:wr
 def test_the_fixture_clients() -> None:
     registry = ClientRegistry.load(REPO / "fixtures" / "clients.yaml", SCOPES)
     assert len(registry) == 3
-    client = registry.authenticate("tenant-a-reader", "test-only-secret-tenant-a-reader-4be8")
+    client = registry.authenticate(reader().client_id, reader().client_secret)
     assert client is not None
     assert client.tenant == "tenant-a"
     assert "worlds:write" not in client.scopes
-    assert registry.authenticate("tenant-a-reader", "wrong") is None
-    assert registry.authenticate("nobody", "test-only-secret-tenant-a-reader-4be8") is None
+    assert registry.authenticate(reader().client_id, "wrong") is None
+    assert registry.authenticate("nobody", reader().client_secret) is None
 
 
 @pytest.mark.parametrize(

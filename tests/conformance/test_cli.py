@@ -109,7 +109,7 @@ def test_a_history_dir_that_is_a_file_is_refused_before_the_run(
     history = tmp_path / "history"
     history.write_text("a file\n")
     line = usage_line(capsys, "run", "--reference", "--history-dir", str(history), "--report-dir", "r")
-    assert line == f"phase2-conformance: error: history_dir from the command line is not a directory: {history}"
+    assert line == f"phase2-conformance: error: --history-dir is not a directory: {history}"
     assert not (tmp_path / "r").exists()  # nothing ran, nothing was written
 
 

@@ -44,7 +44,17 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         # One line, exit 2: the usage block is for --help, not for a CI log.
-        self.exit(int(ExitCode.USAGE), f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(int(ExitCode.USAGE), f"{self.prog}: error: {message}{_choice_hint(message)} (see --help)\n")
+
+
+def _choice_hint(message: str) -> str:
+    """'; did you mean run?' after argparse's "invalid choice: 'rn' (choose from 'run', ...)"."""
+    import re
+
+    from conformance.suggest import did_you_mean
+
+    match = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+    return did_you_mean(match.group(1), re.findall(r"'([^']*)'", match.group(2))) if match else ""
 
 
 def _run_arguments(parser: argparse.ArgumentParser) -> None:

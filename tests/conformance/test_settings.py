@@ -372,3 +372,54 @@ def test_rate_and_outage_settings_come_from_every_source(tmp_path: Path) -> None
     assert settings.max_rate == 12.5
     assert (settings.outage_start, settings.outage_end) == ("docker stop db", "docker start db")
     assert load_settings({}, env=TARGET_ENV).max_rate is None
+
+
+def test_a_secret_never_comes_from_a_command_line() -> None:
+    """A command line is seen by `ps` and kept in shell histories: the schema gives secrets no flag."""
+    with pytest.raises(ConfigError, match="unknown setting 'client_secret' for the"):
+        load_settings({"client_secret": "s3cr3t-value"}, env=TARGET_ENV)
+
+
+def test_the_pytest_face_names_its_own_options() -> None:
+    with pytest.raises(ConfigError, match=r"^--phase2-time-budget must be at least 1, got 0$"):
+        load_settings({"time_budget": 0}, env=REFERENCE, face=Face.PYTEST)
+    with pytest.raises(ConfigError, match="from --phase2-requirements; did you mean P2-HLT-001"):
+        load_settings({"requirements": ["P2-HLT001"]}, env=REFERENCE, face=Face.PYTEST)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("workers = true\n", "config key 'workers' in {config} must be an integer, got True"),
+        ("workers = 2.5\n", "config key 'workers' in {config} must be an integer, got 2.5"),
+        ("seed = [1]\n", "config key 'seed' in {config} must be an integer, got [1]"),
+        ('callback-host = ["10.0.0.1"]\n', "config key 'callback-host' in {config} must be a string"),
+        ("classes = 5.0\n", "config key 'classes' in {config} must be a list, got 5.0"),
+        ("time-budget = 60\ntime_budget = 90\n", "config file {config} sets 'time-budget' twice"),
+    ],
+)
+def test_config_values_of_the_wrong_type_are_refused_not_coerced(tmp_path: Path, text: str, message: str) -> None:
+    config = tmp_path / "run.toml"
+    config.write_text(text)
+    with pytest.raises(ConfigError) as raised:
+        load_settings({"config": str(config)}, env=REFERENCE)
+    assert message.format(config=config) in str(raised.value)
+
+
+def test_a_whole_number_is_an_integer_in_any_spelling(tmp_path: Path) -> None:
+    config = tmp_path / "run.toml"
+    config.write_text("seed = 3.0\nworkers = 2\n")
+    settings = load_settings({"config": str(config)}, env=REFERENCE)
+    assert (settings.seed, settings.workers) == (3, 2)
+
+
+def test_a_hostile_config_file_is_bounded(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.toml"
+    huge.write_bytes(b"# padding\n" * 110_000)  # over 1 MiB
+    with pytest.raises(ConfigError, match="is larger than 1048576 bytes"):
+        load_settings({"config": str(huge)}, env=REFERENCE)
+    long_value = tmp_path / "long.toml"
+    long_value.write_text(f'profile = "{"x" * 100_000}"\n')
+    with pytest.raises(ConfigError) as raised:
+        load_settings({"config": str(long_value)}, env=REFERENCE)
+    assert "unknown profile" in str(raised.value) and len(str(raised.value)) < 500

@@ -20,10 +20,13 @@ ACTIONS: dict[Kind, dict[str, Any]] = {
 
 
 def terminal_help(setting: Setting) -> str:
-    """The help line of a flag or option: the schema's, without Markdown, with its variable."""
+    """The help line of a flag or option: the schema's, without Markdown, with its variable and default."""
+    notes = [setting.env] if setting.env else []
+    if setting.default is not None:
+        notes.append(f"default: {setting.default.text}")
+    text = setting.help + (f" ({'; '.join(notes)})" if notes else "")
     # argparse %-formats help strings: a literal percent sign must be doubled.
-    text = setting.help.replace("`", "").replace("%", "%%")
-    return f"{text} ({setting.env})" if setting.env else text
+    return text.replace("`", "").replace("%", "%%")
 
 
 def metavar(setting: Setting) -> str | None:

@@ -43,7 +43,7 @@ def fixed(value: Any, text: str | None = None) -> Default:
 
 
 def of_profile(attribute: str) -> Default:
-    return Default(f"the profile's ({attribute.replace('_', ' ')})", lambda basis: getattr(basis.profile, attribute))
+    return Default(f"the profile's {attribute.replace('_', ' ')}", lambda basis: getattr(basis.profile, attribute))
 
 
 def default_workers(base_url: str | None) -> int:

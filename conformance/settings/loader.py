@@ -35,7 +35,6 @@ COMPOSED = frozenset(
 )  # fmt: skip
 # The clients a run acts as, and the prefix of their two settings.
 ROLES = (("primary", ""), ("other-tenant", "other_tenant_"), ("read-only", "read_only_"))
-TARGET_SETTINGS = ("profile", "reference", "base_url")  # resolved first: other defaults follow from them
 
 
 def load_settings(

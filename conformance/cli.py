@@ -27,166 +27,44 @@ PROG = "phase2-conformance"
 
 
 class _Parser(argparse.ArgumentParser):
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        # Each (sub)command refuses what it does not know itself, so it can suggest its own flags.
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}{self._suggestion(extras)}")
+        return parsed, extras
+
+    def _suggestion(self, extras: list[str]) -> str:
+        from conformance.suggest import did_you_mean
+
+        unknown = next((extra.split("=", 1)[0] for extra in extras if extra.startswith("--")), None)
+        if unknown is None:
+            return ""
+        return did_you_mean(unknown, [flag for action in self._actions for flag in action.option_strings])
+
     def error(self, message: str) -> NoReturn:
         # One line, exit 2: the usage block is for --help, not for a CI log.
-        self.exit(int(ExitCode.USAGE), f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(int(ExitCode.USAGE), f"{self.prog}: error: {message}{_choice_hint(message)} (see --help)\n")
+
+
+def _choice_hint(message: str) -> str:
+    """'; did you mean run?' after argparse's "invalid choice: 'rn' (choose from 'run', ...)"."""
+    import re
+
+    from conformance.suggest import did_you_mean
+
+    match = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+    return did_you_mean(match.group(1), re.findall(r"'([^']*)'", match.group(2))) if match else ""
 
 
 def _run_arguments(parser: argparse.ArgumentParser) -> None:
-    target = parser.add_argument_group("target")
-    where = target.add_mutually_exclusive_group()
-    where.add_argument("--base-url", help="the deployment under test, e.g. https://api.example/v2 (PHASE2_BASE_URL)")
-    where.add_argument(
-        "--reference",
-        action="store_true",
-        default=None,
-        help="test the embedded reference server, started as a child process (PHASE2_REFERENCE)",
-    )
-    target.add_argument(
-        "--flags", dest="feature_flags", help="feature flags enabled on the target (PHASE2_FEATURE_FLAGS)"
-    )
-    target.add_argument("--auth-provider", help="OAuth2 issuer for discovery (PHASE2_AUTH_PROVIDER)")
-    target.add_argument("--client-id", help="client id (PHASE2_CLIENT_ID); the secret only from PHASE2_CLIENT_SECRET")
-    target.add_argument(
-        "--trust-token-origin",
-        dest="trust_token_origins",
-        action="append",
-        metavar="ORIGIN",
-        help="also send the client secret to this origin if the provider's metadata names it as issuer or "
-        "token endpoint (repeatable; PHASE2_TRUST_TOKEN_ORIGIN)",
-    )
-    target.add_argument(
-        "--tls-cert", dest="tls_cert_path", help="client certificate for mutual TLS (PHASE2_TLS_CERT_PATH)"
-    )
-    target.add_argument("--tls-key", dest="tls_key_path", help="its private key, if not in the certificate file")
-    target.add_argument("--tls-ca", dest="tls_ca_path", help="CA bundle that signs the target's certificate")
-    target.add_argument("--request-timeout", type=float, help="seconds per request, first byte to last")
-    target.add_argument(
-        "--test-issuer-trusted",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="the target trusts the suite's test issuer (on for the reference)",
-    )
-    target.add_argument("--test-issuer-port", type=int, help="port for the test issuer's JWKS (default: any free)")
-    target.add_argument("--otlp-receiver-port", type=int, help="port of the suite's OTLP/HTTP receiver (default: any)")
-    target.add_argument(
-        "--callback-host",
-        help="host a remote deployment reaches the suite's test issuer and OTLP receiver at (default 127.0.0.1)",
-    )
-    target.add_argument(
-        "--max-rate",
-        type=float,
-        help="at most this many requests per second to the target, all clients together (PHASE2_MAX_RATE)",
-    )
-    target.add_argument(
-        "--outage-start",
-        metavar="CMD",
-        help="shell command that takes a component of the deployment away, for the outage checks (PHASE2_OUTAGE_START)",
-    )
-    target.add_argument(
-        "--outage-end",
-        metavar="CMD",
-        help="shell command that brings it back (PHASE2_OUTAGE_END); both are needed",
-    )
-    target.add_argument(
-        "--reference-option",
-        dest="reference_options",
-        action="append",
-        help="start the embedded reference with this extra serve option, e.g. --reference-option=--rate-limit=25 "
-        "(test-only; repeatable)",
-    )
-    target.add_argument(
-        "--reference-fault",
-        dest="reference_faults",
-        action="append",
-        help="start the reference with this deliberate fault (test-only; repeatable)",
-    )
+    """The settings' flags, generated from the schema (conformance/settings/schema.py), and -q."""
+    from conformance.settings.cli_options import add_setting_arguments
 
-    run = parser.add_argument_group("run")
-    run.add_argument("--config", help="a TOML file of settings (lowest precedence after profile defaults)")
-    run.add_argument("--profile", help="smoke (read-only, for production), quick, standard (default) or nightly")
-    run.add_argument("--seed", type=int, help="seed for generated data; the same seed replays the same run")
-    run.add_argument("--classes", help="comma-separated: contract,protocol,semantic,auth,health,telemetry")
-    run.add_argument(
-        "--requirement", dest="requirements", action="append", help="only this requirement ID (repeatable)"
-    )
-    run.add_argument("--operation", dest="operations", action="append", help="only this operationId (repeatable)")
-    run.add_argument("--time-budget", type=float, help="seconds the whole run may take")
-    run.add_argument(
-        "--shard",
-        help="run part I of N of the plan, I/N (PHASE2_SHARD; read from GitLab, Buildkite or CircleCI parallel jobs); "
-        "combine the parts with `merge`",
-    )
-    run.add_argument(
-        "--workers",
-        type=int,
-        help="work items run at once, in threads (PHASE2_WORKERS; default 1 on loopback, 8 for a remote target)",
-    )
-    run.add_argument("--max-examples", type=int, help="fuzzing examples per operation")
-    run.add_argument("--liveness-budget-ms", type=float, help="p95 budget for /healthz (default 200)")
-    run.add_argument("--rerun-failed", metavar="DIR", help="replay only what failed in an earlier run's report dir")
-    run.add_argument(
-        "--checks-module",
-        dest="check_modules",
-        action="append",
-        help="import your own checks from this module (repeatable; see docs/writing-checks.md)",
-    )
-    run.add_argument("--log-level", help="debug, info, warning (default), error")
-
-    report = parser.add_argument_group("report")
-    report.add_argument("--report-dir", help="where reports go (default reports/<run-id>)")
-    report.add_argument("--history-dir", help="earlier runs' summaries, for trends")
-    report.add_argument("--waivers", help="YAML file of accepted failures")
-    report.add_argument("--fail-on", choices=("must", "should"), help="which failures fail the gate (default must)")
-    report.add_argument(
-        "--require-all",
-        action="store_true",
-        default=None,
-        help="certification: any MUST left unverified (not applicable, not evaluated) fails (PHASE2_REQUIRE_ALL)",
-    )
-    report.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
-
-
-SETTING_KEYS = (
-    "base_url",
-    "reference",
-    "feature_flags",
-    "auth_provider",
-    "client_id",
-    "trust_token_origins",
-    "tls_cert_path",
-    "tls_key_path",
-    "tls_ca_path",
-    "request_timeout",
-    "test_issuer_trusted",
-    "test_issuer_port",
-    "otlp_receiver_port",
-    "callback_host",
-    "reference_faults",
-    "reference_options",
-    "max_rate",
-    "outage_start",
-    "outage_end",
-    "config",
-    "profile",
-    "seed",
-    "classes",
-    "requirements",
-    "operations",
-    "time_budget",
-    "workers",
-    "shard",
-    "max_examples",
-    "liveness_budget_ms",
-    "rerun_failed",
-    "check_modules",
-    "log_level",
-    "report_dir",
-    "history_dir",
-    "waivers",
-    "fail_on",
-    "require_all",
-)
+    groups = add_setting_arguments(parser)
+    groups["report"].add_argument("-q", "--quiet", action="store_true", help="no progress lines")
 
 
 def command_run(args: argparse.Namespace) -> int:
@@ -194,8 +72,9 @@ def command_run(args: argparse.Namespace) -> int:
     from conformance.runner.cli_run import run
     from conformance.runner.rerun import rerun_values
     from conformance.settings import configure_logging, load_settings
+    from conformance.settings.cli_options import command_line_values
 
-    values: dict[str, Any] = {key: getattr(args, key, None) for key in SETTING_KEYS}
+    values = command_line_values(args)
     if values.get("rerun_failed"):
         values = rerun_values(values)
     settings = load_settings(values)
@@ -250,8 +129,9 @@ def command_doctor(args: argparse.Namespace) -> int:
     """Diagnose the target of the same flags as `run`, one line per item (see conformance/doctor)."""
     from conformance.doctor import diagnose
     from conformance.settings import configure_logging, load_settings
+    from conformance.settings.cli_options import command_line_values
 
-    settings = load_settings({key: getattr(args, key, None) for key in SETTING_KEYS})
+    settings = load_settings(command_line_values(args))
     configure_logging(settings)
     where = "the embedded reference server" if settings.reference else settings.base_url
     print(f"{PROG} {__version__} doctor: target {where}", flush=True)
@@ -383,11 +263,12 @@ def command_replay(args: argparse.Namespace) -> int:
 
     from conformance.replay import load_failure, replay, replay_session, settings_values, summary_path
     from conformance.settings import configure_logging, load_settings
+    from conformance.settings.cli_options import command_line_values
 
     failure = load_failure(summary_path(args.report_dir), args.failure_id)
     with tempfile.TemporaryDirectory(prefix="phase2-replay-") as scratch:
         # The replay's own files (the reference's log) go to a scratch dir, never into the run's reports.
-        settings = load_settings(settings_values(args, failure, SETTING_KEYS, Path(scratch)))
+        settings = load_settings(settings_values(command_line_values(args), failure, Path(scratch)))
         configure_logging(settings)
         redactor: Redactor = args.redactor
         with replay_session(settings, redactor) as session:
@@ -419,6 +300,7 @@ def command_token(args: argparse.Namespace) -> int:
     from conformance.errors import ConfigError
     from conformance.replay import JUNK, replay_session
     from conformance.settings import configure_logging, load_settings
+    from conformance.settings.cli_options import command_line_values
     from conformance.token_command import print_token, token_kinds, write_token
 
     if args.kind not in token_kinds():
@@ -426,7 +308,7 @@ def command_token(args: argparse.Namespace) -> int:
     if args.kind in JUNK:
         write_token(JUNK[args.kind]())
         return 0
-    values: dict[str, Any] = {key: getattr(args, key, None) for key in SETTING_KEYS}
+    values = command_line_values(args)
     with tempfile.TemporaryDirectory(prefix="phase2-token-") as scratch:
         values.update(report_dir=scratch, classes="contract")
         settings = load_settings(values)

@@ -30,52 +30,12 @@ WORK = pytest.StashKey["WorkItem"]()  # the work item a pytest item is the view 
 COLLECTION_ERRORS: pytest.StashKey[list[str]] = pytest.StashKey()
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
 
-# option dest → settings name; secrets are read from the environment or a config file only.
-OPTIONS: dict[str, tuple[str, str]] = {
-    "base_url": ("--phase2-base-url", "base URL of the deployment under test (PHASE2_BASE_URL)"),
-    "profile": ("--phase2-profile", "quick, standard or nightly (default standard)"),
-    "seed": ("--phase2-seed", "seed for generated data; the same seed replays the same run"),
-    "classes": ("--phase2-classes", "comma-separated conformance classes to run"),
-    "requirements": ("--phase2-requirements", "comma-separated requirement IDs to run"),
-    "operations": ("--phase2-operations", "comma-separated operationIds to cover"),
-    "feature_flags": ("--phase2-flags", "feature flags enabled on the target (PHASE2_FEATURE_FLAGS)"),
-    "auth_provider": ("--phase2-auth-provider", "OAuth2 issuer URL (PHASE2_AUTH_PROVIDER)"),
-    "client_id": (
-        "--phase2-client-id",
-        "client id (PHASE2_CLIENT_ID); the secret comes from PHASE2_CLIENT_SECRET",
-    ),
-    "report_dir": ("--phase2-report-dir", "where reports go (default reports/<run-id>)"),
-    "config": ("--phase2-config", "a TOML config file"),
-    "time_budget": ("--phase2-time-budget", "seconds the whole run may take"),
-    "fail_on": ("--phase2-fail-on", "must (default) or should"),
-    "waivers": ("--phase2-waivers", "a YAML file of accepted failures"),
-    "check_modules": ("--phase2-checks-modules", "comma-separated modules of your own checks"),
-    "workers": ("--phase2-workers", "work items run at once, in threads (PHASE2_WORKERS)"),
-    "shard": ("--phase2-shard", "run part I of N of the plan, I/N (PHASE2_SHARD)"),
-    "max_rate": ("--phase2-max-rate", "requests per second to the target, all clients together (PHASE2_MAX_RATE)"),
-    "outage_start": ("--phase2-outage-start", "shell command taking a component away (PHASE2_OUTAGE_START)"),
-    "outage_end": ("--phase2-outage-end", "shell command bringing it back (PHASE2_OUTAGE_END)"),
-}
-
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("phase2", "Phase 2 conformance")
-    for dest, (flag, help_text) in OPTIONS.items():
-        group.addoption(flag, dest=f"phase2_{dest}", default=None, help=help_text)
-    group.addoption(
-        "--phase2-reference",
-        dest="phase2_reference",
-        action="store_true",
-        default=None,
-        help="run against the embedded reference server (PHASE2_REFERENCE; without it, give a base URL)",
-    )
-    group.addoption(
-        "--phase2-require-all",
-        dest="phase2_require_all",
-        action="store_true",
-        default=None,
-        help="certification: a MUST left unverified fails the gate (PHASE2_REQUIRE_ALL)",
-    )
+    from conformance.settings.pytest_options import add_options
+
+    # Generated from the settings schema: every setting with a flag of `run` (secrets have none).
+    add_options(parser.getgroup("phase2", "Phase 2 conformance"))
 
 
 def _session(config: pytest.Config) -> RunSession | None:
@@ -175,19 +135,25 @@ class ItemCrashed(Exception):
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's (trylast), which starts its workers
 def pytest_configure(config: pytest.Config) -> None:
-    if not (_collects_suite(config) or any(config.getoption(f"phase2_{dest}") is not None for dest in SETTING_OPTIONS)):
+    from conformance.settings.pytest_options import option_values
+
+    values = option_values(config)
+    if not (_collects_suite(config) or any(value is not None for value in values.values())):
         return
     import sys
 
     from conformance.errors import ConfigError
+    from conformance.runner.rerun import rerun_values
     from conformance.settings import load_settings
+    from conformance.settings.schema import Face
 
-    values = {dest: config.getoption(f"phase2_{dest}") for dest in SETTING_OPTIONS}
     workers = _undistributed(config)
     if workers is not None and values["workers"] is None:
-        values["workers"] = workers
+        values["workers"] = str(workers)
     try:
-        _ACTIVE["settings"] = load_settings(values)
+        if values.get("rerun_failed"):
+            values = rerun_values(values)  # as `run --rerun-failed` does: only what failed, its seed
+        _ACTIVE["settings"] = load_settings(values, face=Face.PYTEST)
     except ConfigError as error:
         raise pytest.UsageError(f"phase2: {error}") from None
     for warning in _ACTIVE["settings"].warnings:
@@ -225,9 +191,6 @@ def _undistributed(config: pytest.Config) -> int | None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     _ACTIVE.clear()
-
-
-SETTING_OPTIONS = (*OPTIONS, "reference", "require_all")
 
 
 def _collects_suite(config: pytest.Config) -> bool:

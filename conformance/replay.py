@@ -499,11 +499,11 @@ def replay(failure: RecordedFailure, session: Any, out: Callable[[str], None]) -
     return EXIT_CODES[verdict]
 
 
-def settings_values(args: Any, failure: RecordedFailure, keys: tuple[str, ...], report_dir: Path) -> dict[str, Any]:
+def settings_values(given: dict[str, Any], failure: RecordedFailure, report_dir: Path) -> dict[str, Any]:
     """The replay's settings: the command's target flags; the run's feature flags unless given."""
     from conformance.contract import load_catalog
 
-    values: dict[str, Any] = {key: getattr(args, key, None) for key in keys}
+    values = dict(given)
     for unrelated in ("requirements", "operations", "rerun_failed", "shard", "history_dir", "waivers"):
         values[unrelated] = None
     values["report_dir"] = str(report_dir)

@@ -53,3 +53,5 @@ used.settings_sources  # conformance/results.py: RunResult.settings_sources, set
 used.exclusive_waiting  # conformance/runner/executor.py: read by tests/conformance/runner/test_executor.py
 used.render_summary  # conformance/reporting/console.py: the final block as plain text, read by tests
 used.__class__  # conformance/runner/check_transport.py: the schema takes the subclass whose transport is the run's
+used.COMPOSED  # conformance/settings/loader.py: fields no schema row fills (tests/conformance/settings/)
+used.rerun_failed  # conformance/settings/model.py: the report dir a rerun came from (read by tests)

@@ -109,7 +109,7 @@ def test_a_history_dir_that_is_a_file_is_refused_before_the_run(
     history = tmp_path / "history"
     history.write_text("a file\n")
     line = usage_line(capsys, "run", "--reference", "--history-dir", str(history), "--report-dir", "r")
-    assert line == f"phase2-conformance: error: history_dir from the command line is not a directory: {history}"
+    assert line == f"phase2-conformance: error: --history-dir is not a directory: {history}"
     assert not (tmp_path / "r").exists()  # nothing ran, nothing was written
 
 
@@ -133,3 +133,40 @@ def test_a_callers_pytest_addopts_cannot_split_the_run(run_suite: Callable[..., 
     assert run.exit_code == 0, run.stdout + run.stderr
     assert run.summary["verdict"] == "pass"
     assert run.summary["counts"]["tests"].get("passed", 0) > 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "suggestion"),
+    [
+        (["run", "--refrence"], "did you mean --reference?"),
+        (["doctor", "--base-rul=https://api.example/v2"], "did you mean --base-url?"),
+        (["run", "--reference", "--time-bugdet", "5"], "did you mean --time-budget?"),
+        (["docter"], "did you mean doctor?"),
+    ],
+)
+def test_an_unknown_flag_gets_the_closest_one(
+    argv: list[str], suggestion: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert exited.value.code == 2 and len(lines) == 1, lines
+    line = lines[0]
+    if argv[0] in ("run", "doctor"):
+        assert line.startswith(f"phase2-conformance {argv[0]}: error: unrecognized arguments: ")
+    assert line.endswith(f"; {suggestion} (see --help)")
+
+
+def test_a_wrong_value_names_the_flag_variable_or_key_the_user_typed(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    flag = usage_line(capsys, "run", "--reference", "--time-budget", "0")
+    assert flag == "phase2-conformance: error: --time-budget must be at least 1, got '0'"
+    monkeypatch.setenv("PHASE2_TIME_BUDGET", "0")
+    variable = usage_line(capsys, "run", "--reference")
+    assert variable == "phase2-conformance: error: PHASE2_TIME_BUDGET must be at least 1, got '0'"
+    monkeypatch.delenv("PHASE2_TIME_BUDGET")
+    config = tmp_path / "run.toml"
+    config.write_text("time-budget = 0\n")
+    key = usage_line(capsys, "run", "--reference", "--config", str(config))
+    assert key == f"phase2-conformance: error: config key 'time-budget' in {config} must be at least 1, got 0"

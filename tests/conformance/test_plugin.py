@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 
 def test_options_are_in_the_phase2_group(pytester: pytest.Pytester) -> None:
+    from conformance.settings.pytest_options import PYTEST_SETTINGS
+    from conformance.settings.schema import Face
+
     result = pytester.runpytest_subprocess("--help")
     help_text = result.stdout.str()
     assert "Phase 2 conformance:" in help_text
-    for option in ("--phase2-base-url", "--phase2-reference", "--phase2-profile", "--phase2-report-dir"):
-        assert option in help_text
+    group = help_text.split("Phase 2 conformance:", 1)[1]
+    options = [setting.option(Face.PYTEST) for setting in PYTEST_SETTINGS]
+    assert len(options) >= 38  # every setting with a flag of `run`: the pytest face once had 20
+    for option in options:
+        assert re.search(rf"{re.escape(str(option))}(?![\w-])", group), option
+
+
+def test_a_wrong_value_names_the_pytest_option(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess(
+        "--pyargs", "conformance.suite", "--phase2-reference", "--phase2-time-budget", "0", "-p", "no:cacheprovider"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "phase2: --phase2-time-budget must be at least 1, got '0'" in result.stderr.str()
 
 
 def test_the_plugin_is_inert_in_other_projects(pytester: pytest.Pytester) -> None:

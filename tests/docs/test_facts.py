@@ -17,6 +17,7 @@ from conformance.errors import ExitCode
 from conformance.profiles import PROFILES
 from conformance.runner.signals import HANDLED
 from conformance.settings import ENVIRONMENT
+from conformance.settings.docs_tables import block, environment_table, settings_table
 from phase2_reference.testing.faults import REGISTRY as FAULTS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -46,13 +47,22 @@ def _run_options() -> dict[str, str]:
 def test_the_runbook_lists_every_environment_variable_with_its_real_flag() -> None:
     rows = _table_rows(_between(RUNBOOK, "environment"))
     listed = {row[0].strip("`"): row[1].strip("`") for row in rows}
-    assert set(listed) == set(ENVIRONMENT), "the runbook's PHASE2_* table differs from conformance/settings.py"
+    assert set(listed) == set(ENVIRONMENT), "the runbook's PHASE2_* table differs from the settings schema"
     options = _run_options()
     for variable, flag in listed.items():
         if flag:
             assert options.get(flag) == ENVIRONMENT[variable], (
                 f"{variable}: {flag} does not set {ENVIRONMENT[variable]}"
             )
+
+
+def test_the_readme_settings_table_is_the_schema() -> None:
+    """Regenerate with `python -m conformance.settings.docs_tables` after changing conformance/settings/schema.py."""
+    assert block(README, "settings") == settings_table(), "README.md's settings table differs from the schema"
+
+
+def test_the_runbook_environment_table_is_the_schema() -> None:
+    assert block(RUNBOOK, "environment") == environment_table(), "the runbook's PHASE2_* table differs from the schema"
 
 
 def test_every_phase2_variable_named_anywhere_exists() -> None:

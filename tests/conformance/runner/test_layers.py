@@ -33,8 +33,9 @@ def test_the_engine_does_not_import_its_faces(module: str) -> None:
     assert not faces, f"runner/{module}.py imports {sorted(faces)}"
 
 
-def test_settings_do_not_import_the_engine() -> None:
-    settings = RUNNER.parent / "settings.py"
+@pytest.mark.parametrize("module", sorted(path.stem for path in (RUNNER.parent / "settings").glob("*.py")))
+def test_settings_do_not_import_the_engine(module: str) -> None:
+    settings = RUNNER.parent / "settings" / f"{module}.py"
     assert not {name for name in imported(settings) if name.startswith("conformance.runner")}
 
 

@@ -184,10 +184,11 @@ def active_plan() -> Plan:
         from conformance.contract import load_catalog, load_contract
         from conformance.runner.plan import build_plan
         from conformance.runner.shard import shard_plan
+        from conformance.smoke import SMOKE
 
         settings = active_settings()
-        load_checks(settings.check_modules)
-        whole = build_plan(settings, load_contract(), load_catalog(), REGISTRY.of_kind("scenario"))
+        load_checks(settings.check_modules, read_only=settings.profile.name == SMOKE)
+        whole = build_plan(settings, load_contract(), load_catalog(), REGISTRY.scenarios())
         _ACTIVE["whole_plan"] = whole
         plan = _ACTIVE["plan"] = shard_plan(whole, settings.shard)
     return plan

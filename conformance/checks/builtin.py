@@ -16,7 +16,7 @@ from typing import Any
 from schemathesis.checks import load_all_checks
 from schemathesis.generation.meta import CoveragePhaseData, CoverageScenario
 
-from conformance.checks.registry import REGISTRY, CheckSpec
+from conformance.checks.registry import check
 
 load_all_checks()
 from schemathesis.specs.openapi import checks as st_checks  # noqa: E402 - needs load_all_checks first
@@ -109,21 +109,15 @@ def wrapped_builtins(on_pass: Reporter) -> list[Callable[..., Any]]:
 
 
 def _register() -> None:
-    # The registry lists the built-ins too, so requirement coverage is checked in one place.
+    # The registry lists the built-ins too, so requirement coverage is counted in one place.
     for builtin in BUILTINS:
-        name = "schemathesis." + builtin.func.__name__.lstrip("_")
-        try:
-            REGISTRY.get(name)
-        except KeyError:
-            REGISTRY.add(
-                CheckSpec(
-                    name=name,
-                    func=builtin.func,
-                    requirements=(builtin.requirement_id,),
-                    kind="builtin",
-                    description=f"Schemathesis built-in check {builtin.func.__name__.lstrip('_')}",
-                )
-            )
+        short = builtin.func.__name__.lstrip("_")
+        check(
+            builtin.requirement_id,
+            kind="builtin",
+            name=f"schemathesis.{short}",
+            description=f"Schemathesis built-in check {short}",
+        )(builtin.func)
 
 
 _register()

@@ -1,38 +1,60 @@
-"""The import graph matches ARCHITECTURE.md: the engine knows nothing of its faces."""
+"""The import graph matches ARCHITECTURE.md's layer table: import-linter's contracts in pyproject.toml.
+
+The graph includes imports inside functions, so a lazy import cannot hide an upward one.
+"""
 
 from __future__ import annotations
 
-import ast
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from importlinter.cli import lint_imports
 
-RUNNER = Path(__file__).resolve().parents[3] / "conformance" / "runner"
-ENGINE = ("plan", "shard", "executor", "st_tests", "scenarios", "judge", "session", "outcome", "budget", "merge")
-FACES = ("pytest", "_pytest", "conformance.plugin", "conformance.cli", "conformance.suite")
-
-
-def imported(path: Path) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-    return names
+ROOT = Path(__file__).resolve().parents[3]
+PYPROJECT = ROOT / "pyproject.toml"
+CONTRACTS = (
+    "The suite's layers import one way (ARCHITECTURE.md), highest first",
+    "The engine knows nothing of its faces, its reporters or pytest",
+    "Reporters never call the target",
+    "The suite never imports the reference (HTTP or ASGI only)",
+)
 
 
-def _within(name: str, package: str) -> bool:
-    """`conformance.cli` is a face; `conformance.client` is not."""
-    return name == package or name.startswith(package + ".")
+def test_the_suite_keeps_every_import_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    status = lint_imports(config_filename=str(PYPROJECT), no_cache=True, no_logo=True)
+    out = capsys.readouterr().out
+    assert status == 0, out
+    for contract in CONTRACTS:
+        assert f"{contract} KEPT" in out
 
 
-@pytest.mark.parametrize("module", ENGINE)
-def test_the_engine_does_not_import_its_faces(module: str) -> None:
-    faces = {name for name in imported(RUNNER / f"{module}.py") if any(_within(name, face) for face in FACES)}
-    assert not faces, f"runner/{module}.py imports {sorted(faces)}"
+# One violation of each contract, planted in a copy of the suite.
+PLANTED = {
+    "contract/catalog.py": "import conformance.runner.plan",  # a low layer importing a high one
+    "runner/plan.py": "import pytest",  # the engine importing its face's framework
+    "reporting/summary.py": "import conformance.client.transport",  # a reporter reaching the target
+    "errors.py": "import phase2_reference",  # the suite importing the reference
+}
 
 
-def test_settings_do_not_import_the_engine() -> None:
-    settings = RUNNER.parent / "settings.py"
-    assert not {name for name in imported(settings) if name.startswith("conformance.runner")}
+def test_an_upward_import_breaks_the_contracts(tmp_path: Path) -> None:
+    suite = tmp_path / "conformance"
+    shutil.copytree(ROOT / "conformance", suite, ignore=shutil.ignore_patterns("__pycache__"))
+    for module, line in PLANTED.items():
+        path = suite / module
+        path.write_text(path.read_text(encoding="utf-8") + f"\n{line}  # noqa\n", encoding="utf-8")
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+    linted = subprocess.run(
+        [sys.executable, "-c", "import sys; from importlinter.cli import lint_imports_command; lint_imports_command()",
+         "--config", str(PYPROJECT), "--no-cache"],
+        capture_output=True, text=True, env=environment, cwd=tmp_path, timeout=300,
+    )  # fmt: skip
+    assert linted.returncode == 1, linted.stdout + linted.stderr
+    for contract in CONTRACTS:
+        assert f"{contract} BROKEN" in linted.stdout
+    assert "conformance.contract is not allowed to import conformance.runner" in linted.stdout
+    assert "conformance.contract.catalog -> conformance.runner.plan" in linted.stdout

@@ -74,7 +74,9 @@ def test_a_check_with_nothing_to_judge_reports_no_pass(requirement_id: str, why:
 
 
 def test_a_conforming_answer_passes_the_rules_that_always_apply() -> None:
-    passes, failures = _validate(_answer(200, json={"status": "ok"}))
+    alive = {"status": "ok", "version": "1.0.0", "uptime_seconds": 3600.5}
+    headers = {"x-request-id": "7d1f3c52-0b7e-4a5e-9c1e-2f0a3b4c5d6e", "cache-control": "no-store"}
+    passes, failures = _validate(_answer(200, json=alive, headers=headers))
     assert failures == []
-    assert {"P2-CON-008", "P2-CON-001", "P2-CON-002"} <= {requirement_id for requirement_id, _ in passes}
+    assert {"P2-CON-008", "P2-CON-001", "P2-CON-002", "P2-CON-003", "P2-CON-004"} == {rid for rid, _ in passes}
     assert ("P2-CON-008", "not_a_server_error") in passes  # names as the reports show them

@@ -41,8 +41,6 @@ WITHOUT_OWN_TESTS: dict[str, str] = {
     "conformance/classes/telemetry/request_ids.py": "its response checks are tested beside the protocol ones: "
     "tests/conformance/classes/protocol/test_protocol_responses.py",
     # The rest: reached through whole runs today; each wants a focused module.
-    "conformance/client/embedded_reference.py": "starts the reference process: every --reference run "
-    "(tests/conformance/runner/test_scenarios.py, test_api_client.py prepare one in-process)",
     "conformance/doctor/identity.py": "tests/conformance/doctor/test_command.py and test_hostile.py",
     "conformance/doctor/network.py": "tests/conformance/doctor/test_command.py and test_hostile.py",
     "conformance/doctor/service.py": "tests/conformance/doctor/test_command.py and test_hostile.py",
@@ -50,8 +48,6 @@ WITHOUT_OWN_TESTS: dict[str, str] = {
     "conformance/runner/budget.py": "tests/conformance/runner/test_time_budget.py (named for the behaviour)",
     "conformance/runner/cli_run.py": "the CLI's run through pytest.main: tests/conformance/test_cli.py and every "
     "run_suite test",
-    "conformance/runner/session.py": "prepared in-process by runner/test_scenarios.py and client/test_api_client.py; "
-    "helpers and signals in test_signals.py, security/test_masking.py",
     "conformance/runner/st_tests.py": "tests/conformance/runner/test_executor.py and checks/test_builtin.py",
 }
 

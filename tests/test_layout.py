@@ -23,8 +23,6 @@ WITHOUT_OWN_TESTS: dict[str, str] = {
     # Scenario checks: each needs a server that breaks exactly its rule.
     "conformance/classes/auth/scopes.py": f"scenario checks {FAULT_CORPUS}",
     "conformance/classes/auth/tenant_isolation.py": f"scenario checks {FAULT_CORPUS}",
-    "conformance/classes/contract/contract_responses.py": f"a response check {FAULT_CORPUS}",
-    "conformance/classes/contract/contract_scenarios.py": f"scenario checks {FAULT_CORPUS}",
     "conformance/classes/protocol/crafted_bodies.py": "the bodies of crafted_requests.py: "
     "tests/conformance/classes/protocol/test_crafted_requests.py",
     "conformance/classes/protocol/representations.py": "traffic generators: their requests are judged by the "
@@ -38,8 +36,6 @@ WITHOUT_OWN_TESTS: dict[str, str] = {
     "conformance/classes/shared/outage_window.py": "scenario helper: tests/conformance/classes/health/"
     "test_health_probes.py and the P2-HLT-003/P2-PRO-012 faults of the corpus",
     "conformance/classes/shared/resources.py": "scenario helper used by every class: test_semantic.py, the corpus",
-    "conformance/classes/telemetry/request_ids.py": "its response checks are tested beside the protocol ones: "
-    "tests/conformance/classes/protocol/test_protocol_responses.py",
     # The rest: reached through whole runs today; each wants a focused module.
     "conformance/doctor/identity.py": "tests/conformance/doctor/test_command.py and test_hostile.py",
     "conformance/doctor/network.py": "tests/conformance/doctor/test_command.py and test_hostile.py",

@@ -23,6 +23,7 @@ WITHOUT_OWN_TESTS: dict[str, str] = {
     # Scenario checks: each needs a server that breaks exactly its rule.
     "conformance/classes/auth/scopes.py": f"scenario checks {FAULT_CORPUS}",
     "conformance/classes/auth/tenant_isolation.py": f"scenario checks {FAULT_CORPUS}",
+    "conformance/classes/contract/contract_scenarios.py": f"scenario checks {FAULT_CORPUS}",
     "conformance/classes/protocol/crafted_bodies.py": "the bodies of crafted_requests.py: "
     "tests/conformance/classes/protocol/test_crafted_requests.py",
     "conformance/classes/protocol/representations.py": "traffic generators: their requests are judged by the "

@@ -36,7 +36,6 @@ WITHOUT_OWN_TESTS: dict[str, str] = {
     "conformance/classes/shared/eventlog.py": "scenario helper of the event checks: test_semantic.py",
     "conformance/classes/shared/outage_window.py": "scenario helper: tests/conformance/classes/health/"
     "test_health_probes.py and the P2-HLT-003/P2-PRO-012 faults of the corpus",
-    "conformance/classes/shared/resources.py": "scenario helper used by every class: test_semantic.py, the corpus",
     # The rest: reached through whole runs today; each wants a focused module.
     "conformance/doctor/identity.py": "tests/conformance/doctor/test_command.py and test_hostile.py",
     "conformance/doctor/service.py": "tests/conformance/doctor/test_command.py and test_hostile.py",

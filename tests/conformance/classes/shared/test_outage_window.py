@@ -73,7 +73,7 @@ def test_an_end_that_fails_blocks_and_is_an_error_of_the_run(session: RunSession
     ctx, _ = _context(session, tmp_path, "true", "false")
     window = OutageWindow(ctx)
     window.open()
-    with pytest.raises(Blocked, match="bringing the component back .* failed"):
+    with pytest.raises(Blocked, match=r"bringing the component back .* failed"):
         window.close()
     [error] = session.recorder.errors
     assert error.startswith("check_outage: bringing the component back")

@@ -33,7 +33,6 @@ WITHOUT_OWN_TESTS: dict[str, str] = {
     "conformance/classes/semantic/pagination.py": f"scenario checks {FAULT_CORPUS} and test_semantic.py",
     "conformance/classes/semantic/runtimes.py": f"scenario checks {FAULT_CORPUS} and test_semantic.py",
     "conformance/classes/semantic/worlds.py": f"scenario checks {FAULT_CORPUS} and test_semantic.py",
-    "conformance/classes/shared/eventlog.py": "scenario helper of the event checks: test_semantic.py",
     # The rest: reached through whole runs today; each wants a focused module.
     "conformance/doctor/identity.py": "tests/conformance/doctor/test_command.py and test_hostile.py",
     "conformance/doctor/service.py": "tests/conformance/doctor/test_command.py and test_hostile.py",

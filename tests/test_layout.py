@@ -34,7 +34,6 @@ WITHOUT_OWN_TESTS: dict[str, str] = {
     "conformance/classes/semantic/runtimes.py": f"scenario checks {FAULT_CORPUS} and test_semantic.py",
     "conformance/classes/semantic/worlds.py": f"scenario checks {FAULT_CORPUS} and test_semantic.py",
     # The rest: reached through whole runs today; each wants a focused module.
-    "conformance/doctor/identity.py": "tests/conformance/doctor/test_command.py and test_hostile.py",
     "conformance/reporting/console.py": "tests/security/test_terminal_escaping.py and runner/test_outcome.py",
     "conformance/runner/budget.py": "tests/conformance/runner/test_time_budget.py (named for the behaviour)",
     "conformance/runner/cli_run.py": "the CLI's run through pytest.main: tests/conformance/test_cli.py and every "

@@ -11,9 +11,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-from importlinter.cli import lint_imports
-
 ROOT = Path(__file__).resolve().parents[3]
 PYPROJECT = ROOT / "pyproject.toml"
 CONTRACTS = (
@@ -24,12 +21,24 @@ CONTRACTS = (
 )
 
 
-def test_the_suite_keeps_every_import_contract(capsys: pytest.CaptureFixture[str]) -> None:
-    status = lint_imports(config_filename=str(PYPROJECT), no_cache=True, no_logo=True)
-    out = capsys.readouterr().out
-    assert status == 0, out
+def _lint_imports(python_path: list[Path], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`lint-imports` on the suite found on `python_path`.
+
+    In a child process: import-linter configures logging with `dictConfig`, which disables every
+    logger that exists, and the tests after it in the same process would lose their log lines."""
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(str(path) for path in python_path)}
+    return subprocess.run(
+        [sys.executable, "-c", "from importlinter.cli import lint_imports_command; lint_imports_command()",
+         "--config", str(PYPROJECT), "--no-cache"],
+        capture_output=True, text=True, env=environment, cwd=cwd, timeout=300,
+    )  # fmt: skip
+
+
+def test_the_suite_keeps_every_import_contract(tmp_path: Path) -> None:
+    linted = _lint_imports([ROOT], tmp_path)
+    assert linted.returncode == 0, linted.stdout + linted.stderr
     for contract in CONTRACTS:
-        assert f"{contract} KEPT" in out
+        assert f"{contract} KEPT" in linted.stdout
 
 
 # One violation of each contract, planted in a copy of the suite.
@@ -47,12 +56,7 @@ def test_an_upward_import_breaks_the_contracts(tmp_path: Path) -> None:
     for module, line in PLANTED.items():
         path = suite / module
         path.write_text(path.read_text(encoding="utf-8") + f"\n{line}  # noqa\n", encoding="utf-8")
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
-    linted = subprocess.run(
-        [sys.executable, "-c", "import sys; from importlinter.cli import lint_imports_command; lint_imports_command()",
-         "--config", str(PYPROJECT), "--no-cache"],
-        capture_output=True, text=True, env=environment, cwd=tmp_path, timeout=300,
-    )  # fmt: skip
+    linted = _lint_imports([tmp_path, ROOT], tmp_path)  # the copy first: it shadows the suite
     assert linted.returncode == 1, linted.stdout + linted.stderr
     for contract in CONTRACTS:
         assert f"{contract} BROKEN" in linted.stdout

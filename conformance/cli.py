@@ -167,10 +167,6 @@ def command_requirements(args: argparse.Namespace) -> int:
 
         args.cls = canonical_class(args.cls, "--class")
     load_checks()
-    checks_of: dict[str, list[str]] = {}
-    for spec in REGISTRY:
-        for requirement_id in spec.requirements:
-            checks_of.setdefault(requirement_id, []).append(spec.name)
     rows = [
         {
             "id": r.id,
@@ -178,7 +174,9 @@ def command_requirements(args: argparse.Namespace) -> int:
             "class": r.cls,
             "statement": r.statement,
             "operations": list(r.operations),
-            "checks": sorted(checks_of.get(r.id, [])),
+            # Traffic generators feed a requirement's checks; they are listed apart, never as its check.
+            "checks": sorted(spec.name for spec in REGISTRY.checks_of(r.id)),
+            "traffic": sorted(spec.name for spec in REGISTRY.traffic_for(r.id)),
             "troubleshooting": r.troubleshooting,
         }
         for r in load_catalog()
@@ -190,7 +188,10 @@ def command_requirements(args: argparse.Namespace) -> int:
         for row in rows:
             print(f"{row['id']:<12} {row['level']:<6} {row['class']:<9} {row['statement']}")
             print(f"{'':<29}checks: {', '.join(row['checks']) or '(none)'}")
+            if row["traffic"]:
+                print(f"{'':<29}traffic: {', '.join(row['traffic'])}")
             print(f"{'':<29}first checks: {row['troubleshooting'] or '(none)'}")
+        print(REGISTRY.census())
     return 0
 
 

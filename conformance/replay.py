@@ -440,13 +440,13 @@ def _diverged(item: ReplayedStep) -> bool:
 
 def _judge_final(failure: RecordedFailure, observed: ObservedResponse, contract: Contract) -> tuple[ReplayVerdict, str]:
     from conformance.checks.context import ResponseContext
-    from conformance.checks.registry import REGISTRY, CheckFailed
+    from conformance.checks.registry import REGISTRY, CheckFailed, ResponseCheck
 
     try:
         spec = REGISTRY.get(failure.check)
     except KeyError:
         spec = None
-    if spec is not None and spec.kind == "response":
+    if isinstance(spec, ResponseCheck):
         try:
             holds = spec(ResponseContext(observed, contract, {}))
         except CheckFailed as failed:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from conformance.checks.registry import CheckSpec
+from conformance.checks.registry import ScenarioCheck
 from conformance.client import step_log
 from conformance.client.api_client import ApiClient
 from conformance.client.observed import ObservedResponse
@@ -70,7 +70,7 @@ class ResponseContext:
 class ScenarioContext:
     def __init__(
         self,
-        spec: CheckSpec,
+        spec: ScenarioCheck,
         api: ApiClient,
         settings: Settings,
         contract: Contract,
@@ -89,8 +89,9 @@ class ScenarioContext:
 
     # --- reporting ----------------------------------------------------------------------------
     def _own(self, requirement_id: str) -> None:
-        if requirement_id not in self.spec.requirements:
-            raise ValueError(f"check {self.spec.name} reports {requirement_id}, which it does not declare")
+        if requirement_id not in self.spec.verifies:
+            # A traffic generator verifies nothing: the response checks judge what it sends.
+            raise ValueError(f"check {self.spec.name} reports {requirement_id}, which it does not verify")
 
     def passed(self, requirement_id: str, operation: str | None = None) -> None:
         self._own(requirement_id)

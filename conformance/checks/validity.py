@@ -14,7 +14,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from conformance.classes.protocol.protocol_responses import FORMATS, contract_registry, escape_pointer
+from conformance.contract.schemas import FORMATS, contract_registry, escape_pointer
 from conformance.contract.spec import Contract, Operation
 
 LOCATIONS = {"path": "path_parameters", "query": "query", "header": "headers", "cookie": "cookies"}

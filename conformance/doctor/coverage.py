@@ -27,7 +27,7 @@ FIX_OF_NEED = {
 def requirements_needing(need: str, check_modules: Iterable[str] = ()) -> tuple[str, ...]:
     """Every requirement verified only by checks that need `need`."""
     load_checks(tuple(check_modules))
-    return tuple(sorted({rid for spec in REGISTRY if need in spec.needs for rid in spec.requirements}))
+    return tuple(sorted({rid for spec in REGISTRY.scenarios() if need in spec.needs for rid in spec.requirements}))
 
 
 def capability(name: str, available: bool, detail: str, need: str) -> Finding:

@@ -3,7 +3,7 @@
 Threads, as Schemathesis' own `--workers`: a run waits on the network, not on the CPU. Each item
 is seeded on its own (an operation by its label, the stateful item and the scenarios by the run's
 seed), so the same seed replays the same cases per item whatever ran beside it. An exclusive item
-(`CheckSpec.exclusive`) takes the gate alone, until it is done with what needs the target to itself
+(`ScenarioCheck.exclusive`) takes the gate alone, until it is done with what needs the target to itself
 (`checks.lanes.share_the_target`); every other item shares it. With one worker the items
 run in the caller's thread, one after the other, when asked for: exactly the sequential run.
 

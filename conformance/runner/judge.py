@@ -19,7 +19,7 @@ from schemathesis.core.failures import FailureGroup, ServerError
 
 from conformance.checks.builtin import ORIGIN_TAG, wrapped_builtins
 from conformance.checks.context import ResponseContext
-from conformance.checks.registry import REGISTRY, CheckFailed, CheckSpec
+from conformance.checks.registry import REGISTRY, CheckFailed, ResponseCheck
 from conformance.checks.validity import parameters_conform
 from conformance.client.observed import ObservedResponse, from_schemathesis
 from conformance.client.rate_governor import RateLimited
@@ -55,7 +55,7 @@ class Judge:
         self.contract = contract
         self.recorder = recorder
         self.state = state
-        self.checks: tuple[CheckSpec, ...] = REGISTRY.of_kind("response")
+        self.checks: tuple[ResponseCheck, ...] = REGISTRY.responses()
 
     def observe(self, observed: ObservedResponse) -> None:
         label = observed.operation.label if observed.operation else None

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
-from conformance.checks.registry import CheckSpec
+from conformance.checks.registry import ScenarioCheck
 from conformance.contract.catalog import RequirementCatalog
 from conformance.contract.spec import Contract
 from conformance.runner.st_config import enabled_operations
@@ -41,12 +41,12 @@ class WorkItem:
     requirements: tuple[str, ...]
     cost: float  # relative estimate: one contract item = 1
     operation: str | None = None  # the operation label of a contract item
-    scenario: CheckSpec | None = None
-    exclusive: bool = False  # runs alone (see `CheckSpec.exclusive`)
-    shares_after_writing: bool = False  # alone only until it has written (`CheckSpec.shares_after_writing`)
+    scenario: ScenarioCheck | None = None
+    exclusive: bool = False  # runs alone (see `ScenarioCheck.exclusive`)
+    shares_after_writing: bool = False  # alone only until it has written (`ScenarioCheck.shares_after_writing`)
 
     def __repr__(self) -> str:
-        # Stable across processes (a CheckSpec's frozenset is not): reports show parameters by repr.
+        # Stable across processes (a ScenarioCheck's frozenset is not): reports show parameters by repr.
         return f"WorkItem({self.key!r})"
 
     @property
@@ -77,7 +77,7 @@ class Plan:
         return sum(item.cost for item in self.items)
 
 
-def scenario_key(spec: CheckSpec) -> str:
+def scenario_key(spec: ScenarioCheck) -> str:
     return f"test_scenarios.py::test_scenario[{spec.name}]"
 
 
@@ -99,7 +99,7 @@ def build_plan(
     settings: Settings,
     contract: Contract,
     catalog: RequirementCatalog,
-    scenarios: Iterable[CheckSpec],
+    scenarios: Iterable[ScenarioCheck],
 ) -> Plan:
     """Every work item of the run, in the run's order; a scenario none of whose requirements is
     selected is still planned (its item reports why it did not run)."""

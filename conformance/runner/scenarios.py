@@ -7,7 +7,7 @@ from dataclasses import replace
 import httpx
 
 from conformance.checks.context import Blocked, ScenarioContext
-from conformance.checks.registry import CheckSpec
+from conformance.checks.registry import ScenarioCheck
 from conformance.client import step_log
 from conformance.client.api_client import cleaning_up
 from conformance.client.rate_governor import RateLimited
@@ -22,11 +22,11 @@ from conformance.settings import Settings
 ROLE_NEEDS = frozenset({"other-tenant", "read-only"})
 
 
-def selected_requirements(session: RunSession, spec: CheckSpec) -> list[str]:
+def selected_requirements(session: RunSession, spec: ScenarioCheck) -> list[str]:
     return [rid for rid in spec.requirements if _unselected_reason(session.catalog.get(rid), session.settings) is None]
 
 
-def missing_need(session: RunSession, spec: CheckSpec) -> str | None:
+def missing_need(session: RunSession, spec: ScenarioCheck) -> str | None:
     for need in sorted(spec.needs):
         if need in ROLE_NEEDS:
             if session.settings.identity(need) is None:
@@ -44,7 +44,9 @@ def missing_need(session: RunSession, spec: CheckSpec) -> str | None:
     return None
 
 
-def run_scenario(session: RunSession, spec: CheckSpec, scenarios_pending: int = 1, contract_pending: int = 0) -> None:
+def run_scenario(
+    session: RunSession, spec: ScenarioCheck, scenarios_pending: int = 1, contract_pending: int = 0
+) -> None:
     """Run one scenario; `*_pending` count the items still to start (this one included) on each of
     the executor's lanes: what its deadline and depth must leave to them."""
     assert session.api is not None

@@ -20,9 +20,10 @@ def plan_for(settings: Settings) -> tuple[Plan, Plan]:
     from conformance.checks import load_checks
     from conformance.checks.registry import REGISTRY
     from conformance.contract import load_catalog, load_contract
+    from conformance.smoke import SMOKE
 
-    load_checks(settings.check_modules)
-    whole = build_plan(settings, load_contract(), load_catalog(), REGISTRY.of_kind("scenario"))
+    load_checks(settings.check_modules, read_only=settings.profile.name == SMOKE)
+    whole = build_plan(settings, load_contract(), load_catalog(), REGISTRY.scenarios())
     return whole, shard_plan(whole, settings.shard)
 
 

@@ -8,18 +8,15 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+from jsonschema import Draft202012Validator
 
 from conformance.checks.context import ResponseContext
 from conformance.checks.registry import CheckFailed, check
 from conformance.client.observed import ObservedResponse
+from conformance.contract.schemas import FORMATS, contract_registry, escape_pointer
 from conformance.contract.spec import Contract
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
-UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # Signs of internals leaking into a body: tracebacks, exception class names, source paths, SQL.
 INTERNALS = (
     re.compile(r"Traceback \(most recent call last\)"),
@@ -207,37 +204,6 @@ def check_retry_after(ctx: ResponseContext) -> bool | None:
 
 
 # --- rules judged against the contract's response schema ----------------------------------------
-
-
-def _rfc3339(value: object) -> bool:
-    if not isinstance(value, str) or not RFC3339.match(value):
-        return False
-    try:
-        datetime.fromisoformat(value.replace("z", "Z").replace("t", "T"))
-    except ValueError:
-        return False
-    return True
-
-
-def _uuid(value: object) -> bool:
-    return isinstance(value, str) and UUID.match(value) is not None
-
-
-FORMATS = FormatChecker(formats=())
-FORMATS.checks("date-time")(_rfc3339)
-FORMATS.checks("uuid")(_uuid)
-
-
-@cache
-def contract_registry(contract: Contract) -> Registry[Any]:
-    registry: Registry[Any] = Registry().with_resource(
-        "urn:phase2", Resource.from_contents(dict(contract.raw), DRAFT202012)
-    )
-    return registry
-
-
-def escape_pointer(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
 
 
 @cache

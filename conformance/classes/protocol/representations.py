@@ -17,7 +17,7 @@ from conformance.client.api_client import NO_TOKEN
 from conformance.client.observed import ObservedResponse
 
 
-@check("P2-PRO-003", "P2-PRO-004", "P2-PRO-007", "P2-PRO-008", kind="scenario")
+@check("P2-PRO-003", "P2-PRO-004", "P2-PRO-007", "P2-PRO-008", kind="traffic")
 def check_representations_of_real_resources(ctx: ScenarioContext) -> None:
     """Create, read, update and list a world and a runtime through every operation returning them."""
     world_id = create_world(ctx)["id"]
@@ -35,7 +35,7 @@ def check_representations_of_real_resources(ctx: ScenarioContext) -> None:
     ctx.api.call("listEvents", query={"subject": f"worlds/{world_id}"})
 
 
-@check("P2-PRO-012", kind="scenario", needs=("outage",), exclusive=True)
+@check("P2-PRO-012", kind="traffic", needs=("outage",), exclusive=True)
 def check_unavailable_answers(ctx: ScenarioContext) -> None:
     """With a component taken away, operations answer 503, which the response checks judge."""
     window = OutageWindow(ctx)
@@ -52,7 +52,7 @@ def check_unavailable_answers(ctx: ScenarioContext) -> None:
         ctx.blocked(f"no operation answered 503 while {window.outage.description} had taken a component away")
 
 
-@check("P2-PRO-005", kind="scenario")
+@check("P2-PRO-005", kind="traffic")
 def check_refusals_carry_challenges(ctx: ScenarioContext) -> None:
     """Provoke 401s of every kind (no token, garbage, a JWT-shaped forgery, bad client) for the response checks."""
     for token in (NO_TOKEN, "not-a-token", "a.b.c", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."):

@@ -281,7 +281,7 @@ def test_the_plan_orders_scenarios_first_and_marks_interfering_ones_exclusive(tm
 
     load_checks(())
     settings = _settings(tmp_path, profile="standard")
-    plan = build_plan(settings, load_contract(), load_catalog(), REGISTRY.of_kind("scenario"))
+    plan = build_plan(settings, load_contract(), load_catalog(), REGISTRY.scenarios())
     kinds = [item.kind for item in plan]
     assert kinds == sorted(kinds, key=[ItemKind.SCENARIO, ItemKind.CONTRACT, ItemKind.STATEFUL].index)
     assert len({item.key for item in plan}) == len(plan)

@@ -46,7 +46,7 @@ def test_the_explicit_shard_beats_the_ci_variables(tmp_path: Path) -> None:
 def test_shards_split_the_plan_completely_disjointly_and_by_cost(tmp_path: Path) -> None:
     load_checks(())
     settings = load_settings({"reference": True, "report_dir": str(tmp_path), "profile": "standard"}, env={})
-    plan = build_plan(settings, load_contract(), load_catalog(), REGISTRY.of_kind("scenario"))
+    plan = build_plan(settings, load_contract(), load_catalog(), REGISTRY.scenarios())
     parts = [shard_plan(plan, Shard(index, 3)) for index in (1, 2, 3)]
     keys = [item.key for part in parts for item in part]
     assert sorted(keys) == sorted(item.key for item in plan)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from conformance.checks.context import ResponseContext
-from conformance.checks.registry import CheckFailed, CheckSpec
+from conformance.checks.registry import CheckFailed, ResponseCheck
 from conformance.classes.protocol.protocol_responses import (
     check_allow_on_405,
     check_enum_values,
@@ -65,7 +65,7 @@ def respond(
     return ResponseContext(observed, contract, {})
 
 
-def verdict(check: CheckSpec, ctx: ResponseContext) -> str:
+def verdict(check: ResponseCheck, ctx: ResponseContext) -> str:
     try:
         result = check(ctx)
     except CheckFailed as failure:
@@ -201,7 +201,7 @@ PROBLEM = {"type": "https://phase2.example/problems/not-found", "title": "Not fo
         (check_request_id, respond("getWorld", 200, WORLD, sent={"X-Request-ID": "r-1"}), "passed"),
     ],
 )
-def test_response_checks(check: CheckSpec, ctx: ResponseContext, expected: str) -> None:
+def test_response_checks(check: ResponseCheck, ctx: ResponseContext, expected: str) -> None:
     assert verdict(check, ctx).startswith(expected)
 
 

@@ -34,9 +34,9 @@ def test_every_semantic_requirement_has_a_scenario_check() -> None:
     load_checks()
     covered = {
         requirement_id
-        for spec in REGISTRY.of_kind("scenario")
+        for spec in REGISTRY.scenarios()
         if spec.func.__module__.startswith(SEMANTIC_PACKAGE)
-        for requirement_id in spec.requirements
+        for requirement_id in spec.verifies
     }
     assert covered == set(SEMANTIC)
 

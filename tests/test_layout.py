@@ -34,11 +34,24 @@ WITHOUT_OWN_TESTS: dict[str, str] = {
     "conformance/classes/semantic/runtimes.py": f"scenario checks {FAULT_CORPUS} and test_semantic.py",
     "conformance/classes/semantic/worlds.py": f"scenario checks {FAULT_CORPUS} and test_semantic.py",
     # The rest: reached through whole runs today; each wants a focused module.
-    "conformance/reporting/console.py": "tests/security/test_terminal_escaping.py and runner/test_outcome.py",
     "conformance/runner/budget.py": "tests/conformance/runner/test_time_budget.py (named for the behaviour)",
-    "conformance/runner/cli_run.py": "the CLI's run through pytest.main: tests/conformance/test_cli.py and every "
-    "run_suite test",
-    "conformance/runner/st_tests.py": "tests/conformance/runner/test_executor.py and checks/test_builtin.py",
+    "conformance/runner/cli_run.py": "the CLI's run (the plan through Executor.run_all): tests/conformance/test_cli.py "
+    "and every run_suite test",
+    # The settings package: every row through the loader and every face, by setting rather than by module.
+    **{
+        f"conformance/settings/{module}.py": "tests/conformance/test_settings.py (every setting, right and wrong, "
+        "through load_settings) and tests/conformance/settings/test_schema.py (the table against the faces)"
+        for module in (
+            "cli_options",
+            "defaults",
+            "docs_tables",
+            "loader",
+            "model",
+            "parsers",
+            "pytest_options",
+            "sources",
+        )
+    },
 }
 
 

@@ -33,11 +33,18 @@ def _answer(status: int, **content: Any) -> httpx.Response:
 
 def _validate(response: httpx.Response) -> tuple[list[tuple[str, str]], list[Any]]:
     passes: list[tuple[str, str]] = []
-    checks = wrapped_builtins(lambda requirement_id, name, case, answer: passes.append((requirement_id, name)))
+    unanswered: list[str] = []
+    checks = wrapped_builtins(
+        lambda requirement_id, name, case, answer: passes.append((requirement_id, name)),
+        lambda name, case, error: unanswered.append(name),
+    )
     try:
         _case().validate_response(response, checks=checks)
     except FailureGroup as group:
         return passes, list(group.exceptions)
+    finally:
+        # An unprotected operation's case: no check sends a request of its own.
+        assert unanswered == []
     return passes, []
 
 

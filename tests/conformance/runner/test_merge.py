@@ -54,6 +54,7 @@ def _shard(root: Path, number: int, total: int, verdicts: dict[str, Any], **chan
         "rate_limits": {"answers": 1, "retries": 1, "given_up": 0, "waited_seconds": 0.5},
         "tests": [{"test_id": f"t{number}", "name": f"t{number}", "outcome": "passed", "duration": 1.0}],
         "recorder": verdicts,
+        "waivers": [],
         **changes,
     }
     (directory / BLOB).write_text(json.dumps(document))
@@ -133,7 +134,7 @@ def test_malformed_verdicts_are_refused(tmp_path: Path) -> None:
     verdicts = _verdicts()
     verdicts["evaluations"] = {"P2-HLT-001": {"": "many"}}
     shard = _shard(tmp_path, 1, 1, verdicts)
-    with pytest.raises(ConfigError, match="a shard's verdicts are malformed"):
+    with pytest.raises(ConfigError, match="a shard's verdicts or waivers are malformed"):
         merge([shard], tmp_path / "merged")
 
 

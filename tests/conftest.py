@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,3 +96,24 @@ def run_suite(tmp_path: Path) -> Callable[..., SuiteRun]:
         return suite_run(tmp_path, tmp_path / f"report-{next(counter)}", *args, env=env, timeout=timeout)
 
     return run
+
+
+def reference_session(classes: str, *, prepared: bool = True) -> Any:
+    """A module-scoped `session` fixture: a `RunSession` of `classes` against the embedded reference,
+    prepared (token, helpers) or only its target started; in-process, so a test reaches the real
+    parts of a run without a subprocess."""
+    from conformance.runner.session import RunSession
+    from conformance.settings import load_settings
+
+    @pytest.fixture(scope="module")
+    def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunSession]:
+        report_dir = tmp_path_factory.mktemp("reports")
+        settings = load_settings({"reference": True, "report_dir": str(report_dir), "classes": classes}, env={})
+        with RunSession(settings) as session:
+            if prepared:
+                session.prepare()
+            else:
+                session.start_target()
+            yield session
+
+    return session

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from pathlib import Path
 
 import jwt
 import pytest
@@ -16,16 +15,10 @@ from conformance.doctor import identity  # its `test_issuer` would be collected 
 from conformance.doctor.identity import claims_of, metadata, primary_token, roles
 from conformance.peers.token_issuer import TestIssuer
 from conformance.runner.session import RunSession
-from conformance.settings import Settings, load_settings
+from conformance.settings import Settings
+from tests.conftest import reference_session
 
-
-@pytest.fixture(scope="module")
-def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunSession]:
-    report_dir: Path = tmp_path_factory.mktemp("reports")
-    settings = load_settings({"reference": True, "report_dir": str(report_dir), "classes": "auth"}, env={})
-    with RunSession(settings) as session:
-        session.start_target()
-        yield session
+session = reference_session("auth", prepared=False)
 
 
 @pytest.fixture

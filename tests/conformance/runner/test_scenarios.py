@@ -3,8 +3,7 @@ requirements (blocked, judged, not applicable), and its cleanups always run."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -16,16 +15,9 @@ from conformance.errors import AuthError, TargetUnreachable
 from conformance.profiles import PROFILES
 from conformance.runner.scenarios import missing_need, run_scenario, selected_requirements, shallow_settings
 from conformance.runner.session import RunSession
-from conformance.settings import load_settings
+from tests.conftest import reference_session
 
-
-@pytest.fixture(scope="module")
-def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunSession]:
-    report_dir: Path = tmp_path_factory.mktemp("reports")
-    settings = load_settings({"reference": True, "report_dir": str(report_dir), "classes": "semantic"}, env={})
-    with RunSession(settings) as session:
-        session.prepare()
-        yield session
+session = reference_session("semantic")
 
 
 def _scenario(*requirements: str, needs: tuple[str, ...] = ()) -> Callable[[ScenarioFunc], ScenarioCheck]:

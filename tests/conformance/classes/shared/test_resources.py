@@ -4,8 +4,6 @@ removed by the scenario's cleanups; a runtime shown not to reach a status blocks
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -24,16 +22,9 @@ from conformance.classes.shared.resources import (
     unreached,
 )
 from conformance.runner.session import RunSession
-from conformance.settings import load_settings
+from tests.conftest import reference_session
 
-
-@pytest.fixture(scope="module")
-def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunSession]:
-    report_dir: Path = tmp_path_factory.mktemp("reports")
-    settings = load_settings({"reference": True, "report_dir": str(report_dir), "classes": "semantic"}, env={})
-    with RunSession(settings) as session:
-        session.prepare()
-        yield session
+session = reference_session("semantic")
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from conformance.client import bounded
 from conformance.client.reproduction import BODIES_DIR
 from conformance.client.secrets import Redactor
 from conformance.contract import load_catalog, load_contract
@@ -90,14 +91,14 @@ def write_shard(session: RunSession, result: RunResult) -> Path | None:
 def _load(directory: Path) -> dict[str, Any]:
     path = directory / BLOB
     try:
-        with path.open("rb") as stream:
-            data = stream.read(MAX_BLOB_BYTES + 1)
+        # A regular file within bounds only: a FIFO or /dev/zero named as a shard must not hang the merge.
+        data = bounded.read_file(path, MAX_BLOB_BYTES)
     except OSError as exc:
         raise ConfigError(f"merge: {path} cannot be read ({exc.strerror}): not a shard's report directory") from None
-    if len(data) > MAX_BLOB_BYTES:
-        raise ConfigError(f"merge: {path} is over {MAX_BLOB_BYTES} bytes")
+    except bounded.LimitExceeded as exc:
+        raise ConfigError(f"merge: {exc}") from None
     try:
-        document = json.loads(data)
+        document = bounded.loads(data, max_bytes=MAX_BLOB_BYTES)
     except (ValueError, RecursionError):
         raise ConfigError(f"merge: {path} is not JSON") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -423,3 +424,11 @@ def test_a_hostile_config_file_is_bounded(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as raised:
         load_settings({"config": str(long_value)}, env=REFERENCE)
     assert "unknown profile" in str(raised.value) and len(str(raised.value)) < 500
+
+
+def test_a_fifo_named_as_the_config_file_is_refused_without_reading_it(tmp_path: Path) -> None:
+    # Opening a FIFO for reading blocks until a writer comes: the run would hang before it starts.
+    fifo = tmp_path / "run.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError, match="--config is not a readable file"):
+        load_settings({"config": str(fifo)}, env=REFERENCE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +128,13 @@ def test_a_directory_that_holds_no_shard_is_refused(tmp_path: Path, content: byt
     if content is not None:
         (tmp_path / BLOB).write_bytes(content)
     with pytest.raises(ConfigError, match=message):
+        merge([tmp_path], tmp_path / "merged")
+
+
+def test_a_fifo_in_place_of_a_shard_is_refused_without_reading_it(tmp_path: Path) -> None:
+    # Opening a FIFO for reading blocks until a writer comes: the merge would hang.
+    os.mkfifo(tmp_path / BLOB)
+    with pytest.raises(ConfigError, match="is not a regular file"):
         merge([tmp_path], tmp_path / "merged")
 
 

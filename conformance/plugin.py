@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from conformance.runner.session import RunSession
     from conformance.settings import Settings
 
+SETTINGS = pytest.StashKey["Settings"]()  # the run's settings, from its options (set in `pytest_configure`)
+PLANS = pytest.StashKey["tuple[Plan, Plan]"]()  # the whole plan and this shard's part, built once
 SESSION = pytest.StashKey["RunSession"]()
 ENGINE = pytest.StashKey["Executor"]()
 OUTCOME: pytest.StashKey[ItemOutcome] = pytest.StashKey()  # what the engine made of a suite item's work item
@@ -47,7 +49,7 @@ def _build_session(config: pytest.Config) -> RunSession:
     from conformance.runner.session import RunSession
 
     try:
-        return RunSession(active_settings()).prepare()
+        return RunSession(_settings(config)).prepare()
     except Phase2Error as error:
         pytest.exit(_shown(f"phase2: {error}"), returncode=int(error.exit_code))
 
@@ -61,23 +63,9 @@ def phase2_session(pytestconfig: pytest.Config) -> RunSession:
     return session
 
 
-def contract_schema() -> Any:
-    """The Schemathesis schema of the active run, built at collection time.
-
-    Schemathesis parametrizes tests when their module is imported, so the schema cannot come from a
-    fixture (its lazy fixture loader also breaks on pytest 9)."""
-    from conformance.runner.st_tests import contract_schema as schema_of
-
-    return schema_of(active_settings())
-
-
-# Settings of the run being collected; test modules read them at import (see `contract_schema`).
-_ACTIVE: dict[str, Any] = {}
-
-
-def active_settings() -> Settings:
+def _settings(config: pytest.Config) -> Settings:
     """The settings of the run being collected; a usage error when no run is active (no silent default)."""
-    settings: Settings | None = _ACTIVE.get("settings")
+    settings = config.stash.get(SETTINGS, None)
     if settings is None:
         from conformance.settings import NO_TARGET
 
@@ -85,9 +73,22 @@ def active_settings() -> Settings:
     return settings
 
 
+def _plans(config: pytest.Config) -> tuple[Plan, Plan]:
+    """The run's whole plan and the part this shard runs, built once from its settings and the contract."""
+    plans = config.stash.get(PLANS, None)
+    if plans is None:
+        from conformance.runner.shard import plan_for
+
+        plans = config.stash[PLANS] = plan_for(_settings(config))
+    return plans
+
+
 @pytest.fixture(scope="session")
-def phase2_schema(phase2_session: RunSession) -> Any:
-    return contract_schema()
+def phase2_schema(pytestconfig: pytest.Config, phase2_session: RunSession) -> Any:
+    """The Schemathesis schema of the run (its operations and the profile's generation settings)."""
+    from conformance.runner.st_tests import contract_schema
+
+    return contract_schema(_settings(pytestconfig))
 
 
 @pytest.fixture(scope="session")
@@ -104,15 +105,38 @@ def phase2_engine(pytestconfig: pytest.Config, phase2_session: RunSession, phase
     return engine
 
 
-def active_plan() -> Plan:
-    """The plan of the run being collected (built once from its settings and the contract)."""
-    plan: Plan | None = _ACTIVE.get("plan")
-    if plan is None:
-        from conformance.runner.shard import plan_for
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A suite module's test gets one item per work item of its kind (`ITEM_KIND`), from the plan in
+    `config.stash`; with none, the test stays unparametrized and `phase2_work` skips it, saying why."""
+    kind = getattr(metafunc.module, "ITEM_KIND", None)
+    if kind is None or "phase2_work" not in metafunc.fixturenames or not _in_suite_path(metafunc.definition.path):
+        return
+    from conformance.runner.plan import ItemKind
 
-        _ACTIVE["whole_plan"], plan = plan_for(active_settings())
-        _ACTIVE["plan"] = plan
-    return plan
+    if kind is ItemKind.STATEFUL:
+        return  # one item, `test_stateful`: the fixture gives it (see `pytest_collection_modifyitems`)
+    items = _plans(metafunc.config)[1].of_kind(kind)
+    if items:
+        ids = [str(item.operation) if kind is ItemKind.CONTRACT else item.name for item in items]
+        metafunc.parametrize("phase2_work", items, ids=ids)
+
+
+@pytest.fixture
+def phase2_work(request: pytest.FixtureRequest) -> WorkItem:
+    """The work item of an unparametrized suite test: the stateful item, or a skip saying why there
+    is none (no operation, no scenario, or a profile without a stateful phase)."""
+    from conformance.runner.plan import ItemKind
+
+    kind = request.module.ITEM_KIND
+    items = _plans(request.config)[1].of_kind(kind)
+    if kind is ItemKind.STATEFUL and items:
+        return items[0]
+    profile = _settings(request.config).profile
+    if kind is ItemKind.STATEFUL and ("stateful" not in profile.phases or profile.stateful_examples == 0):
+        pytest.skip(f"the {profile.name} profile has no stateful phase")
+    if kind is ItemKind.SCENARIO:
+        pytest.skip("no scenario to run: no scenario check of the selected classes and requirements")
+    pytest.skip("no operation to cover: the contract and protocol classes are not selected")
 
 
 def play(node: pytest.Item, engine: Executor, work: WorkItem) -> None:
@@ -153,16 +177,16 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         if values.get("rerun_failed"):
             values = rerun_values(values)  # as `run --rerun-failed` does: only what failed, its seed
-        _ACTIVE["settings"] = load_settings(values, face=Face.PYTEST)
+        settings = config.stash[SETTINGS] = load_settings(values, face=Face.PYTEST)
     except ConfigError as error:
         raise pytest.UsageError(f"phase2: {error}") from None
-    for warning in _ACTIVE["settings"].warnings:
+    for warning in settings.warnings:
         sys.stderr.write(f"phase2: warning: {warning}\n")
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
     """What the run is, in pytest's header (nothing outside a run of the suite)."""
-    settings: Settings | None = _ACTIVE.get("settings")
+    settings = config.stash.get(SETTINGS, None)
     if settings is None:
         return None
     target = "the embedded reference" if settings.reference else settings.base_url
@@ -189,10 +213,6 @@ def _undistributed(config: pytest.Config) -> int | None:
     return int(numprocesses) if isinstance(numprocesses, int) and numprocesses > 0 else None
 
 
-def pytest_unconfigure(config: pytest.Config) -> None:
-    _ACTIVE.clear()
-
-
 def _collects_suite(config: pytest.Config) -> bool:
     """Whether this pytest run collects `conformance.suite` (by module name or by path)."""
     for argument in config.args:
@@ -209,16 +229,20 @@ def _collects_suite(config: pytest.Config) -> bool:
     return False
 
 
+def _in_suite_path(path: Path) -> bool:
+    return SUITE_DIR in Path(path).parents
+
+
 def _in_suite(item: pytest.Item) -> bool:
-    return SUITE_DIR in Path(item.path).parents
+    return _in_suite_path(item.path)
 
 
 def pytest_collectstart(collector: pytest.Collector) -> None:
     # The suite reached by a path `_collects_suite` did not see (a parent directory): without
     # settings it would test nothing, or a target nobody named.
     path = getattr(collector, "path", None)
-    outside_a_run = "settings" not in _ACTIVE
-    if path is not None and SUITE_DIR in Path(path).parents and outside_a_run:
+    outside_a_run = SETTINGS not in collector.config.stash
+    if path is not None and _in_suite_path(path) and outside_a_run:
         raise pytest.UsageError(
             "phase2: collect the suite as `pytest --pyargs conformance.suite` with --phase2-base-url URL "
             "or --phase2-reference"
@@ -265,15 +289,15 @@ def work_key(item: pytest.Item) -> str:
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     """Each suite item learns its work item; the suite's items go in the plan's order (scenarios
     first, see `runner.plan.ItemKind`). A stable sort; other projects' tests are left alone."""
-    if "plan" not in _ACTIVE:
+    if PLANS not in config.stash:
         return
-    plan: Plan = _ACTIVE["plan"]
+    plan = config.stash[PLANS][1]
     stateful = [work for work in plan if work.kind == "stateful"]
     for item in items:
         if not _in_suite(item):
             continue
         callspec = getattr(item, "callspec", None)
-        work = callspec.params.get("work") if callspec is not None else None
+        work = callspec.params.get("phase2_work") if callspec is not None else None
         if work is None and item.name == "test_stateful" and stateful:
             work = stateful[0]
         if work is not None:
@@ -344,7 +368,7 @@ def pytest_make_collect_report(
     collector: pytest.Collector,
 ) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
     report = yield
-    if report.failed and "settings" in _ACTIVE:
+    if report.failed and SETTINGS in collector.config.stash:
         # Without this a broken collection would look like "no test was executed".
         errors = collector.config.stash.setdefault(COLLECTION_ERRORS, [])
         errors.append(f"collecting {report.nodeid or 'the suite'} failed: {str(report.longrepr)[-500:]}")
@@ -368,10 +392,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         engine.close()
     for error in session.config.stash.get(COLLECTION_ERRORS, []):
         run_session.recorder.error(error)
-    if run_session.settings.shard is not None and "whole_plan" in _ACTIVE:
+    if run_session.settings.shard is not None and PLANS in session.config.stash:
         from conformance.runner.shard import requirements_elsewhere
 
-        run_session.elsewhere = requirements_elsewhere(_ACTIVE["whole_plan"], _ACTIVE["plan"])
+        run_session.elsewhere = requirements_elsewhere(*session.config.stash[PLANS])
     result = run_session.finish()
     from conformance.runner.merge import write_shard
 

@@ -1,19 +1,19 @@
 """Scenario checks: the semantic, auth, health and telemetry classes, one item per check.
 
-The engine (`conformance.runner.executor`) runs each item; this module is its pytest view.
+The engine (`conformance.runner.executor`) runs each item; this module is its pytest view. The
+plugin parametrizes `phase2_work` from the run's plan (`plugin.pytest_generate_tests`).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from conformance.plugin import active_plan, play
+from conformance.plugin import play
 from conformance.runner.executor import Executor
 from conformance.runner.plan import ItemKind, WorkItem
 
-ITEMS = active_plan().of_kind(ItemKind.SCENARIO)
+ITEM_KIND = ItemKind.SCENARIO
 
 
-@pytest.mark.parametrize("work", ITEMS, ids=[item.name for item in ITEMS])
-def test_scenario(work: WorkItem, phase2_engine: Executor, request: pytest.FixtureRequest) -> None:
-    play(request.node, phase2_engine, work)
+def test_scenario(phase2_work: WorkItem, phase2_engine: Executor, request: pytest.FixtureRequest) -> None:
+    play(request.node, phase2_engine, phase2_work)

@@ -1,24 +1,20 @@
 """Stateful sequences over the contract's links (create → get → update → delete, start → stop).
 
 The engine (`conformance.runner.executor`, `runner.st_tests.run_stateful`) runs the item; this
-module is its pytest view.
+module is its pytest view. The plugin's `phase2_work` fixture gives the plan's one stateful item,
+or skips saying why there is none.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from conformance.plugin import active_plan, active_settings, play
+from conformance.plugin import play
 from conformance.runner.executor import Executor
-from conformance.runner.plan import ItemKind
+from conformance.runner.plan import ItemKind, WorkItem
 
-ITEMS = active_plan().of_kind(ItemKind.STATEFUL)
+ITEM_KIND = ItemKind.STATEFUL
 
 
-def test_stateful(phase2_engine: Executor, request: pytest.FixtureRequest) -> None:
-    if not ITEMS:
-        profile = active_settings().profile
-        if "stateful" not in profile.phases or profile.stateful_examples == 0:
-            pytest.skip(f"the {profile.name} profile has no stateful phase")
-        pytest.skip("no operation to cover: the contract and protocol classes are not selected")
-    play(request.node, phase2_engine, ITEMS[0])
+def test_stateful(phase2_work: WorkItem, phase2_engine: Executor, request: pytest.FixtureRequest) -> None:
+    play(request.node, phase2_engine, phase2_work)

@@ -155,10 +155,11 @@ class Executor:
 
     def _submission_order(self) -> list[WorkItem]:
         """Exclusive items first (alone, while nothing else runs yet), those that share after writing
-        last among them (the others would wait for what they do after sharing), then the longest
-        first so the stateful item does not start last; the plan's order otherwise."""
+        last among them (the others would wait for what they do after sharing); then, and among
+        those, the longest first by the plan's costs, so that no long item starts last and ends
+        the run alone (longest-processing-time order); the plan's order otherwise."""
         exclusive = [item for item in self.plan if item.exclusive]
-        exclusive.sort(key=lambda item: item.shares_after_writing)
+        exclusive.sort(key=lambda item: (item.shares_after_writing, -item.cost))
         shared = [item for item in self.plan if not item.exclusive]
         shared.sort(key=lambda item: -item.cost)
         return exclusive + shared

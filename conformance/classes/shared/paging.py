@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from conformance.client.api_client import ApiClient
@@ -152,9 +153,13 @@ class Creation:
     sent: tuple[float, ...]
     answered: tuple[float, ...]
 
+    @cached_property
+    def _position(self) -> dict[str, int]:
+        return {item_id: index for index, item_id in enumerate(self.ids)}
+
     def precedes(self, first: str, second: str) -> bool:
         """Whether `first` is known to be older than `second`: answered before it was sent."""
-        return self.answered[self.ids.index(first)] < self.sent[self.ids.index(second)]
+        return self.answered[self._position[first]] < self.sent[self._position[second]]
 
     def renamed(self, names: Mapping[str, str]) -> Creation:
         """The same creation under other ids (the events that recorded each item's creation)."""

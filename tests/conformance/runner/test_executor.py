@@ -365,6 +365,21 @@ def test_workers_give_the_sequential_verdict(
     assert not concurrent.summary["errors"]
     busy = sum(test["duration"] for test in concurrent.summary["tests"])
     assert busy > concurrent.summary["duration_seconds"], "the items ran one after the other"
+    _assert_items_alone_overlapped_nothing(concurrent)
+
+
+def _assert_items_alone_overlapped_nothing(run: SuiteRun) -> None:
+    """Each item says when it started and how long it waited to: an item that runs alone (exclusive,
+    never sharing) overlapped no other item, by the executor's own clock."""
+    tests = run.summary["tests"]
+    assert all(test["started"] is not None and test["waited"] >= 0 for test in tests)
+    alone = ("[check_liveness_latency]", "[check_counter_exact]", "[check_event_stream]", "[check_logout_revokes]")
+    spans = {test["test_id"]: (test["started"], test["started"] + test["duration"]) for test in tests}
+    tolerance = 0.002  # both ends are rounded to the millisecond
+    for key, (start, end) in spans.items():
+        if key.endswith(alone):
+            others = [span for other, span in spans.items() if other != key]
+            assert all(o_end <= start + tolerance or o_start >= end - tolerance for o_start, o_end in others), key
 
 
 def test_an_items_account_is_the_same_in_both_faces() -> None:

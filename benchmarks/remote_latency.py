@@ -20,7 +20,8 @@ round trip more than a reused one); wall time includes each tool's start-up, and
 figure (its summary's duration) is shown beside it. The markdown table goes to stdout and, with
 `--output`, to a file, headed by the command, the machine's load average before and after (figures
 taken on a busy machine are for relative comparisons only) and, with `--longest N`, followed by the
-N longest work items of each suite run (where the wall time of a run goes).
+N longest work items of each suite run, with when each started and how long it waited for exclusive
+items (where the wall time of a run goes).
 """
 
 from __future__ import annotations
@@ -56,7 +57,9 @@ class Row:
     verdict: str
     connections: int = 0
     run_seconds: float | None = None  # the suite's own duration, start-up excluded
-    longest: list[tuple[float, str]] | None = None  # (seconds, work item) of a suite run
+    # (seconds, work item, started, waited) of a suite run: when it started, after the run's items
+    # began, and how long it waited for exclusive items, show where the wall time went.
+    longest: list[tuple[float, str, float | None, float | None]] | None = None
 
     @property
     def ms_per_request(self) -> float:
@@ -129,7 +132,14 @@ def run_suite(delay_ms: float, profile: str, workers: int, report_dir: Path) -> 
             verdict_line(completed.stdout),
             connections,
             run_seconds=summary.get("duration_seconds"),
-            longest=sorted(((test["duration"], test["test_id"]) for test in summary.get("tests", [])), reverse=True),
+            longest=sorted(
+                (
+                    (test["duration"], test["test_id"], test.get("started"), test.get("waited"))
+                    for test in summary.get("tests", [])
+                ),
+                key=lambda entry: entry[0],
+                reverse=True,
+            ),
         )
     finally:
         reference.stop()
@@ -195,10 +205,18 @@ def table(rows: list[Row], args: argparse.Namespace, load: tuple[str, str]) -> s
         for row in rows:
             if row.longest:
                 shown = ", ".join(
-                    f"{name.split('::')[-1]} {seconds:.1f}s" for seconds, name in row.longest[: args.longest]
+                    f"{name.split('::')[-1]} {seconds:.1f}s{_when(started, waited)}"
+                    for seconds, name, started, waited in row.longest[: args.longest]
                 )
                 lines.append(f"\n{row.delay_ms:g} ms, {row.tool}: longest items {shown}")
     return "\n".join(lines) + "\n"
+
+
+def _when(started: float | None, waited: float | None) -> str:
+    """When an item started (and how long it waited for exclusive items first), if the run said."""
+    if started is None:
+        return ""
+    return f" (from {started:.1f}s" + (f", after waiting {waited:.1f}s)" if waited else ")")
 
 
 def _load() -> str:

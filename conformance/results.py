@@ -174,6 +174,8 @@ class TestOutcome:
     duration: float
     requirements: tuple[str, ...] = ()
     message: str | None = None
+    started: float | None = None  # seconds after the run's items began (the CLI face; None in pytest's)
+    waited: float | None = None  # seconds it waited to start (for an exclusive item, or for one)
 
 
 @dataclass(frozen=True)

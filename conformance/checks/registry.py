@@ -101,6 +101,10 @@ class ScenarioCheck(CheckSpec):
     # walk's items): it calls `checks.lanes.share_the_target` then, and only reads (and cleans up)
     # afterwards, so other items, the next such scenario included, may run beside the rest of it.
     shares_after_writing: bool = False
+    # What it costs beside one operation's contract item (= 1), when it is far from the usual
+    # scenario's (`runner.plan.SCENARIO_COST`): the executor starts the longest items first and
+    # the shards are balanced by it, so a scenario much longer than the others says so.
+    cost: float | None = None
 
     def __call__(self, ctx: ScenarioContext) -> None:
         self.func(ctx)
@@ -204,6 +208,7 @@ def check(
     needs: tuple[str, ...] = (),
     exclusive: bool = False,
     shares_after_writing: bool = False,
+    cost: float | None = None,
     name: str | None = None,
     description: str | None = None,
     registry: Registry = REGISTRY,
@@ -226,6 +231,7 @@ def check(
     needs: tuple[str, ...] = (),
     exclusive: bool = False,
     shares_after_writing: bool = False,
+    cost: float | None = None,
     name: str | None = None,
     description: str | None = None,
     registry: Registry = REGISTRY,
@@ -233,14 +239,17 @@ def check(
     """Register a check verifying `requirements` (IDs of the requirement catalog).
 
     `exclusive=True` makes a scenario run alone, never beside other work items;
-    `shares_after_writing=True` makes it alone only until it shares the target (see `ScenarioCheck`).
+    `shares_after_writing=True` makes it alone only until it shares the target (see `ScenarioCheck`);
+    `cost` is a scenario's cost beside one contract item, when far from the usual scenario's.
     `name` defaults to the function's name, `description` to the first line of its docstring."""
     if not requirements:
         raise ValueError("a check must name at least one requirement ID")
     if kind not in KINDS:
         raise ValueError(f"unknown kind of check {kind!r}; known: {', '.join(KINDS)}")
-    if kind in ("response", "builtin") and (needs or exclusive or shares_after_writing):
-        raise ValueError(f"needs and exclusive are for scenarios; a {kind} check runs on every response")
+    if kind in ("response", "builtin") and (needs or exclusive or shares_after_writing or cost is not None):
+        raise ValueError(f"needs, exclusive and cost are for scenarios; a {kind} check runs on every response")
+    if cost is not None and not cost > 0:
+        raise ValueError(f"a scenario's cost is a positive number, not {cost!r}")
     unknown_needs = set(needs) - NEEDS
     if unknown_needs:
         raise ValueError(f"unknown needs {sorted(unknown_needs)}; known: {sorted(NEEDS)}")
@@ -263,6 +272,7 @@ def check(
                 needs=frozenset(needs),
                 exclusive=exclusive or shares_after_writing,
                 shares_after_writing=shares_after_writing,
+                cost=cost,
                 **common,
             )
         registry.add(spec)

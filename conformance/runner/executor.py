@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -52,6 +52,10 @@ class ItemOutcome:
     share_used: bool = False  # its depth was cut where its share of the time budget ran out
     duration: float = 0.0
     error: BaseException | None = None
+    # When it entered the gate, in seconds after the executor was made, and how long it waited there
+    # (for exclusive items, or for them): where a run's wall time goes (`benchmarks.remote_latency`).
+    started: float | None = None
+    waited: float | None = None
 
 
 class ExclusiveGate:
@@ -142,6 +146,7 @@ class Executor:
         self._futures: dict[str, Future[ItemOutcome]] = {}
         self._pool: ThreadPoolExecutor | None = None
         self._stopping = threading.Event()
+        self._made = time.monotonic()
 
     # --- running ------------------------------------------------------------------------------
     def start(self) -> Executor:
@@ -155,10 +160,11 @@ class Executor:
 
     def _submission_order(self) -> list[WorkItem]:
         """Exclusive items first (alone, while nothing else runs yet), those that share after writing
-        last among them (the others would wait for what they do after sharing), then the longest
-        first so the stateful item does not start last; the plan's order otherwise."""
+        last among them (the others would wait for what they do after sharing); then, and among
+        those, the longest first by the plan's costs, so that no long item starts last and ends
+        the run alone (longest-processing-time order); the plan's order otherwise."""
         exclusive = [item for item in self.plan if item.exclusive]
-        exclusive.sort(key=lambda item: item.shares_after_writing)
+        exclusive.sort(key=lambda item: (item.shares_after_writing, -item.cost))
         shared = [item for item in self.plan if not item.exclusive]
         shared.sort(key=lambda item: -item.cost)
         return exclusive + shared
@@ -214,6 +220,7 @@ class Executor:
 
     def run_item(self, item: WorkItem) -> ItemOutcome:
         """Run one item in the calling thread, under the gate, and keep its outcome."""
+        asked = time.monotonic()
         with self._gate.hold(item.exclusive, item.shares_after_writing) as share:
             started = time.monotonic()
             with self._lock:
@@ -221,7 +228,11 @@ class Executor:
             token = self.session.recorder.bind_test(item.key)
             sharing = SHARE_THE_TARGET.set(share)
             try:
-                outcome = self._run(item, started)
+                outcome = replace(
+                    self._run(item, started),
+                    started=round(started - self._made, 3),
+                    waited=round(started - asked, 3),
+                )
             finally:
                 SHARE_THE_TARGET.reset(sharing)
                 self.session.recorder.unbind_test(token)
@@ -372,7 +383,9 @@ def test_outcome(
     name = item.key.split("::")[-1]
 
     def made(result: str, message: str | None = None) -> TestOutcome:
-        return TestOutcome(item.key, name, result, outcome.duration, item.requirements, message)
+        return TestOutcome(
+            item.key, name, result, outcome.duration, item.requirements, message, outcome.started, outcome.waited
+        )
 
     if outcome.status is ItemStatus.SKIPPED:
         return made("skipped", outcome.reason or "not run")

@@ -24,7 +24,7 @@ from conformance.client.step_log import note_token
 from conformance.peers.token_issuer import TestIssuer
 
 
-@check("P2-AUTH-001", "P2-AUTH-002", kind="scenario")
+@check("P2-AUTH-001", "P2-AUTH-002", kind="scenario", cost=1.25)
 def check_missing_and_malformed_tokens(ctx: ScenarioContext) -> None:
     """Protected operations answer 401 and a Bearer-scheme challenge with no token, invalid_token to junk."""
     for operation in enabled_protected(ctx):

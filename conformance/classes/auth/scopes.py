@@ -25,7 +25,7 @@ def _scoped_token(ctx: ScenarioContext, scopes: list[str]) -> str:
         ctx.blocked(f"cannot obtain a token narrowed to {' '.join(scopes)!r}: {exc}")
 
 
-@check("P2-AUTH-011", "P2-AUTH-012", kind="scenario")
+@check("P2-AUTH-011", "P2-AUTH-012", kind="scenario", cost=1.25)
 def check_scopes(ctx: ScenarioContext) -> None:
     """Without the operation's scope: 403 insufficient_scope; with exactly that scope: not 401 or 403."""
     every_scope = all_scopes(ctx)

@@ -205,7 +205,7 @@ def _bodies_for(field_names: list[str]) -> Iterator[dict[str, Any]]:
             yield {field: value}
 
 
-@check("P2-CON-008", kind="scenario")
+@check("P2-CON-008", kind="scenario", cost=1.5)
 def check_odd_values_never_fail_the_server(ctx: ScenarioContext) -> None:
     """Well-formed bodies with odd values (unicode, huge numbers, NUL, deep nesting) never get a 5xx."""
     world_id = create_world(ctx)["id"]

@@ -173,7 +173,7 @@ def check_malformed_bodies(ctx: ScenarioContext) -> None:
     )
 
 
-@check("P2-PRO-006", kind="scenario")
+@check("P2-PRO-006", kind="scenario", cost=2.0)
 def check_undeclared_methods(ctx: ScenarioContext) -> None:
     """Every method a path does not declare answers 405 with an Allow header listing the declared ones."""
     plugins = plugin_list(ctx)

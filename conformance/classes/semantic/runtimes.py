@@ -231,7 +231,7 @@ def check_runtime_failure(ctx: ScenarioContext) -> None:
         )
 
 
-@check("P2-SEM-014", kind="scenario")
+@check("P2-SEM-014", kind="scenario", cost=1.0)
 def check_runtime_filters(ctx: ScenarioContext) -> None:
     """The runtime list filters world_id, status and plugin return exactly the matching runtimes."""
     plugins = capable_plugins(plugin_list(ctx), 10)

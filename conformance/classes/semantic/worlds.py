@@ -319,7 +319,7 @@ def check_world_delete(ctx: ScenarioContext) -> None:
     )
 
 
-@check("P2-SEM-007", kind="scenario")
+@check("P2-SEM-007", kind="scenario", cost=1.0)
 def check_world_delete_with_live_runtime(ctx: ScenarioContext) -> None:
     """Deleting a world that has live runtimes answers 409 and deletes nothing."""
     plugins = plugin_list(ctx)

@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from conformance.client.api_client import ApiClient
@@ -137,12 +138,41 @@ def in_walk_order(result: Walk, expected: Iterable[str]) -> list[str]:
     return seen
 
 
-def walk_problems(result: Walk, expected: Sequence[str]) -> list[str]:
+Precedes = Callable[[str, str], bool]
+
+
+@dataclass(frozen=True)
+class Creation:
+    """Items a scenario created, in the order it sent them, with when each was sent and answered.
+
+    One answered before another was sent is the older, whatever the target's clock says; two
+    created at the same time are in no order a client can know (the target orders them as it saw
+    them), so a list may show them either way. Created one after the other, every pair is ordered."""
+
+    ids: tuple[str, ...]
+    sent: tuple[float, ...]
+    answered: tuple[float, ...]
+
+    @cached_property
+    def _position(self) -> dict[str, int]:
+        return {item_id: index for index, item_id in enumerate(self.ids)}
+
+    def precedes(self, first: str, second: str) -> bool:
+        """Whether `first` is known to be older than `second`: answered before it was sent."""
+        return self.answered[self._position[first]] < self.sent[self._position[second]]
+
+    def renamed(self, names: Mapping[str, str]) -> Creation:
+        """The same creation under other ids (the events that recorded each item's creation)."""
+        return Creation(tuple(names[item_id] for item_id in self.ids), self.sent, self.answered)
+
+
+def walk_problems(result: Walk, expected: Sequence[str], precedes: Precedes | None = None) -> list[str]:
     """How a walk broke 'every item exactly once, in a stable order, with no gaps'.
 
     `expected` are ids the scenario created, in the order the list must show them (oldest
-    first). Repeats count for every item; gaps and order only for the expected ones, since
-    other clients may add or delete their own items meanwhile.
+    first); with `precedes`, only the pairs it orders must be shown in that order (items created
+    at the same time may be shown either way). Repeats count for every item; gaps and order only
+    for the expected ones, since other clients may add or delete their own items meanwhile.
     """
     problems = []
     label = f"walk with limit {result.limit}"
@@ -158,10 +188,16 @@ def walk_problems(result: Walk, expected: Sequence[str]) -> list[str]:
         problems.append(
             f"{label} skipped {len(missing)} of the {len(expected)} items created: {', '.join(missing[:5])}"
         )
-    present = [item_id for item_id in expected if item_id in order]
-    if order != present:
+    if _out_of_order(order, expected, precedes):
         problems.append(f"{label} showed the created items out of creation order: {order[:8]}")
     return problems
+
+
+def _out_of_order(order: Sequence[str], expected: Sequence[str], precedes: Precedes | None) -> bool:
+    """Whether the walk showed a created item before one known to be older than it."""
+    if precedes is None:
+        return list(order) != [item_id for item_id in expected if item_id in order]
+    return any(precedes(later, earlier) for index, earlier in enumerate(order) for later in order[index + 1 :])
 
 
 def relative_order_differs(first: Sequence[str], second: Sequence[str]) -> bool:

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from conformance.checks.context import ScenarioContext
+from conformance.checks.lanes import each, lanes_for
 from conformance.classes.shared.lifecycle import TERMINAL, Watch, watch_runtime
 from conformance.client.api_client import ApiClient
 from conformance.client.observed import ObservedResponse
@@ -24,13 +26,25 @@ _POLL = 0.05
 
 def create_world(ctx: ScenarioContext, **fields: Any) -> dict[str, Any]:
     """A new world of the scenario (name unique unless given), deleted when the scenario ends."""
+    world = new_world(ctx, **fields)
+    delete_later(ctx, world["id"])
+    return world
+
+
+def new_world(ctx: ScenarioContext, **fields: Any) -> dict[str, Any]:
+    """A new world (name unique unless given) whose deletion is the caller's (`delete_all_later`)."""
     body = {"name": ctx.unique_name(), **fields}
     response = ctx.require(ctx.api.call("createWorld", json=body), {201}, "create a world")
     world = response.json_or_none()
     if not isinstance(world, dict) or not isinstance(world.get("id"), str):
         ctx.blocked("createWorld answered 201 without a world id")
-    delete_later(ctx, world["id"])
     return world
+
+
+def delete_all_later(ctx: ScenarioContext, world_ids: Sequence[str]) -> None:
+    """One cleanup deleting every world `world_ids` holds when the scenario ends, a few at a time."""
+    lanes = lanes_for(ctx.settings.workers)
+    ctx.on_cleanup(lambda: each(partial(delete_world, ctx.api), list(world_ids), lanes))
 
 
 def read_world(ctx: ScenarioContext, world_id: str, what: str) -> tuple[dict[str, Any], str]:
@@ -158,33 +172,39 @@ def observe_until(ctx: ScenarioContext, runtime_id: str, status: str) -> Watch |
 
 
 def retire_later(ctx: ScenarioContext, runtime_ids: Sequence[str]) -> None:
-    ctx.on_cleanup(lambda: retire_runtimes(ctx.api, runtime_ids))
+    ctx.on_cleanup(lambda: retire_runtimes(ctx.api, runtime_ids, lanes=lanes_for(ctx.settings.workers)))
 
 
-def retire_runtimes(api: ApiClient, runtime_ids: Iterable[str], budget: float = CLEANUP_BUDGET) -> None:
-    """Stop every live runtime of `runtime_ids`, wait until each has ended, delete them all."""
+def retire_runtimes(api: ApiClient, runtime_ids: Iterable[str], budget: float = CLEANUP_BUDGET, lanes: int = 1) -> None:
+    """Stop every live runtime of `runtime_ids`, wait until each has ended, delete them all: each
+    step for `lanes` runtimes at a time (a walk's 23 runtimes are some 90 round trips)."""
     deadline = time.monotonic() + budget
-    waiting: set[str] = set()
-    for runtime_id in runtime_ids:
+
+    def stop(runtime_id: str) -> str | None:
         status = _status(api, runtime_id)
         # A status outside the contract's enum (`RUNNING`) may be a live one: stop it too, rather
         # than wait the whole cleanup budget for an end nobody asked for.
         if status is not None and status not in TERMINAL and status != "stopping":
             api.call("stopRuntime", path={"runtime_id": runtime_id})
-        if status is not None:
-            waiting.add(runtime_id)
+        return status
+
+    runtimes = list(dict.fromkeys(runtime_ids))
+    waiting = {
+        runtime_id
+        for runtime_id, status in zip(runtimes, each(stop, runtimes, lanes), strict=True)
+        if status is not None
+    }
     ended: list[str] = []
     while waiting and time.monotonic() < deadline:
-        for runtime_id in sorted(waiting):
-            status = _status(api, runtime_id)
+        polled = sorted(waiting)
+        for runtime_id, status in zip(polled, each(partial(_status, api), polled, lanes), strict=True):
             if status is None or status in TERMINAL:
                 waiting.discard(runtime_id)
                 if status is not None:
                     ended.append(runtime_id)
         if waiting:
             time.sleep(_POLL)
-    for runtime_id in ended:
-        api.call("deleteRuntime", path={"runtime_id": runtime_id})
+    each(lambda runtime_id: api.call("deleteRuntime", path={"runtime_id": runtime_id}), ended, lanes)
 
 
 def _status(api: ApiClient, runtime_id: str) -> str | None:

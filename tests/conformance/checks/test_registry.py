@@ -98,10 +98,30 @@ def test_a_malformed_declaration_is_refused(arguments: tuple[str, ...], message:
 
 
 def test_needs_on_a_response_check_and_unknown_kinds_are_refused() -> None:
-    with pytest.raises(ValueError, match="needs and exclusive are for scenarios"):
+    with pytest.raises(ValueError, match="needs, exclusive and cost are for scenarios"):
         check("P2-PRO-003", kind="response", exclusive=True, registry=Registry())  # type: ignore[call-overload]
     with pytest.raises(ValueError, match="unknown kind of check 'responses'"):
         check("P2-PRO-003", kind="responses", registry=Registry())  # type: ignore[call-overload]
+
+
+def test_a_scenario_declares_a_positive_cost_and_the_plan_uses_it() -> None:
+    from conformance.contract import load_contract
+    from conformance.runner.plan import SCENARIO_COST, build_plan, scenario_key
+
+    registry = Registry()
+    long_one = check("P2-SEM-001", kind="scenario", cost=2.5, name="long_one", registry=registry)(_scenario_rule)
+    usual = check("P2-SEM-002", kind="scenario", name="usual", registry=registry)(_scenario_rule)
+    assert (long_one.cost, usual.cost) == (2.5, None)
+    settings = load_settings(
+        {"base_url": "http://127.0.0.1:9/v2"}, env={"PHASE2_CLIENT_ID": "a", "PHASE2_CLIENT_SECRET": "s" * 12}
+    )
+    plan = build_plan(settings, load_contract(), load_catalog(), [long_one, usual])
+    assert plan.get(scenario_key(long_one)).cost == 2.5 and plan.get(scenario_key(usual)).cost == SCENARIO_COST
+    for cost in (0.0, -1.0):
+        with pytest.raises(ValueError, match="a scenario's cost is a positive number"):
+            check("P2-SEM-003", kind="scenario", cost=cost, registry=registry)(_scenario_rule)
+    with pytest.raises(ValueError, match="cost are for scenarios"):
+        check("P2-PRO-003", kind="response", cost=1.0, registry=Registry())  # type: ignore[call-overload]
 
 
 def test_a_name_is_registered_once() -> None:

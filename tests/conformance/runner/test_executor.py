@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import schemathesis
@@ -295,6 +295,31 @@ def test_the_plan_orders_scenarios_first_and_marks_interfering_ones_exclusive(tm
     assert plan.of_kind(ItemKind.STATEFUL)[0].cost > 1
 
 
+def test_the_longest_items_start_first_after_the_exclusive_ones(tmp_path: Path) -> None:
+    """Longest-processing-time order from the plan's costs: a long item started last would end the
+    run alone. The stateful item, then the scenarios declared long, then the operations, then the
+    usual scenarios; the walks, which share after writing, after the other exclusive items."""
+    from conformance.checks import load_checks
+    from conformance.checks.registry import REGISTRY
+    from conformance.runner.executor import Executor
+
+    load_checks(())
+    plan = build_plan(_settings(tmp_path, profile="standard"), load_contract(), load_catalog(), REGISTRY.scenarios())
+    order = Executor(cast(Any, None), plan, None, workers=8)._submission_order()
+    assert sorted(item.key for item in order) == sorted(item.key for item in plan)
+    exclusive = [item for item in order if item.exclusive]
+    assert order[: len(exclusive)] == exclusive
+    walks = [item for item in exclusive if item.shares_after_writing]
+    assert exclusive[-len(walks) :] == walks and walks[0].name == "check_runtime_pagination"
+    shared = order[len(exclusive) :]
+    assert [item.cost for item in shared] == sorted((item.cost for item in shared), reverse=True)
+    assert shared[0].kind is ItemKind.STATEFUL
+    position = {item.name: index for index, item in enumerate(shared)}
+    first_operation = min(index for index, item in enumerate(shared) if item.kind is ItemKind.CONTRACT)
+    last_operation = max(index for index, item in enumerate(shared) if item.kind is ItemKind.CONTRACT)
+    assert position["check_undeclared_methods"] < first_operation < last_operation < position["check_liveness"]
+
+
 def _statuses(run: SuiteRun) -> dict[str, str]:
     return {rid: entry["status"] for rid, entry in run.summary["requirements"].items()}
 
@@ -340,6 +365,21 @@ def test_workers_give_the_sequential_verdict(
     assert not concurrent.summary["errors"]
     busy = sum(test["duration"] for test in concurrent.summary["tests"])
     assert busy > concurrent.summary["duration_seconds"], "the items ran one after the other"
+    _assert_items_alone_overlapped_nothing(concurrent)
+
+
+def _assert_items_alone_overlapped_nothing(run: SuiteRun) -> None:
+    """Each item says when it started and how long it waited to: an item that runs alone (exclusive,
+    never sharing) overlapped no other item, by the executor's own clock."""
+    tests = run.summary["tests"]
+    assert all(test["started"] is not None and test["waited"] >= 0 for test in tests)
+    alone = ("[check_liveness_latency]", "[check_counter_exact]", "[check_event_stream]", "[check_logout_revokes]")
+    spans = {test["test_id"]: (test["started"], test["started"] + test["duration"]) for test in tests}
+    tolerance = 0.002  # both ends are rounded to the millisecond
+    for key, (start, end) in spans.items():
+        if key.endswith(alone):
+            others = [span for other, span in spans.items() if other != key]
+            assert all(o_end <= start + tolerance or o_start >= end - tolerance for o_start, o_end in others), key
 
 
 def test_an_items_account_is_the_same_in_both_faces() -> None:

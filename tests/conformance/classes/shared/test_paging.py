@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from conformance.classes.shared.paging import (
+    Creation,
     Page,
     locate,
     oversized_pages,
@@ -189,3 +190,23 @@ def test_a_walk_until_items_still_sees_repeats_among_them() -> None:
     result = walk(canned(ITEMS, repeat=True), 3, max_pages=50, until=mine)
     assert result.reached
     assert any("more than once" in problem for problem in walk_problems(result, mine))
+
+
+def test_items_created_at_once_may_be_shown_either_way_but_no_older_one_after_a_newer() -> None:
+    # a alone first; b and c at once (each sent before the other was answered); d after both.
+    created = Creation(("a", "b", "c", "d"), sent=(0.0, 1.0, 1.1, 3.0), answered=(0.5, 2.0, 2.1, 3.5))
+    assert created.precedes("a", "b") and created.precedes("c", "d")
+    assert not created.precedes("b", "c") and not created.precedes("c", "b")
+    for shown in (["a", "b", "c", "d"], ["a", "c", "b", "d"]):
+        result = walk(canned(["other", *shown]), 2, max_pages=10)
+        assert walk_problems(result, created.ids, created.precedes) == [], shown
+    for shown in (["b", "a", "c", "d"], ["a", "b", "d", "c"], ["d", "c", "b", "a"]):
+        result = walk(canned(shown), 2, max_pages=10)
+        problems = walk_problems(result, created.ids, created.precedes)
+        assert any("out of creation order" in problem for problem in problems), shown
+
+
+def test_a_creation_renamed_keeps_its_order() -> None:
+    created = Creation(("w1", "w2"), sent=(0.0, 1.0), answered=(0.5, 1.5))
+    events = created.renamed({"w1": "e1", "w2": "e2"})
+    assert events.ids == ("e1", "e2") and events.precedes("e1", "e2") and not events.precedes("e2", "e1")

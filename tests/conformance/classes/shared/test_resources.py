@@ -3,7 +3,10 @@ removed by the scenario's cleanups; a runtime shown not to reach a status blocks
 
 from __future__ import annotations
 
+import threading
 import time
+from dataclasses import replace
+from typing import Any, cast
 
 import pytest
 
@@ -13,10 +16,13 @@ from conformance.classes.shared.lifecycle import Watch
 from conformance.classes.shared.resources import (
     capable_plugins,
     create_world,
+    delete_all_later,
     failing_setup,
+    new_world,
     plugin_list,
     read_world,
     remember_unreached,
+    retire_runtimes,
     settle_runtime,
     start_runtime,
     unreached,
@@ -25,6 +31,7 @@ from conformance.runner.session import RunSession
 from tests.conftest import reference_session
 
 session = reference_session("semantic")
+PATIENCE = 30.0  # seconds an event-driven wait may take on a saturated machine before it is a failure
 
 
 @pytest.fixture
@@ -81,3 +88,44 @@ def test_a_status_shown_unreachable_blocks_later_scenarios_at_once(ctx: Scenario
     assert time.monotonic() - started < 5.0  # no second wait
     remember_unreached(ctx, "running", Watch(statuses=["failed"], reached="failed"), 5.0)
     assert unreached(ctx, "running") is None  # it ended otherwise: nothing shown about "running"
+
+
+class _MeetingCalls:
+    """The real client, its calls of one operation held until `count` of them are in flight at once:
+    they pass only if they are sent side by side (a wait that fails loudly if they are not)."""
+
+    def __init__(self, api: Any, operation_id: str, count: int) -> None:
+        self._api, self._operation_id = api, operation_id
+        self._barrier = threading.Barrier(count)
+        self.met = 0
+
+    def call(self, operation_id: str, *args: Any, **kwargs: Any) -> Any:
+        if operation_id == self._operation_id:
+            self._barrier.wait(PATIENCE)
+            self.met += 1
+        return self._api.call(operation_id, *args, **kwargs)
+
+
+def test_runtimes_are_retired_a_few_at_a_time(ctx: ScenarioContext) -> None:
+    world = create_world(ctx)
+    plugin = capable_plugins(plugin_list(ctx), 10)[0]
+    runtime_ids = [start_runtime(ctx, world["id"], plugin["name"])["id"] for _ in range(4)]
+    meeting = _MeetingCalls(ctx.api, "deleteRuntime", 4)
+    retire_runtimes(cast(Any, meeting), runtime_ids, lanes=4)
+    assert meeting.met == 4
+    assert [ctx.api.call("getRuntime", path={"runtime_id": rid}).status for rid in runtime_ids] == [404] * 4
+    ctx.run_cleanups()
+
+
+def test_worlds_deleted_all_later_go_a_few_at_a_time(ctx: ScenarioContext) -> None:
+    world_ids: list[str] = []
+    meeting = _MeetingCalls(ctx.api, "deleteWorld", 3)
+    settings = replace(ctx.settings, workers=3)
+    lanes = ScenarioContext(
+        ctx.spec, cast(Any, meeting), settings, ctx.contract, ctx.recorder, ctx.resources, ctx.deadline
+    )
+    delete_all_later(lanes, world_ids)  # the list as it is when the scenario ends
+    world_ids.extend(new_world(ctx)["id"] for _ in range(3))
+    lanes.run_cleanups()
+    assert meeting.met == 3
+    assert [ctx.api.call("getWorld", path={"world_id": wid}).status for wid in world_ids] == [404] * 3

@@ -55,3 +55,42 @@ def test_a_malformed_traceparent_starts_a_new_trace(collector: tuple[Collector, 
         assert unmatched.status_code == 404
         [span] = received.wait_for(lambda s: s.name == "GET unmatched")
         assert attributes(span)["http.response.status_code"] == 404
+
+
+def test_shutdown_gives_up_on_a_collector_that_keeps_refusing() -> None:
+    """A collector answering 503 to every export: without the grace, shutdown would retry for the
+    exporter's whole schedule (attempts at about 0, 1, 3 and 7.5 s); with it, the exporter is shut
+    at `SHUTDOWN_GRACE_SECONDS`, which ends the retry it waits on."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+
+    from phase2_reference.telemetry.tracing import SHUTDOWN_GRACE_SECONDS, Tracing
+    from phase2_reference.testing.faults import ActiveFaults
+
+    attempts: list[str] = []
+
+    class Refusing(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            attempts.append(self.path)
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
+    Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        tracing = Tracing(f"http://127.0.0.1:{server.server_address[1]}", ActiveFaults(), "test")
+        span = tracing.start("GET", {})
+        assert span is not None
+        tracing.finish(span, method="GET", route="/healthz", status=200, path="/v2/healthz", scheme="http",
+                       host="127.0.0.1", port=80)  # fmt: skip
+        tracing.shutdown()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert SHUTDOWN_GRACE_SECONDS < 3
+    assert 1 <= len(attempts) <= 3, f"{len(attempts)} export attempts: the retries ran their whole schedule"

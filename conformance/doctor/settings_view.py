@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from conformance.doctor.findings import Finding, ok
-from conformance.settings import ENVIRONMENT, Settings
+from conformance.settings import Settings
+from conformance.settings.schema import BY_NAME
 
 MASKED = "*** (set)"
 DEFAULTS = "defaults"
@@ -30,15 +31,19 @@ SHOWN: dict[str, Callable[[Settings], object]] = {
 }
 
 
-def _variable(name: str) -> str:
-    return next((variable for variable, setting in ENVIRONMENT.items() if setting == name), "")
+def label(name: str) -> str:
+    """A setting as the user spells it: its flag and its variable (a secret has only the variable;
+    a setting with neither, its config key), never the internal name."""
+    setting = BY_NAME[name]
+    flag = setting.flags[0] if setting.flags else None
+    if flag and setting.env:
+        return f"{flag} ({setting.env})"
+    return flag or setting.env or f"config key {setting.key}"
 
 
 def _line(settings: Settings, name: str, value: object, fallback: str = DEFAULTS) -> Finding:
     source = settings.sources.get(name, fallback)
-    variable = _variable(name)
-    label = f"{name} ({variable})" if variable else name
-    return ok("setting", f"{label} = {value}  [from {source}]")
+    return ok("setting", f"{label(name)} = {value}  [from {source}]")
 
 
 def setting_findings(settings: Settings) -> list[Finding]:

@@ -124,7 +124,7 @@ def test_a_well_configured_deployment_lacks_only_a_way_to_cause_an_outage(deploy
     assert "--outage-start CMD and --outage-end CMD" in result.line("outage")
     coverage = result.line("coverage")
     assert "2 of" in coverage and all(rid in coverage for rid in OUTAGE_ONLY)
-    secret = "✓ setting: client_secret (PHASE2_CLIENT_SECRET) = *** (set) [from environment PHASE2_CLIENT_SECRET]"
+    secret = "✓ setting: PHASE2_CLIENT_SECRET = *** (set) [from environment PHASE2_CLIENT_SECRET]"
     assert secret in result.lines
 
 

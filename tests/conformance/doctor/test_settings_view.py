@@ -25,17 +25,25 @@ def lines(tmp_path: Path) -> list[str]:
 def test_each_setting_names_its_source(tmp_path: Path) -> None:
     shown = lines(tmp_path)
     config = tmp_path / "phase2.toml"
-    base_url = "✓ setting: base_url (PHASE2_BASE_URL) = https://api.example.com/v2"
+    base_url = "✓ setting: --base-url (PHASE2_BASE_URL) = https://api.example.com/v2"
     assert f"{base_url} [from environment PHASE2_BASE_URL]" in shown
-    assert "✓ setting: client_id (PHASE2_CLIENT_ID) = ci-client [from the command line]" in shown
-    assert f"✓ setting: feature_flags (PHASE2_FEATURE_FLAGS) = world-preview [from config file {config}]" in shown
-    assert f"✓ setting: request_timeout = 7s [from config file {config}]" in shown
-    assert "✓ setting: profile (PHASE2_PROFILE) = standard [from defaults]" in shown
-    assert "✓ setting: other_tenant_client_id (PHASE2_OTHER_TENANT_CLIENT_ID) = (not set) [from defaults]" in shown
+    assert "✓ setting: --client-id (PHASE2_CLIENT_ID) = ci-client [from the command line]" in shown
+    assert f"✓ setting: --flags (PHASE2_FEATURE_FLAGS) = world-preview [from config file {config}]" in shown
+    assert f"✓ setting: --request-timeout = 7s [from config file {config}]" in shown
+    assert "✓ setting: --profile (PHASE2_PROFILE) = standard [from defaults]" in shown
+    assert "✓ setting: PHASE2_OTHER_TENANT_CLIENT_ID = (not set) [from defaults]" in shown
 
 
 def test_a_secret_shows_only_that_it_is_set(tmp_path: Path) -> None:
     shown = lines(tmp_path)
-    secret = "✓ setting: client_secret (PHASE2_CLIENT_SECRET) = *** (set)"
+    secret = "✓ setting: PHASE2_CLIENT_SECRET = *** (set)"
     assert f"{secret} [from environment PHASE2_CLIENT_SECRET]" in shown
     assert not any(SECRET in line or SECRET[:12] in line for line in shown)
+
+
+def test_settings_are_named_as_the_user_spells_them(tmp_path: Path) -> None:
+    # A flag, a PHASE2_* variable or a config key: never the internal name (`request_timeout`).
+    labels = [line.removeprefix("✓ setting: ").split(" = ", 1)[0] for line in lines(tmp_path) if " = " in line]
+    assert len(labels) >= 17
+    for shown in labels:
+        assert shown.startswith(("--", "PHASE2_", "config key ")), shown

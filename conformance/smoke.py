@@ -35,15 +35,16 @@ SMOKE_REQUIREMENTS = frozenset(
         *(f"P2-TEL-{n:03d}" for n in range(1, 11)),
     }
 )
-# Settings that write, forge or run code the profile cannot vouch for: refused when given at all.
+# Settings that write, forge or run code the profile cannot vouch for: refused when given at all,
+# named as the user gave them (`settings.labels`).
 REFUSED = {
-    "reference_faults": "--reference-fault (a deliberately broken reference)",
-    "reference_controls": "test controls (they take the data store away)",
-    "test_issuer_trusted": "--test-issuer-trusted (forged tokens)",
-    "check_modules": "--checks-module (checks it cannot vouch for)",
-    "rerun_failed": "--rerun-failed (it replays writes)",
-    "outage_start": "--outage-start (it takes a component of the deployment away)",
-    "outage_end": "--outage-end (it takes a component of the deployment away)",
+    "reference_faults": "a deliberately broken reference",
+    "reference_controls": "test controls take the data store away",
+    "test_issuer_trusted": "forged tokens",
+    "check_modules": "checks it cannot vouch for",
+    "rerun_failed": "it replays writes",
+    "outage_start": "it takes a component of the deployment away",
+    "outage_end": "it takes a component of the deployment away",
 }
 
 
@@ -61,9 +62,9 @@ def restrict_to_smoke(settings: Settings) -> Settings:
     """Settings of a smoke run narrowed to what only reads; other profiles pass through unchanged."""
     if settings.profile.name != SMOKE:
         return settings
-    for name, what in REFUSED.items():
+    for name, why in REFUSED.items():
         if name in settings.sources:
-            raise _refuse(what)
+            raise _refuse(f"{settings.labels.get(name, name)} ({why})")
     given = settings.sources
     writing_classes = sorted(settings.classes - SMOKE_CLASSES) if "classes" in given else []
     if writing_classes:

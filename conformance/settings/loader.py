@@ -74,6 +74,7 @@ def load_settings(
         run_id=run_id,
         config_file=config_file,
         sources={name: value.origin for name, value in given.items()},
+        labels={name: value.label for name, value in given.items()},
         warnings=sources.unknown_environment(env),
     )
     from conformance.smoke import restrict_to_smoke  # the smoke profile's rules; it imports Settings

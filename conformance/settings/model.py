@@ -86,6 +86,8 @@ class Settings:
     run_id: str
     config_file: Path | None = None
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+    # Setting name → how the user spelled it (`--seed`, `PHASE2_SEED`, `config key 'seed' in F`), for messages.
+    labels: Mapping[str, str] = field(default_factory=dict, compare=False)
     require_all: bool = False  # a certification run: a MUST left unverified fails the gate
     warnings: tuple[str, ...] = ()  # one line each, for the faces to print before the run
     workers: int = 1  # work items run at once (threads); see `defaults.default_workers`

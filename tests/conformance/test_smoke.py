@@ -104,6 +104,25 @@ def test_anything_that_would_write_is_refused_in_one_line(arguments: tuple[str, 
     assert len(lines) == 1 and "the smoke profile is read-only and refuses" in lines[0], completed.stderr
 
 
+@pytest.mark.parametrize(
+    ("values", "config", "named"),
+    [
+        ({"reference_faults": "ignore-if-match"}, "", "--reference-fault (a deliberately broken reference)"),
+        ({}, 'reference-faults = ["ignore-if-match"]', "config key 'reference-faults' in "),
+        ({"test_issuer_trusted": True}, "", "--test-issuer-trusted (forged tokens)"),
+    ],
+)
+def test_a_refused_setting_is_named_as_the_user_gave_it(
+    values: dict[str, object], config: str, named: str, tmp_path: Path
+) -> None:
+    if config:
+        (tmp_path / "run.toml").write_text(config, encoding="utf-8")
+        values = {**values, "config": str(tmp_path / "run.toml")}
+    with pytest.raises(ConfigError) as raised:
+        load_settings({**values, "reference": True, "profile": "smoke"}, env={})
+    assert f"read-only and refuses {named}" in str(raised.value)
+
+
 def test_the_environment_selects_smoke_too() -> None:
     with pytest.raises(ConfigError, match="refuses class semantic"):
         load_settings({"reference": True, "classes": "semantic"}, env={"PHASE2_PROFILE": "smoke"})

@@ -18,7 +18,7 @@ from conformance.client.observed import ObservedResponse
 from conformance.errors import ConfigError
 from conformance.replay import Substitutions, body_of, expected_statuses, load_failure, statuses_words
 from conformance.results import Step
-from tests.conftest import SuiteRun, _clean_env
+from tests.conftest import UNCUT, SuiteRun, _clean_env
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,8 @@ def test_a_failure_replays_against_the_same_fault_and_not_against_a_good_referen
 
 def test_ids_are_stable_across_runs_with_the_same_seed(run_suite: Callable[..., SuiteRun]) -> None:
     case = CASES["single request"]
-    arguments = ("--reference", "--reference-fault", case.fault, "--profile", "quick", "--seed", "7", *case.selection)
+    arguments = ("--reference", "--reference-fault", case.fault, "--profile", "quick", "--seed", "7", *UNCUT)
+    arguments += case.selection
     first, second = run_suite(*arguments), run_suite(*arguments)
     ids = [{f["id"] for f in failures_of(run, case.requirement_id)} for run in (first, second)]
     assert ids[0] and ids[0] == ids[1]

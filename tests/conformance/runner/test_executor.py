@@ -21,7 +21,7 @@ from conformance.runner.plan import ItemKind, build_plan
 from conformance.runner.st_config import schemathesis_config
 from conformance.runner.st_tests import operation_test, operations_by_label
 from conformance.settings import Settings, load_settings
-from tests.conftest import SuiteRun
+from tests.conftest import UNCUT, SuiteRun
 
 PATIENCE = 30.0  # seconds an event-driven wait may take on a saturated machine before it is a failure
 
@@ -352,7 +352,7 @@ def test_workers_give_the_sequential_verdict(
     """Four workers against the reference and faulty ones: the same statuses per requirement as
     one worker (whose items send one request at a time), and the items did overlap (their summed
     durations exceed the run's)."""
-    arguments = ["--reference", "--profile", "quick", "--seed", "7", *selection]
+    arguments = ["--reference", "--profile", "quick", "--seed", "7", *UNCUT, *selection]
     for fault in faults:
         arguments += ["--reference-fault", fault]
     sequential = run_suite(*arguments, "--workers", "1")

@@ -19,7 +19,7 @@ from conformance.runner.plan import build_plan
 from conformance.runner.shard import shard_plan
 from conformance.settings import load_settings
 from conformance.shards import Shard, shard_from_ci
-from tests.conftest import SuiteRun
+from tests.conftest import UNCUT, SuiteRun
 
 
 def test_a_shard_is_spelled_i_of_n_or_read_from_the_ci() -> None:
@@ -79,7 +79,7 @@ def _statuses(summary: dict[str, object]) -> dict[str, str]:
 def test_three_shards_merged_judge_as_the_unsharded_run(
     run_suite: Callable[..., SuiteRun], tmp_path: Path, fault: str | None
 ) -> None:
-    arguments = ["--reference", "--profile", "quick", "--seed", "7"]
+    arguments = ["--reference", "--profile", "quick", "--seed", "7", *UNCUT]
     if fault is not None:
         arguments += ["--reference-fault", fault]
     whole = run_suite(*arguments)

@@ -31,7 +31,7 @@ NO_TARGET = "no target: give --base-url URL or PHASE2_BASE_URL, or --reference t
 # `Settings` fields the loader composes from several rows (or from none); every other field is one row's.
 COMPOSED = frozenset(
     {"identities", "tls", "classes", "requirement_filter", "operation_filter", "run_id", "config_file", "sources",
-     "warnings"}
+     "labels", "warnings"}
 )  # fmt: skip
 # The clients a run acts as, and the prefix of their two settings.
 ROLES = (("primary", ""), ("other-tenant", "other_tenant_"), ("read-only", "read_only_"))

@@ -16,13 +16,17 @@ import pytest
 
 from tests.suite_process import run_cli
 
+# Each test process holds Schemathesis and Hypothesis (about 120 MB, before the runs it starts): on a big
+# CI machine more than this adds memory, not speed (the longest proofs take about 50 s each).
+MAX_TEST_PROCESSES = 12
+
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """`-n auto`: two test processes per core. Most tests wait on loopback servers, time-outs and
     rate limits rather than compute (with one process per core the whole suite kept two cores about
     a quarter busy), so two per core finish sooner; on a busy machine they only share what is left."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return 2 * max(1, cores)
+    return min(2 * max(1, cores), MAX_TEST_PROCESSES)
 
 
 REPO = Path(__file__).resolve().parent.parent

@@ -15,6 +15,7 @@ from conformance.client.observed import ObservedResponse
 from conformance.contract import load_contract
 from conformance.runner.session import RunSession
 from conformance.settings import load_settings
+from tests.conformance.client.answers import answer
 
 CLIENT = {"PHASE2_CLIENT_ID": "tenant-a-admin", "PHASE2_CLIENT_SECRET": "test-only-secret-tenant-a-admin-7f3c"}
 
@@ -47,16 +48,8 @@ def _spec(*requirements: str) -> ScenarioCheck:
 
 
 def _answer(status: int, body: bytes = b"{}") -> ObservedResponse:
-    return ObservedResponse(
-        operation=load_contract().operation("getWorld"),
-        method="GET",
-        url="http://127.0.0.1:9/v2/worlds/w-1",
-        request_headers={},
-        request_body=None,
-        status=status,
-        headers={"content-type": "application/json"},
-        body=body,
-    )
+    json = {"content-type": "application/json"}
+    return answer("GET /worlds/{world_id}", status, headers=json, body=body, path="/worlds/w-1")
 
 
 def test_check_records_a_pass_or_a_failure_and_returns_whether_it_held(session: RunSession) -> None:

@@ -8,24 +8,15 @@ import uuid
 from conformance.client import step_log
 from conformance.client.observed import ObservedResponse
 from conformance.client.secrets import Redactor
-from conformance.contract import load_catalog, load_contract
+from conformance.contract import load_catalog
 from conformance.peers.token_issuer import KINDS, TestIssuer
 from conformance.recorder import Recorder
+from tests.conformance.client.answers import answer
 
 
 def observed(method: str, path: str, status: int, body: bytes = b"{}") -> ObservedResponse:
-    contract = load_contract()
-    operation = contract.operation("getWorld" if method == "GET" else "updateWorld")
-    return ObservedResponse(
-        operation=operation,
-        method=method,
-        url=f"http://127.0.0.1:9/v2{path}",
-        request_headers={},
-        request_body=None,
-        status=status,
-        headers={"etag": '"1"'},
-        body=body,
-    )
+    label = "GET /worlds/{world_id}" if method == "GET" else "PATCH /worlds/{world_id}"
+    return answer(label, status, headers={"etag": '"1"'}, body=body, path=path)
 
 
 def test_the_log_keeps_the_last_steps_and_counts_the_rest() -> None:

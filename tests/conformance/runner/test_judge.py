@@ -10,23 +10,13 @@ from conformance.client.secrets import Redactor
 from conformance.contract import load_catalog, load_contract
 from conformance.recorder import Recorder
 from conformance.runner.judge import Judge
+from tests.conformance.client.answers import answer
 
 WORLD = '{"id": "w-1", "name": "n", "version": 1}'
 
 
 def _response(label: str, status: int, headers: dict[str, str], body: str = WORLD) -> ObservedResponse:
-    operation = load_contract().by_label(label)
-    method, path = label.split(" ", 1)
-    return ObservedResponse(
-        operation=operation,
-        method=method,
-        url=f"http://127.0.0.1:9/v2{path}",
-        request_headers={},
-        request_body=None,
-        status=status,
-        headers=headers,
-        body=body.encode(),
-    )
+    return answer(label, status, headers=headers, body=body.encode())
 
 
 def _judge() -> Judge:

@@ -256,3 +256,41 @@ def test_every_request_of_a_run_leaves_through_the_governor_and_every_429_is_hon
     assert summary["requirements"]["P2-SEM-018"]["status"] == "passed"
     skipped = {t["name"]: t.get("message") for t in scenarios if t["outcome"] == "skipped"}
     assert all("needs" in str(why) or "not selected" in str(why) for why in skipped.values()), skipped
+
+
+@pytest.mark.usefixtures("suite_environment")
+def test_the_doctor_leaves_through_the_governor_and_still_reports_the_429s(
+    tapped: WireTap, first_time_target: RunningProxy, governors: Governors, capsys: pytest.CaptureFixture[str]
+) -> None:
+    proxy = first_time_target
+    main(["doctor", "--base-url", proxy.base_url])
+    lines = capsys.readouterr().out.splitlines()
+    [governor] = governors.made
+    assert tapped.unstamped == []
+    assert tapped.stamped == proxy.counts.received == governor.sent > 10
+    assert governor.limited == governor.retries == proxy.counts.limited > 0 and governor.given_up == 0
+    # Honoured, not hidden: the doctor names the 429s it met, which a run would wait out.
+    assert any(line.startswith("✗ rate limit:") and "429" in line for line in lines), lines
+    for name in ("base path", "auth metadata", "token", "readyz", "metrics", "flags"):
+        assert any(line.startswith(f"✓ {name}:") for line in lines), (name, lines)
+
+
+@pytest.mark.usefixtures("suite_environment")
+def test_a_replay_leaves_through_the_governor(
+    run_suite: Callable[..., SuiteRun],
+    tapped: WireTap,
+    first_time_target: RunningProxy,
+    governors: Governors,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    selection = ("--classes", "contract", "--requirement", "P2-CON-001", "--operation", "createWorld")
+    run = run_suite("--reference", "--reference-fault", "create-answers-200", "--profile", "quick", *selection)
+    [failure, *_] = run.summary["requirements"]["P2-CON-001"]["failures"]
+    proxy = first_time_target
+    code = main(["replay", failure["id"], "--report-dir", str(run.report_dir), "--base-url", proxy.base_url])
+    out = capsys.readouterr().out
+    assert code == 0 and f"{failure['id']}: no longer reproduces" in out, out
+    [governor] = governors.made
+    assert tapped.unstamped == []
+    assert tapped.stamped == proxy.counts.received == governor.sent > 0
+    assert governor.limited == governor.retries == proxy.counts.limited > 0 and governor.given_up == 0

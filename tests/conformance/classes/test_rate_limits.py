@@ -28,13 +28,13 @@ import httpx
 import pytest
 import requests
 
-from benchmarks.clients import suite_env
+from benchmarks.clients import admin, suite_env
 from benchmarks.launch import Reference
 from conformance.cli import main
 from conformance.client import rate_governor
 from conformance.client.rate_governor import RateGovernor
 from tests.conformance.classes.conftest import PlainTarget
-from tests.conformance.limiting_proxy import FirstTime, RunningProxy, limiting_proxy
+from tests.conformance.limiting_proxy import FirstTime, ForeverAfterBurst, RunningProxy, limiting_proxy
 from tests.conftest import UNCUT, SuiteRun
 
 LIMITED = ("--reference", "--reference-option=--rate-limit=25", "--profile", "quick")
@@ -110,6 +110,36 @@ def limited_route(plain_reference: PlainTarget) -> Iterator[PlainTarget]:
         finally:
             server.shutdown()
             server.server_close()
+
+
+# A budget and what may follow it: requests in flight at the end (each within the standard profile's
+# request time-out of 10 s) and the reports, on a busy machine.
+FOREVER_BUDGET = 30
+GRACE = 15
+
+
+def test_a_deployment_that_limits_one_client_forever_ends_within_its_budget(
+    run_suite: Callable[..., SuiteRun],
+) -> None:
+    """Issue 22: after a burst, the primary client is answered 429 (Retry-After: 1) for ever. The
+    standard run ends within its budget, what needed that client not verified and nothing failed."""
+    with limiting_proxy(ForeverAfterBurst(admin().client_id, burst=50)) as proxy:
+        with Reference("--issuer", proxy.origin, token_ttl=None, log_level=None) as reference:
+            proxy.point_at(reference.base_url)
+            run = run_suite(
+                *("--base-url", proxy.base_url, "--profile", "standard", "--time-budget", str(FOREVER_BUDGET)),
+                env=suite_env(),
+            )
+    summary = run.summary
+    assert summary["duration_seconds"] <= FOREVER_BUDGET + GRACE, "the engine's own clock"
+    assert summary["verdict"] == "error" and run.failed_requirements() == set(), run.stdout[-3000:]
+    counts = summary["counts"]["rate_limited"]
+    assert counts["given_up"] > 0 and counts["waited_seconds"] < FOREVER_BUDGET
+    assert proxy.counts.limited == counts["answers"]
+    assert any("rate limited beyond what the run can wait" in error for error in summary["errors"])
+    # Each requirement left unverified (not one the plain deployment cannot offer) says why: rate limits.
+    reasons = [u["reason"] for u in summary["unverified"] if run.status(u["requirement_id"]) == "skipped"]
+    assert reasons and all("rate limited" in reason or "rate-limited" in reason for reason in reasons), reasons
 
 
 def test_a_429_that_never_ends_is_an_error_not_a_failure(

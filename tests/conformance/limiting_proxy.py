@@ -28,6 +28,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from benchmarks.launch import Reference
+
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "host", "proxy-connection"})
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
@@ -205,3 +207,15 @@ def limiting_proxy(limits: Callable[[Seen], bool], retry_after: str = "1") -> It
         finally:
             server.shutdown()
             server.server_close()
+
+
+@contextmanager
+def limited_reference(limits: Callable[[Seen], bool], retry_after: str = "1") -> Iterator[RunningProxy]:
+    """A plain reference (as a vendor would run it) behind the proxy, the proxy its issuer: its
+    metadata names the proxy's token endpoint, so token requests pass the proxy too."""
+    with (
+        limiting_proxy(limits, retry_after) as proxy,
+        Reference("--issuer", proxy.origin, token_ttl=None, log_level=None) as reference,
+    ):
+        proxy.point_at(reference.base_url)
+        yield proxy

@@ -29,12 +29,11 @@ import pytest
 import requests
 
 from benchmarks.clients import admin, suite_env
-from benchmarks.launch import Reference
 from conformance.cli import main
 from conformance.client import rate_governor
 from conformance.client.rate_governor import RateGovernor
 from tests.conformance.classes.conftest import PlainTarget
-from tests.conformance.limiting_proxy import FirstTime, ForeverAfterBurst, RunningProxy, limiting_proxy
+from tests.conformance.limiting_proxy import FirstTime, ForeverAfterBurst, RunningProxy, limited_reference
 from tests.conftest import UNCUT, SuiteRun
 
 LIMITED = ("--reference", "--reference-option=--rate-limit=25", "--profile", "quick")
@@ -123,13 +122,11 @@ def test_a_deployment_that_limits_one_client_forever_ends_within_its_budget(
 ) -> None:
     """Issue 22: after a burst, the primary client is answered 429 (Retry-After: 1) for ever. The
     standard run ends within its budget, what needed that client not verified and nothing failed."""
-    with limiting_proxy(ForeverAfterBurst(admin().client_id, burst=50)) as proxy:
-        with Reference("--issuer", proxy.origin, token_ttl=None, log_level=None) as reference:
-            proxy.point_at(reference.base_url)
-            run = run_suite(
-                *("--base-url", proxy.base_url, "--profile", "standard", "--time-budget", str(FOREVER_BUDGET)),
-                env=suite_env(),
-            )
+    with limited_reference(ForeverAfterBurst(admin().client_id, burst=50)) as proxy:
+        run = run_suite(
+            *("--base-url", proxy.base_url, "--profile", "standard", "--time-budget", str(FOREVER_BUDGET)),
+            env=suite_env(),
+        )
     summary = run.summary
     assert summary["duration_seconds"] <= FOREVER_BUDGET + GRACE, "the engine's own clock"
     assert summary["verdict"] == "error" and run.failed_requirements() == set(), run.stdout[-3000:]
@@ -184,11 +181,7 @@ class WireTap:
 def first_time_target() -> Iterator[RunningProxy]:
     """A plain reference behind a proxy that answers every distinct request 429 (Retry-After: 1)
     the first time; the reference's issuer is the proxy, so token requests pass it too."""
-    with (
-        limiting_proxy(FirstTime()) as proxy,
-        Reference("--issuer", proxy.origin, token_ttl=None, log_level=None) as ref,
-    ):
-        proxy.point_at(ref.base_url)
+    with limited_reference(FirstTime()) as proxy:
         yield proxy
 
 

@@ -36,6 +36,8 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "reject-valid-labels": ("--operation", "createWorld", "--max-examples", "30"),
     # Boundary values (tick rate 0 and 241) come from the coverage phase of the standard profile.
     "clamp-tick-rate": ("--profile", "standard", "--operation", "createWorld"),
+    # The stream's 429 shows only when the reference limits the run: one request a second.
+    "stream-429-empty-body": ("--reference-option=--rate-limit=1", "--operation", "streamEvents"),
     # The preview must be missing while its flag is on.
     "flagged-operation-missing": ("--flags", "world-preview"),
 }

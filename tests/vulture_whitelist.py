@@ -43,6 +43,7 @@ used.additional_checks  # conformance/runner/st_tests.py: Schemathesis' validate
 used.running_server  # phase2_reference/testing/launcher.py: the launcher's API for tests
 used.subscribers  # phase2_reference/bus/pubsub.py: tests prove stream waiters do not leak
 used.exports  # conformance/peers/otlp_receiver.py: tests count the exports the receiver accepted
+used.admitted  # conformance/client/rate_governor.py: tests see at the transport that every request was let out
 
 # Read by nothing but the tests or by nothing at all: left for the owners of conformance/ to decide
 # (other work edits these modules); each is named in the report of the branch that added this file.

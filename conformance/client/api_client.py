@@ -140,8 +140,9 @@ class ApiClient:
         request = self.client.build_request(
             operation.method, self.url_for(operation, path), params=_query(query), headers=sent
         )
-        # LimitedClient.send reads the whole body before it returns; an open stream needs the plain send.
-        response = httpx.Client.send(self.client, request, stream=True)
+        # Through the run's governor like every request (a 429 is waited out and sent again), but
+        # the body is left to be read while it arrives (an error answer's is read whole).
+        response = self.client.send_streaming(request)
         opened = OpenStream(response, self.client.limits)
         try:
             yield opened
@@ -183,8 +184,13 @@ class OpenStream:
         self.response = response
         self.limits = limits
         self.received = bytearray()
+        # An error answer comes read whole (`LimitedClient.send_streaming`), so the response checks
+        # judge all of it even when the caller reads none; its content is decoded already.
+        self._loaded = response.is_stream_consumed
+        if self._loaded:
+            self.received.extend(response.content)
         # Raw bytes decoded under the cap: an event stream may be compressed like any body.
-        self._chunks = response.iter_raw()
+        self._chunks: Iterator[bytes] = iter(()) if self._loaded else response.iter_raw()
         self._decoder = bounded.Decoder(response.headers.get("content-encoding"), limits.max_body_bytes)
 
     @property
@@ -196,6 +202,9 @@ class OpenStream:
 
     def chunks(self, deadline: float) -> Iterator[bytes]:
         """The body's chunks until it ends or `deadline` (monotonic seconds) passes."""
+        if self._loaded:
+            yield bytes(self.received)
+            return
         for raw in self._chunks:
             try:
                 chunk = self._decoder.feed(raw)

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import requests
 
 from conformance.client import bounded
 from conformance.client.secrets import Redactor
@@ -15,6 +16,8 @@ from conformance.contract.spec import Operation
 from conformance.results import RecordedExchange
 
 BODY_EXCERPT = 4096
+# The source of a 429 that was not its request's final answer (judged as an answer of its own).
+RATE_LIMITED = "rate-limited"
 _UNSET = object()
 
 
@@ -146,3 +149,29 @@ def from_schemathesis(response: Any, operation: Operation | None, *, negative: b
         negative=negative,
         source="schemathesis",
     )
+
+
+def from_requests(response: requests.Response, operation: Operation | None) -> ObservedResponse:
+    """From a `requests` response whose body was read (the transport reads every body it returns)."""
+    request = response.request
+    body = request.body
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    return ObservedResponse(
+        operation=operation,
+        method=str(request.method),
+        url=str(request.url),
+        request_headers={k: str(v) for k, v in request.headers.items()},
+        request_body=body if isinstance(body, bytes) else None,
+        status=response.status_code,
+        headers=_joined_items(list(response.headers.items())),
+        body=response.content or b"",
+        elapsed_ms=response.elapsed.total_seconds() * 1000,
+    )
+
+
+def from_client(response: httpx.Response | requests.Response, operation: Operation | None) -> ObservedResponse:
+    """From the response of either of the suite's clients."""
+    if isinstance(response, httpx.Response):
+        return from_httpx(response, operation)
+    return from_requests(response, operation)

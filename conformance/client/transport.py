@@ -22,7 +22,7 @@ import requests
 import urllib3
 
 from conformance.client import bounded
-from conformance.client.rate_governor import RateGovernor, send_paced
+from conformance.client.rate_governor import RateGovernor, RateLimited, send_paced
 from conformance.client.stall_breaker import StallBreaker
 from conformance.settings import Settings, TLSSettings
 
@@ -52,20 +52,27 @@ class RouteStalled(ResponseLimitExceeded):
     """Not sent: the route timed out repeatedly and is only probed now (see `stalls`)."""
 
 
+# What a request of the suite's httpx client raises when the target gave no usable answer: the
+# network's errors, the transport's limits, and 429s beyond what the run can wait.
+NO_USABLE_ANSWER = (httpx.HTTPError, ResponseLimitExceeded, RateLimited)
+
+
 @dataclass(frozen=True)
 class Limits:
     timeout: float
     max_body_bytes: int = MAX_BODY_BYTES
     # One per run, shared by every client: routes that stopped answering are not waited on again.
     breaker: StallBreaker | None = field(default=None, compare=False)
-    # One per run, shared by every client: the pace (--max-rate) and the retries after a 429.
-    governor: RateGovernor | None = field(default=None, compare=False)
+    # One per run, shared by every client: the pace and the retries after a 429. Every request leaves
+    # through it (`send_paced`); a client made without the run's gets one of its own.
+    governor: RateGovernor = field(default_factory=RateGovernor, compare=False)
 
     @classmethod
     def from_settings(
         cls, settings: Settings, breaker: StallBreaker | None = None, governor: RateGovernor | None = None
     ) -> Limits:
-        return cls(timeout=settings.request_timeout, breaker=breaker, governor=governor)
+        own = governor if governor is not None else RateGovernor()
+        return cls(timeout=settings.request_timeout, breaker=breaker, governor=own)
 
     def refuse_stalled(self, url: str) -> None:
         reason = self.breaker.refusal(url) if self.breaker is not None else None
@@ -151,6 +158,31 @@ class LimitedClient(httpx.Client):
             lambda response: (response.status_code, response.headers.get("retry-after")),
             lambda response: response.close(),
         )
+
+    def send_streaming(self, request: httpx.Request) -> httpx.Response:
+        """Send through the governor, and return the answer with its body still to be read (an
+        event stream read as it arrives; the caller closes it). An error answer comes read whole."""
+        return send_paced(  # type: ignore[no-any-return]
+            self.limits.governor,
+            str(request.url),
+            lambda: self._open_once(request),
+            lambda response: (response.status_code, response.headers.get("retry-after")),
+            lambda response: response.close(),
+        )
+
+    def _open_once(self, request: httpx.Request) -> httpx.Response:
+        started = time.monotonic()
+        response = super().send(request, stream=True)
+        if response.status_code < 400:
+            return response
+        # An error answer is a problem document, read like any body: the response checks judge it
+        # whole whether or not the caller reads it, and a 429 is judged as an answer of its own
+        # (`RateGovernor.on_limited`).
+        try:
+            content = read_limited(response, self.limits, started)
+        finally:
+            response.close()
+        return loaded_response(response, content, request, elapsed=time.monotonic() - started)
 
     def _send_once(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
         kwargs["stream"] = True
@@ -252,9 +284,14 @@ class LimitedSession(requests.Session):
         except requests.exceptions.Timeout:
             self.limits.stalled(str(url))
             raise
-        if _is_event_stream(response.headers) and not bounded.codings_of(response.headers.get("content-encoding")):
+        if (
+            response.status_code != 429
+            and _is_event_stream(response.headers)
+            and not bounded.codings_of(response.headers.get("content-encoding"))
+        ):
             # Schemathesis reads event streams itself, bounded by time and event count; a compressed
-            # one is read here like any body, so its decoded size is capped too.
+            # one is read here like any body, so its decoded size is capped too, and so is a 429,
+            # judged as an answer of its own (`RateGovernor.on_limited`).
             return response
         body = bytearray()
         try:

@@ -86,7 +86,8 @@ def _diagnose_target(diagnosis: Diagnosis, stack: contextlib.ExitStack) -> None:
 
     throttles = service.Throttles()
     # The run's stall breaker: a target hanging on every route costs a few time-outs, not one per item.
-    client = stack.enter_context(make_client(settings, breaker=session.breaker))
+    # The run's governor: the doctor's requests keep its pace and wait out 429s within its budget.
+    client = stack.enter_context(make_client(settings, breaker=session.breaker, governor=session.governor))
     client.event_hooks["response"].append(throttles.hook())
     sent_at = time.time()
     finding, response = network.base_path(client, settings)

@@ -11,11 +11,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import jwt
 
 from conformance.client.tokens import TokenManager
-from conformance.client.transport import LimitedClient, ResponseLimitExceeded
+from conformance.client.transport import NO_USABLE_ANSWER, LimitedClient
 from conformance.contract.spec import Contract
 from conformance.doctor.findings import Finding, failed, ok
 from conformance.errors import AuthError
@@ -150,7 +149,7 @@ def roles(
 def _status(client: LimitedClient, url: str, access_token: str) -> int | str:
     try:
         return client.get(url, headers={"Authorization": f"Bearer {access_token}"}).status_code
-    except (httpx.HTTPError, ResponseLimitExceeded) as exc:
+    except NO_USABLE_ANSWER as exc:
         return " ".join(str(exc).split())[:120] or type(exc).__name__
 
 

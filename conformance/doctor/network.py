@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from conformance.client.transport import LimitedClient, ResponseLimitExceeded, ssl_context
+from conformance.client.transport import NO_USABLE_ANSWER, LimitedClient, ssl_context
 from conformance.doctor.findings import Finding, failed, ok
 from conformance.settings import Settings
 
@@ -122,7 +122,7 @@ def base_path(client: LimitedClient, settings: Settings) -> tuple[Finding, httpx
     url = settings.base_url.rstrip("/") + "/healthz"
     try:
         response = client.get(url, headers={"Accept": "application/json"})
-    except (httpx.HTTPError, ResponseLimitExceeded) as exc:
+    except NO_USABLE_ANSWER as exc:
         reason = " ".join(str(exc).split())[:200] or type(exc).__name__
         return failed("base path", f"{url} failed: {reason}", "check PHASE2_BASE_URL", fatal=True), None
     if response.status_code == 200 and _is_liveness(response):
@@ -153,7 +153,7 @@ def _suggest_root(client: LimitedClient, base_url: str) -> str | None:
             continue
         try:
             response = client.get(candidate + "/healthz", headers={"Accept": "application/json"})
-        except (httpx.HTTPError, ResponseLimitExceeded):
+        except NO_USABLE_ANSWER:
             continue
         if response.status_code == 200 and _is_liveness(response):
             return candidate

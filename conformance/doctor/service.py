@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from conformance.classes.telemetry.metrics_and_traces import REQUESTS_TOTAL, parse_prometheus
-from conformance.client.transport import LimitedClient, ResponseLimitExceeded
+from conformance.client.transport import NO_USABLE_ANSWER, LimitedClient
 from conformance.doctor.findings import Finding, failed, ok
 from conformance.peers.otlp_receiver import OtlpReceiver
 from conformance.settings import Settings
@@ -43,7 +43,7 @@ class Throttles:
 def _get(client: LimitedClient, url: str, **headers: str) -> httpx.Response | str:
     try:
         return client.get(url, headers=headers)
-    except (httpx.HTTPError, ResponseLimitExceeded) as exc:
+    except NO_USABLE_ANSWER as exc:
         return " ".join(str(exc).split())[:200] or type(exc).__name__
 
 

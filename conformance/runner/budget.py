@@ -13,7 +13,9 @@ once, and each contract item (one per operation, and the stateful one) sent at l
   item's floor. The last item gets all that is left, with no reserve for what already ran.
 - Past the budget, items still get their floor (coverage), up to `overrun_limit` past it (the
   start-up alone can take much of a small budget on a busy machine); an item that cannot start
-  even then is reported as having run out, with a reason on its requirements.
+  even then is reported as having run out, with a reason on its requirements. Not when the
+  target rate-limits the run beyond its budget (`end_overrun`): every 429 past the budget is given
+  up at once, so items started there would verify nothing and only make the run longer.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class TimeBudget:
         self._floor_samples: list[float] = []
         # The contract item each thread runs: items run concurrently, each measured on its own.
         self._items = threading.local()
+        self.overrun_ended = False  # the target rate-limited the run beyond its budget
 
     @property
     def time_left(self) -> float:
@@ -50,7 +53,13 @@ class TimeBudget:
         return max(MIN_OVERRUN, self.budget)
 
     def may_start(self) -> bool:
-        return self.time_left > -self.overrun_limit
+        left = self.time_left
+        return left > 0 or (left > -self.overrun_limit and not self.overrun_ended)
+
+    def end_overrun(self) -> None:
+        """A request was given up because its 429's wait would not fit in the budget: past the
+        budget, no item starts."""
+        self.overrun_ended = True
 
     # --- measuring a contract item's floor ----------------------------------------------------
     def floor(self) -> float:

@@ -352,10 +352,12 @@ class Executor:
         from conformance.runner.outcome import _unselected_reason
 
         session = self.session
-        reason = (
-            f"the time budget of {session.settings.time_budget:g}s ran out before {item.key} could run "
-            f"(even {session.budget.overrun_limit:g}s past it for the guaranteed share); give a larger --time-budget"
+        reason = f"the time budget of {session.settings.time_budget:g}s ran out before {item.key} could run " + (
+            "(the target rate-limited the run beyond its budget)"
+            if session.budget.overrun_ended
+            else f"(even {session.budget.overrun_limit:g}s past it for the guaranteed share)"
         )
+        reason += "; give a larger --time-budget"
         for requirement_id in item.requirements:
             if _unselected_reason(session.catalog.get(requirement_id), session.settings) is None:
                 session.recorder.mark_blocked(requirement_id, reason)

@@ -12,19 +12,25 @@ import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import requests
 
 from conformance.checks import load_checks
 from conformance.checks.context import RunResources
 from conformance.client.api_client import ApiClient
 from conformance.client.embedded_reference import ReferenceProcess
+from conformance.client.observed import RATE_LIMITED, from_client
 from conformance.client.outage_hooks import CommandOutage, ControlOutage, Outage
 from conformance.client.preflight import preflight
-from conformance.client.rate_governor import RateGovernor, retry_after_seconds
+from conformance.client.rate_governor import RateGovernor
 from conformance.client.secrets import RedactingFilter, Redactor
 from conformance.client.stall_breaker import StallBreaker
 from conformance.client.tokens import TokenManager
 from conformance.client.transport import LimitedClient, LimitedSession, Limits, make_client
 from conformance.contract import load_catalog, load_contract
+from conformance.contract.spec import Operation
 from conformance.errors import AuthError, Phase2Error, TargetUnreachable
 from conformance.recorder import Recorder
 from conformance.results import RateLimitCounts, RunResult, TestOutcome, Waiver
@@ -56,10 +62,14 @@ class RunSession:
         # Shared by the suite's client and Schemathesis' session: a hanging route costs a few
         # time-outs, not one per remaining request, and the run still reaches every class.
         self.breaker = StallBreaker(settings.request_timeout, on_open=lambda route, why: self.recorder.error(why))
-        # Shared the same way: one pace for the run, and 429s honoured by both clients alike.
-        # Its waits may reach as far as items may still start (coverage runs past the budget).
+        # Shared the same way, the one way out for every request: one pace for the run, and 429s
+        # honoured by both clients alike, no wait past the budget (whose clock runs from here, so
+        # the preflight, discovery and token requests spend it too).
         self.governor = RateGovernor(
-            settings.max_rate, deadline=self.deadline + self.budget.overrun_limit, on_limited=self._limited
+            settings.max_rate,
+            deadline=self.deadline,
+            on_limited=self._limited,
+            on_out_of_budget=self.budget.end_overrun,
         )
         self.tests: list[TestOutcome] = []
         self.target_lost = False
@@ -88,6 +98,8 @@ class RunSession:
         self.signals.install()
         self._stack.callback(self.signals.restore)
         load_checks(self.settings.check_modules, read_only=self.settings.profile.name == SMOKE)
+        # Before the first request: a 429 to the preflight or a token request is judged too.
+        self.judge = Judge(self.contract, self.recorder, self.resources.state)
         self._mask_logs()
         if self.settings.waivers_path is not None:
             self.waivers = load_waivers(self.settings.waivers_path, self.catalog)
@@ -107,7 +119,6 @@ class RunSession:
         except BaseException:
             self.close()
             raise
-        self.judge = Judge(self.contract, self.recorder, self.resources.state)
         self.api = ApiClient(
             self.client, self.contract, self.tokens, base_url, self.judge.observe, stopping=self.stopping
         )
@@ -189,17 +200,22 @@ class RunSession:
         self.target_lost = isinstance(error, TargetUnreachable | AuthError)
         self.recorder.error(str(error))
 
-    def _limited(self, url: str, retry_after: str | None) -> None:
-        """A 429 the transport will retry: judged by the rule on Retry-After only, then counted."""
-        if retry_after_seconds(retry_after) is not None:
-            self.recorder.passed("P2-PRO-012")
-            return
-        self.recorder.failed(
-            "P2-PRO-012",
-            "429 without a usable Retry-After",
-            f"{self.redactor.text(url)} answered 429 with Retry-After {retry_after!r}",
-            check="rate-limit",
-        )
+    def _limited(self, response: httpx.Response | requests.Response) -> None:
+        """A 429 that is not its request's final answer: judged as the answer it is (a problem
+        document with Retry-After, its request id) by the response checks, never as the answer
+        of the request it delayed (only that one's final answer is)."""
+        if self.judge is None:
+            return  # the doctor: it diagnoses 429s itself and judges nothing
+        observed = from_client(response, None)
+        observed.source = RATE_LIMITED
+        observed.operation = self._operation_of(observed.method, observed.path)
+        self.judge.observe(observed)
+
+    def _operation_of(self, method: str, path: str) -> Operation | None:
+        base_path = urlsplit(self.settings.base_url or "").path.rstrip("/")
+        if base_path and not path.startswith(base_path + "/"):
+            return None
+        return self.contract.match(method, path[len(base_path) :])
 
     @property
     def time_left(self) -> float:

@@ -294,6 +294,11 @@ def _no_retry_after(exchange: Exchange) -> None:
         exchange.remove_header("retry-after")
 
 
+def _stream_429_empty_body(exchange: Exchange) -> None:
+    if exchange.operation_id == "streamEvents" and exchange.status == 429:
+        exchange.body = b""
+
+
 def _schema_extra_field(exchange: Exchange) -> None:
     if exchange.operation_id in WORLD_OPERATIONS and 200 <= exchange.status < 300 and exchange.is_json():
         document = exchange.json()
@@ -406,6 +411,12 @@ fault(
     "P2-PRO-002",
     "Problem details carry a Python traceback with a source path.",
     _traceback_in_errors,
+)
+fault(
+    "stream-429-empty-body",
+    "P2-PRO-001",
+    "The event stream's 429 (rate limited) has an empty body instead of a problem document.",
+    _stream_429_empty_body,
 )
 fault("no-location-on-create", "P2-PRO-003", "201 and 202 answers carry no Location header.", _no_location)
 fault("no-etag-on-get", "P2-PRO-004", "Reading a world or runtime answers without an ETag.", _no_etag_on_get)

@@ -195,7 +195,7 @@ def check_retry_after(ctx: ResponseContext) -> bool | None:
             expected="a Retry-After header",
             actual=f"answered {ctx.response.status} without Retry-After",
         )
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):  # delay-seconds: ASCII digits (RFC 9110 §10.2.3)
         try:
             datetime.strptime(value, "%a, %d %b %Y %H:%M:%S GMT")
         except ValueError:

@@ -66,13 +66,34 @@ def test_a_config_error_does_not_mark_the_target_lost(tmp_path: Path) -> None:
         assert not session.target_lost
 
 
-def test_a_429_is_judged_on_its_retry_after(tmp_path: Path) -> None:
-    with RunSession(_settings(tmp_path)) as session:
-        session._limited("http://127.0.0.1:9/v2/worlds", "3")
-        session._limited("http://127.0.0.1:9/v2/worlds", "soon")
-        assert session.recorder.evaluations("P2-PRO-012") == {"": 2}
-        [failure] = session.recorder.failures_of("P2-PRO-012")
-        assert failure.title == "429 without a usable Retry-After" and "'soon'" in failure.message
+def test_a_429_on_the_way_is_judged_as_the_answer_it_is(tmp_path: Path) -> None:
+    """A 429 the governor waits out goes to the response checks as an answer of its own operation:
+    the rules on error answers and Retry-After judge it; the rule of the request it delayed never."""
+    with RunSession(_settings(tmp_path, classes="protocol")) as session:
+        session.prepare()
+        base_url = session.settings.base_url
+        problem = b'{"type": "about:blank", "title": "Too Many Requests", "status": 429}'
+        good = httpx.Response(
+            429,
+            headers={"retry-after": "3", "content-type": "application/problem+json", "x-request-id": "a1"},
+            content=problem,
+            request=httpx.Request("GET", f"{base_url}/worlds"),
+        )
+        bad = httpx.Response(
+            429,
+            headers={"retry-after": "soon", "x-request-id": "a2"},
+            content=b"",
+            request=httpx.Request("GET", f"{base_url}/worlds/01a00000-0000-7000-8000-000000000000"),
+        )
+        session._limited(good)
+        session._limited(bad)
+        assert session.recorder.evaluations("P2-PRO-012")["GET /worlds"] == 1
+        [retry_after] = session.recorder.failures_of("P2-PRO-012")
+        assert retry_after.title == "Retry-After is neither seconds nor an HTTP date"
+        assert retry_after.operation == "GET /worlds/{world_id}"
+        [not_a_problem] = session.recorder.failures_of("P2-PRO-001")
+        assert not_a_problem.operation == "GET /worlds/{world_id}"
+        assert not session.recorder.failures_of("P2-CON-001"), "a 429 the contract allows fails no other rule"
 
 
 def test_the_time_left_starts_at_the_budget(tmp_path: Path) -> None:

@@ -353,6 +353,14 @@ async def retry_after_while_down(probe: Probe) -> bool:
         await probe.store(True)
 
 
+async def stream_429_is_a_problem(probe: Probe) -> bool:
+    """With one request a hundred seconds, the client's second request, to the stream, is 429."""
+    await probe.call("GET", "/worlds")
+    answer = await probe.call("GET", "/events/stream", headers={"Accept": "text/event-stream"})
+    assert answer.status_code == 429
+    return answer.headers["content-type"] == "application/problem+json" and b'"status":429' in answer.content
+
+
 async def liveness_seconds(probe: Probe) -> bool:
     started = time.perf_counter()
     await probe.http.get("/v2/healthz")
@@ -460,6 +468,7 @@ PROBES: dict[str, tuple[ProbeFunction, object, object]] = {
     "ignore-content-type": (lambda p: create_status(p, {"name": "typed"}, "text/plain"), 415, 201),
     "accept-unknown-fields": (lambda p: create_status(p, {"name": "extra", "colour": "red"}), 422, 201),
     "no-retry-after": (retry_after_while_down, True, False),
+    "stream-429-empty-body": (stream_429_is_a_problem, True, False),
     "malformed-json-500": (lambda p: create_status(p, b"{"), 400, 500),
     "schema-extra-field": (lambda p: _world_field(p, "internal_shard"), False, True),
     "create-answers-200": (lambda p: create_status(p, {"name": "two-hundred"}), 201, 200),
@@ -721,6 +730,7 @@ SPECIAL_CONFIG: dict[str, dict[str, Any]] = {
     "flag-always-on": {"feature_flags": frozenset()},
     "flagged-operation-missing": {"feature_flags": frozenset({"world-preview"})},
     "engine-flags-wrong": {"feature_flags": frozenset({"engine-v2"})},
+    "stream-429-empty-body": {"rate_limit": 0.01},
 }
 
 

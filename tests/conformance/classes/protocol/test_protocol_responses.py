@@ -157,6 +157,15 @@ PROBLEM = {"type": "https://phase2.example/problems/not-found", "title": "Not fo
             respond("listWorlds", 429, {**PROBLEM, "status": 429}),
             "failed: 429 without Retry-After",
         ),
+        *(
+            (
+                check_retry_after,
+                respond("listWorlds", 429, {**PROBLEM, "status": 429}, {"retry-after": malformed}),
+                "failed: Retry-After is neither seconds nor an HTTP date",
+            )
+            # Delay-seconds are ASCII digits (RFC 9110 §10.2.3): not signed, not fractional, no other script.
+            for malformed in ("-1", "+1", "1.5", "١٢", "soon")
+        ),
         (check_rfc3339_timestamps, respond("getWorld", 200, WORLD), "passed"),
         (
             check_rfc3339_timestamps,

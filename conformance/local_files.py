@@ -83,6 +83,13 @@ CONFIG = FileKind("config file", 1 * MiB, 100_000, 8, "settings/config.schema.js
 KINDS = (SUMMARY, SHARD, MANIFEST, WAIVERS, CONFIG)
 # A request body a replay sends (folded into bodies/ by a run): the target's body limit is far lower.
 MAX_BODY_FILE_BYTES = 64 * MiB
+# The history dir (`--history-dir`): earlier runs' summaries under runs/, as `<run-id>.json` or
+# `<name>/summary.json`. Only the newest by name are read (run ids start with their UTC time): the
+# trend's runs and the one being reported; together under a cap whatever the count.
+HISTORY_RUNS = "runs"
+HISTORY_NEWEST = 31
+MAX_HISTORY_ENTRIES = 100_000
+MAX_HISTORY_BYTES = 256 * MiB
 
 
 def shown(value: object) -> str:
@@ -378,3 +385,36 @@ def read_json_inside(directory: Path, relative: str, kind: FileKind, label: str 
 def read_json_named(path: Path, kind: FileKind, label: str = "") -> Any:
     """A JSON file the user named, parsed under its caps and validated."""
     return load_json(read_named(path, kind.max_bytes, label), kind, _named(label, path))
+
+
+# --- the history dir ---------------------------------------------------------------------------
+
+
+def history_summaries(history_dir: Path) -> Iterator[Any]:
+    """The newest earlier runs' summaries of a history dir, oldest first, each read inside the dir (no
+    link followed), under its caps and validated; one at a time, so memory holds one."""
+    try:
+        folder = _open_inside(history_dir, HISTORY_RUNS, want_directory=True)
+    except InputError as error:
+        if str(error).endswith("no such file"):
+            return
+        raise InputError(f"history dir {error}") from None
+    try:
+        with os.scandir(folder) as entries:
+            found: list[str] = []
+            for entry in entries:
+                if len(found) >= MAX_HISTORY_ENTRIES:
+                    raise InputError(f"history dir {history_dir / HISTORY_RUNS}: holds more than {MAX_HISTORY_ENTRIES} entries")
+                if entry.is_dir(follow_symlinks=False):
+                    found.append(f"{entry.name}/summary.json")
+                elif entry.name.endswith(".json"):
+                    found.append(entry.name)
+    finally:
+        os.close(folder)
+    total = 0
+    for relative in sorted(found)[-HISTORY_NEWEST:]:
+        raw = read_inside(history_dir, f"{HISTORY_RUNS}/{relative}", SUMMARY.max_bytes, "history file")
+        total += len(raw)
+        if total > MAX_HISTORY_BYTES:
+            raise InputError(f"history dir {history_dir}: its newest runs are over {MAX_HISTORY_BYTES} bytes together")
+        yield load_json(raw, SUMMARY, f"history file {history_dir / HISTORY_RUNS / relative}")

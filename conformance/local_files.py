@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path, PurePath
-from typing import Any
+from typing import Any, BinaryIO
 
 import jsonschema_rs
 
@@ -212,6 +212,23 @@ def read_named(path: Path, max_bytes: int, label: str = "") -> bytes:
         return _read_capped(descriptor, where, max_bytes)
     finally:
         os.close(descriptor)
+
+
+def open_named(path: Path, max_bytes: int, label: str = "") -> BinaryIO:
+    """A file the user named, open for streaming (an archive too big to hold), if it is a regular
+    file within the cap; the caller closes it."""
+    where = _named(label, path)
+    try:
+        descriptor = os.open(path, _OPEN_FLAGS)
+    except OSError as error:
+        raise _os_problem(error, where) from None
+    try:
+        _refuse_special(descriptor, where, max_bytes)
+        os.set_blocking(descriptor, True)
+        return os.fdopen(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise
 
 
 @dataclass(frozen=True)
@@ -404,7 +421,9 @@ def history_summaries(history_dir: Path) -> Iterator[Any]:
             found: list[str] = []
             for entry in entries:
                 if len(found) >= MAX_HISTORY_ENTRIES:
-                    raise InputError(f"history dir {history_dir / HISTORY_RUNS}: holds more than {MAX_HISTORY_ENTRIES} entries")
+                    raise InputError(
+                        f"history dir {history_dir / HISTORY_RUNS}: holds more than {MAX_HISTORY_ENTRIES} entries"
+                    )
                 if entry.is_dir(follow_symlinks=False):
                     found.append(f"{entry.name}/summary.json")
                 elif entry.name.endswith(".json"):

@@ -95,7 +95,9 @@ def load_waivers(path: Path, catalog: RequirementCatalog, contract: Contract | N
         unknown = sorted(str(key) for key in entry if key not in REQUIRED + OPTIONAL)
         if unknown:
             # A misspelt `operation` would silently widen the waiver to every operation.
-            raise ConfigError(f"{where} has unknown key {shown(unknown[0])!r} (known: {', '.join(REQUIRED + OPTIONAL)})")
+            raise ConfigError(
+                f"{where} has unknown key {shown(unknown[0])!r} (known: {', '.join(REQUIRED + OPTIONAL)})"
+            )
         if str(entry["requirement"]) not in catalog:
             raise ConfigError(f"{where} names unknown requirement {shown(entry['requirement'])}")
         for key in ("reason", "owner"):
@@ -114,7 +116,9 @@ def load_waivers(path: Path, catalog: RequirementCatalog, contract: Contract | N
         operation = entry.get("operation")
         label = _operation_label(operation, contract) if operation else None
         if operation and label is None:
-            raise ConfigError(f"{where} names unknown operation {shown(operation)!r} (use an operationId or 'GET /path')")
+            raise ConfigError(
+                f"{where} names unknown operation {shown(operation)!r} (use an operationId or 'GET /path')"
+            )
         waivers.append(
             Waiver(
                 requirement_id=entry["requirement"],

@@ -119,8 +119,15 @@ def _unknown_requirement(document: dict[str, Any], catalog: RequirementCatalog) 
     """Where a shard names a requirement this suite's catalog does not have (the schema checks the spelling only)."""
     recorder = document["recorder"]
     named: list[tuple[tuple[Any, ...], str]] = [
-        *((("recorder", part, rid), rid) for part in ("evaluations", "not_applicable", "blocked") for rid in recorder[part]),
-        *((("recorder", "failures", i, "requirement_id"), f["requirement_id"]) for i, f in enumerate(recorder["failures"])),
+        *(
+            (("recorder", part, rid), rid)
+            for part in ("evaluations", "not_applicable", "blocked")
+            for rid in recorder[part]
+        ),
+        *(
+            (("recorder", "failures", i, "requirement_id"), f["requirement_id"])
+            for i, f in enumerate(recorder["failures"])
+        ),
         *((("recorder", "judged_by_item", i, 1), item[1]) for i, item in enumerate(recorder["judged_by_item"])),
         *((("waivers", i, "requirement_id"), w["requirement_id"]) for i, w in enumerate(document["waivers"])),
         *((("selection", "requirements", i), rid) for i, rid in enumerate(document["selection"]["requirements"])),
@@ -207,7 +214,9 @@ def merge(directories: list[Path], output: Path) -> RunResult:
             raise local_files.refuse(f"merge: {path}", at, problem)
         if first is None:
             if document["contract_sha256"] != contract.sha256:
-                raise ConfigError("merge: the shards tested another contract than this suite's (contract_sha256 differs)")
+                raise ConfigError(
+                    "merge: the shards tested another contract than this suite's (contract_sha256 differs)"
+                )
             first = (path, {key: document[key] for key in IDENTITY})
             settings = _settings(document, output, path)
             recorder = Recorder(catalog, Redactor(settings.secrets()))
@@ -220,7 +229,7 @@ def merge(directories: list[Path], output: Path) -> RunResult:
             raise ConfigError(f"merge: {path} names shard {index} of {total}")
         if index in shards:
             raise ConfigError(f"merge: {path} and {shards[index].path} are both shard {index}/{total}")
-        facts = _ShardFacts(
+        shard = _ShardFacts(
             path,
             index,
             _instant(path, document, "started_at"),
@@ -228,9 +237,9 @@ def merge(directories: list[Path], output: Path) -> RunResult:
             document["target_lost"],
             document["interrupted_by"],
         )
-        if facts.finished_at < facts.started_at:
+        if shard.finished_at < shard.started_at:
             raise local_files.refuse(f"merge: {path}", ("finished_at",), "is before started_at")
-        shards[index] = facts
+        shards[index] = shard
         recorder.absorb(document["recorder"])
         tests.extend(
             TestOutcome(**{**_fields(TestOutcome, test), "requirements": tuple(test["requirements"])})

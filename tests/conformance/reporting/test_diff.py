@@ -147,7 +147,10 @@ def _broken(*path: str, value: object) -> str:
         (None, "bad.json: no such file"),
         ("{not json", "bad.json: is not JSON"),
         (_broken("requirements", value=[]), 'bad.json: /requirements: [] is not of type "object"'),
-        (_broken("requirements", "P2-CON-001", "status", value=3), "bad.json: /requirements/P2-CON-001/status: 3 is not one of"),
+        (
+            _broken("requirements", "P2-CON-001", "status", value=3),
+            "bad.json: /requirements/P2-CON-001/status: 3 is not one of",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(

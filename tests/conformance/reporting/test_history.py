@@ -57,7 +57,7 @@ def test_links_out_of_the_history_dir_are_not_followed(tmp_path: Path) -> None:
     history = tmp_path / "history"
     (history / RUNS).mkdir(parents=True)
     (history / RUNS / "run.json").symlink_to(outside / "run.json")
-    with pytest.raises(ConfigError, match="run.json: is a symbolic link"):
+    with pytest.raises(ConfigError, match=r"run\.json: is a symbolic link"):
         earlier_runs(history)
     (history / RUNS / "run.json").unlink()
     (history / RUNS).rmdir()

@@ -20,10 +20,7 @@ one line saying which limit.
 from __future__ import annotations
 
 import json
-import re
-import stat
 import zlib
-from pathlib import Path
 from typing import Any
 
 from conformance.local_files import measure_json

@@ -88,11 +88,9 @@ class RecordedFailure:
 def summary_path(report_dir: str | None) -> Path:
     """summary.json of `report_dir` (a dir or the file), else of the newest run under ./reports."""
     if report_dir:
+        # Whether it can be read (a regular file, no link) is the one door's to say (`load_failure`).
         path = Path(report_dir)
-        path = path / "summary.json" if path.is_dir() else path
-        if not path.is_file():
-            raise ConfigError(f"no summary.json at {report_dir}")
-        return path
+        return path / "summary.json" if path.is_dir() else path
     runs = sorted((p for p in DEFAULT_REPORTS.glob("*/summary.json") if p.is_file()), key=lambda p: p.stat().st_mtime)
     if not runs:
         raise ConfigError("no earlier run under ./reports: give --report-dir DIR")
@@ -161,6 +159,11 @@ def load_failure(path: Path, failure_id: str) -> RecordedFailure:
     if requirement_id not in load_catalog():
         problem = f"{requirement_id} is not a requirement of this suite's catalog"
         raise local_files.refuse(str(path), (*field, "requirement_id"), problem)
+    report_dir = path.parent
+    for step in steps:
+        # Every body file is read once now, so a hostile one stops the replay before any request goes out.
+        if step.get("request_body_file") is not None:
+            local_files.read_inside(report_dir, step["request_body_file"], MAX_BODY_FILE_BYTES, "body file")
     statuses = document.get("expected_status") or []
     flags = summary.get("feature_flags") or []
     return RecordedFailure(

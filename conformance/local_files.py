@@ -138,6 +138,8 @@ def _os_problem(error: OSError, where: str) -> InputError:
         return InputError(f"{where}: is a symbolic link; links are not followed out of the directory")
     if error.errno == errno.ENOENT:
         return InputError(f"{where}: no such file")
+    if error.errno == errno.ENXIO:  # what `open` says of a socket
+        return InputError(f"{where}: is a socket, not a regular file")
     return InputError(f"{where}: cannot be read ({error.strerror})")
 
 

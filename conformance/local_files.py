@@ -89,7 +89,7 @@ MAX_BODY_FILE_BYTES = 64 * MiB
 HISTORY_RUNS = "runs"
 HISTORY_NEWEST = 31
 MAX_HISTORY_ENTRIES = 100_000
-MAX_HISTORY_BYTES = 256 * MiB
+MAX_HISTORY_BYTES = 1024 * MiB  # one at a time in memory: this bounds the time spent reading
 
 
 def shown(value: object) -> str:

@@ -131,6 +131,11 @@ def _unknown_requirement(document: dict[str, Any], catalog: RequirementCatalog) 
         *((("recorder", "judged_by_item", i, 1), item[1]) for i, item in enumerate(recorder["judged_by_item"])),
         *((("waivers", i, "requirement_id"), w["requirement_id"]) for i, w in enumerate(document["waivers"])),
         *((("selection", "requirements", i), rid) for i, rid in enumerate(document["selection"]["requirements"])),
+        *(
+            (("tests", i, "requirements", j), rid)
+            for i, test in enumerate(document["tests"])
+            for j, rid in enumerate(test["requirements"])
+        ),
     ]
     return next(((at, rid) for at, rid in named if rid not in catalog), None)
 

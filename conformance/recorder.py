@@ -9,7 +9,7 @@ import threading
 from collections import Counter, defaultdict
 from collections.abc import Collection
 from contextvars import ContextVar, Token
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,11 @@ MAX_FAILURES_PER_KEY = 3  # distinct failures kept per requirement × operation 
 # Each binding names its recorder, so one recorder never sees an item another one bound (two runs in
 # one process, as the plugin's own tests make).
 _CURRENT_TEST: ContextVar[tuple[object, str | None] | None] = ContextVar("conformance_current_test", default=None)
+
+
+def _known(cls: type, document: dict[str, Any]) -> dict[str, Any]:
+    """The fields of `cls` in an exported document; others (a newer suite's) are ignored."""
+    return {item.name: document[item.name] for item in fields(cls) if item.name in document}
 
 
 @dataclass
@@ -219,13 +224,13 @@ class Recorder:
                 severity=Severity(document["severity"]),
                 check=str(document["check"]),
                 operation=None if document.get("operation") is None else str(document["operation"]),
-                exchange=RecordedExchange(**exchange) if isinstance(exchange, dict) else None,
+                exchange=RecordedExchange(**_known(RecordedExchange, exchange)) if isinstance(exchange, dict) else None,
                 curl=None if document.get("curl") is None else self.redactor.text(str(document["curl"])),
                 test_id=None if document.get("test_id") is None else str(document["test_id"]),
                 expected=None if document.get("expected") is None else self.redactor.text(str(document["expected"])),
                 actual=None if document.get("actual") is None else self.redactor.text(str(document["actual"])),
                 expected_status=tuple(int(status) for status in document.get("expected_status") or ()),
-                steps=tuple(Step(**step) for step in steps if isinstance(step, dict)),
+                steps=tuple(Step(**_known(Step, step)) for step in steps if isinstance(step, dict)),
                 steps_dropped=int(document.get("steps_dropped") or 0),
             )
             self.catalog.get(failure.requirement_id)

@@ -31,16 +31,17 @@ from urllib.parse import urlsplit
 import httpx
 import jwt
 
-from conformance.client import bounded, step_log
+from conformance import local_files
+from conformance.client import step_log
 from conformance.client.observed import ObservedResponse, from_httpx
 from conformance.client.secrets import Redactor
+from conformance.contract import load_catalog
 from conformance.contract.spec import Contract, Operation
 from conformance.errors import AuthError, ConfigError
 from conformance.results import Step
 
 DEFAULT_REPORTS = Path("reports")
-MAX_SUMMARY_BYTES = 256 * 1024 * 1024
-MAX_BODY_FILE_BYTES = 64 * 1024 * 1024
+MAX_BODY_FILE_BYTES = local_files.MAX_BODY_FILE_BYTES
 MAX_STEPS = 4 * step_log.MAX_STEPS  # a summary holding more was not written by this suite
 FALLBACK_TENANT = "phase2-conformance"  # as the auth class: when the primary's token names no tenant
 
@@ -87,11 +88,9 @@ class RecordedFailure:
 def summary_path(report_dir: str | None) -> Path:
     """summary.json of `report_dir` (a dir or the file), else of the newest run under ./reports."""
     if report_dir:
+        # Whether it can be read (a regular file, no link) is the one door's to say (`load_failure`).
         path = Path(report_dir)
-        path = path / "summary.json" if path.is_dir() else path
-        if not path.is_file():
-            raise ConfigError(f"no summary.json at {report_dir}")
-        return path
+        return path / "summary.json" if path.is_dir() else path
     runs = sorted((p for p in DEFAULT_REPORTS.glob("*/summary.json") if p.is_file()), key=lambda p: p.stat().st_mtime)
     if not runs:
         raise ConfigError("no earlier run under ./reports: give --report-dir DIR")
@@ -134,22 +133,20 @@ def _step(document: Any) -> Step:
 
 
 def load_failure(path: Path, failure_id: str) -> RecordedFailure:
-    """The failure `failure_id` of a summary.json (a file from outside: read bounded, every field checked)."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
-    if len(data) > MAX_SUMMARY_BYTES:
-        raise ConfigError(f"{path} is over {MAX_SUMMARY_BYTES} bytes: not a summary this suite wrote")
-    try:
-        summary = bounded.loads(data, max_bytes=MAX_SUMMARY_BYTES)
-        requirements = summary["requirements"]
-        target = summary["target"]
-        failures = [f for r in requirements.values() for f in r["failures"]]
-    except (ValueError, KeyError, TypeError, AttributeError):
-        raise ConfigError(f"{path} is not a summary.json of this suite") from None
-    known = [f.get("id") for f in failures if isinstance(f, dict)]
-    document = next((f for f in failures if isinstance(f, dict) and f.get("id") == failure_id), None)
+    """The failure `failure_id` of a summary.json: a file from outside, read through the one door for
+    local files (inside its report dir, no link followed, bounded) and validated against the published
+    schema before any field is used."""
+    summary = local_files.read_json_inside(path.parent, path.name, local_files.SUMMARY)
+    requirements = summary["requirements"]
+    target = summary["target"]
+    # Each failure with where it is in the file, to name the field a refusal is about.
+    failures = [
+        (("requirements", rid, "failures", index), f)
+        for rid, r in requirements.items()
+        for index, f in enumerate(r["failures"])
+    ]
+    known = [f["id"] for _, f in failures]
+    field, document = next(((at, f) for at, f in failures if f["id"] == failure_id), ((), None))
     if document is None:
         listed = ", ".join(str(k) for k in known[:8]) + (f" and {len(known) - 8} more" if len(known) > 8 else "")
         raise ConfigError(f"no failure {failure_id} in {path}; its failures: {listed or 'none'}")
@@ -158,6 +155,15 @@ def load_failure(path: Path, failure_id: str) -> RecordedFailure:
         raise ConfigError(f"failure {failure_id} recorded no request to replay (a run-wide rule)")
     if len(steps) > MAX_STEPS:
         raise ConfigError(f"failure {failure_id} has {len(steps)} steps, more than a run records ({MAX_STEPS})")
+    requirement_id = document["requirement_id"]
+    if requirement_id not in load_catalog():
+        problem = f"{requirement_id} is not a requirement of this suite's catalog"
+        raise local_files.refuse(str(path), (*field, "requirement_id"), problem)
+    report_dir = path.parent
+    for step in steps:
+        # Every body file is read once now, so a hostile one stops the replay before any request goes out.
+        if step.get("request_body_file") is not None:
+            local_files.read_inside(report_dir, step["request_body_file"], MAX_BODY_FILE_BYTES, "body file")
     statuses = document.get("expected_status") or []
     flags = summary.get("feature_flags") or []
     return RecordedFailure(
@@ -178,17 +184,8 @@ def load_failure(path: Path, failure_id: str) -> RecordedFailure:
 def body_of(step: Step, report_dir: Path) -> bytes | None:
     """The step's request body, whole: from its file (inside the report dir, bounded) or inline."""
     if step.request_body_file is not None:
-        relative = Path(step.request_body_file)
-        if relative.is_absolute() or ".." in relative.parts:
-            raise ConfigError(f"body file {step.request_body_file!r} is outside the report dir")
-        path = report_dir / relative
-        try:
-            size = path.stat().st_size
-            if size > MAX_BODY_FILE_BYTES:
-                raise ConfigError(f"body file {path} is over {MAX_BODY_FILE_BYTES} bytes")
-            return path.read_bytes()
-        except OSError as exc:
-            raise ConfigError(f"cannot read the body file {path}: {exc.strerror}") from None
+        # Inside the report dir, no link followed, a regular file under the cap: never a FIFO or /dev/zero.
+        return local_files.read_inside(report_dir, step.request_body_file, MAX_BODY_FILE_BYTES, "body file")
     if step.request_body is None:
         return None
     if _EXCERPT_MARK.search(step.request_body):
@@ -501,8 +498,6 @@ def replay(failure: RecordedFailure, session: Any, out: Callable[[str], None]) -
 
 def settings_values(given: dict[str, Any], failure: RecordedFailure, report_dir: Path) -> dict[str, Any]:
     """The replay's settings: the command's target flags; the run's feature flags unless given."""
-    from conformance.contract import load_catalog
-
     values = dict(given)
     for unrelated in ("requirements", "operations", "rerun_failed", "shard", "history_dir", "waivers"):
         values[unrelated] = None

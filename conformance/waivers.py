@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from conformance.client import bounded
+from conformance import local_files
 from conformance.contract.catalog import RequirementCatalog
 from conformance.errors import ConfigError
+from conformance.local_files import shown
 from conformance.results import Failure, Waiver
 
 if TYPE_CHECKING:
@@ -34,8 +35,8 @@ if TYPE_CHECKING:
 REQUIRED = ("requirement", "reason", "owner", "expires")
 OPTIONAL = ("operation",)
 # A waivers file is a short list a team writes by hand; these bound what a crafted one can cost.
-MAX_WAIVERS_BYTES = 1024 * 1024
-MAX_YAML_DEPTH = 16
+WAIVERS = local_files.WAIVERS  # 1 MiB, its schema waivers.schema.json beside this module
+MAX_YAML_DEPTH = WAIVERS.max_depth
 
 
 class _Loader(yaml.SafeLoader):
@@ -76,45 +77,54 @@ def load_waivers(path: Path, catalog: RequirementCatalog, contract: Contract | N
         from conformance.contract import load_contract
 
         contract = load_contract()
+    # A regular file under its cap, through the one door for local files (never a FIFO or a device).
+    raw = local_files.read_named(path, WAIVERS.max_bytes, "waivers file")
     try:
         # _Loader is a SafeLoader minus date parsing.
-        text = bounded.read_file(path, MAX_WAIVERS_BYTES).decode("utf-8")
-        document = yaml.load(text, Loader=_Loader) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, bounded.LimitExceeded) as exc:
+        document = yaml.load(raw.decode("utf-8"), Loader=_Loader) or {}
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
         # One line: YAML's own messages span several.
         raise ConfigError(f"cannot read waivers file {path}: {' '.join(str(exc).split())[:300]}") from None
     entries = document.get("waivers", []) if isinstance(document, dict) else None
     if not isinstance(entries, list):
         raise ConfigError(f"waivers file {path} must hold a list under 'waivers'")
-    waivers = []
-    for index, entry in enumerate(entries, 1):
+    for index, entry in enumerate(entries, 1):  # the plainest messages first; each test holds for any type
         where = f"waivers file {path}: entry {index}"
         if not isinstance(entry, dict) or any(key not in entry for key in REQUIRED):
             raise ConfigError(f"{where} needs {', '.join(REQUIRED)}")
         unknown = sorted(str(key) for key in entry if key not in REQUIRED + OPTIONAL)
         if unknown:
             # A misspelt `operation` would silently widen the waiver to every operation.
-            raise ConfigError(f"{where} has unknown key {unknown[0]!r} (known: {', '.join(REQUIRED + OPTIONAL)})")
-        if entry["requirement"] not in catalog:
-            raise ConfigError(f"{where} names unknown requirement {entry['requirement']}")
+            raise ConfigError(
+                f"{where} has unknown key {shown(unknown[0])!r} (known: {', '.join(REQUIRED + OPTIONAL)})"
+            )
+        if str(entry["requirement"]) not in catalog:
+            raise ConfigError(f"{where} names unknown requirement {shown(entry['requirement'])}")
         for key in ("reason", "owner"):
             if not str(entry[key] or "").strip():
                 raise ConfigError(f"{where} has an empty {key}")
-        expires = entry["expires"]
         try:
-            expires_on = expires if isinstance(expires, date) else date.fromisoformat(str(expires))
+            date.fromisoformat(str(entry["expires"]))
         except ValueError:
-            raise ConfigError(f"{where} has a bad expiry date {expires!r} (use YYYY-MM-DD)") from None
+            raise ConfigError(f"{where} has a bad expiry date {shown(entry['expires'])!r} (use YYYY-MM-DD)") from None
+    # Then the types and sizes of every field, as the published schema states them.
+    local_files.validate(document, WAIVERS, f"waivers file {path}")
+    waivers = []
+    for index, entry in enumerate(entries, 1):
+        where = f"waivers file {path}: entry {index}"
+        expires_on = date.fromisoformat(entry["expires"])
         operation = entry.get("operation")
-        label = _operation_label(str(operation), contract) if operation else None
+        label = _operation_label(operation, contract) if operation else None
         if operation and label is None:
-            raise ConfigError(f"{where} names unknown operation {operation!r} (use an operationId or 'GET /path')")
+            raise ConfigError(
+                f"{where} names unknown operation {shown(operation)!r} (use an operationId or 'GET /path')"
+            )
         waivers.append(
             Waiver(
-                requirement_id=str(entry["requirement"]),
+                requirement_id=entry["requirement"],
                 operation=label,
-                reason=" ".join(str(entry["reason"]).split()),
-                owner=str(entry["owner"]).strip(),
+                reason=" ".join(entry["reason"].split()),
+                owner=entry["owner"].strip(),
                 expires=expires_on.isoformat(),
             )
         )

@@ -22,8 +22,6 @@ used = _Used()
 
 # Read by a library or the interpreter, never by our code.
 used.__getattr__  # conformance/__init__.py: the module's lazy exports (PEP 562)
-used.daemon_threads  # conformance/peers/loopback_server.py: socketserver.ThreadingMixIn
-used.close_connection  # conformance/peers/otlp_receiver.py: http.server.BaseHTTPRequestHandler
 used.exitstatus  # conformance/plugin.py: pytest's session.exitstatus; the pytest_sessionfinish hook spec
 used.excluded  # conformance/reporting/allure.py: allure-pytest's parameter.excluded
 used.uid, used.gid, used.uname, used.gname  # conformance/reporting/bundle.py: tarfile.TarInfo

@@ -9,7 +9,9 @@ file given on the command line), so a body is read under limits that hold after 
 - `check_json_depth` refuses JSON nested deeper than a parser (or a schema validator walking the
   result) may recurse, before it is parsed; `loads` is `json.loads` behind both limits;
 - `check_lines` caps the lines of a text format parsed line by line (Prometheus exposition);
-- `read_file` reads a file given on the command line only if it is a regular file under a cap.
+
+A file from outside (a report, a shard, a waivers or config file) is read through `local_files`,
+the one door for local files.
 
 Over a limit is `LimitExceeded` (a `ValueError`: callers treat it as an unreadable body), with
 one line saying which limit.
@@ -18,17 +20,14 @@ one line saying which limit.
 from __future__ import annotations
 
 import json
-import re
-import stat
 import zlib
-from pathlib import Path
 from typing import Any
+
+from conformance.local_files import measure_json
 
 MAX_DECODED_BYTES = 8 * 1024 * 1024
 MAX_CODINGS = 3  # more layers than any real server stacks is an attack, not compression
 MAX_JSON_DEPTH = 256
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKET_RUN = re.compile(rb"[\[{]+|[\]}]+")
 _IDENTITY = ("", "identity")
 
 
@@ -149,18 +148,10 @@ def decode(body: bytes, content_encoding: str | None, max_bytes: int = MAX_DECOD
 
 
 def json_depth_exceeds(data: bytes | str, max_depth: int = MAX_JSON_DEPTH) -> bool:
-    """Whether JSON text nests arrays and objects deeper than `max_depth` (strings not counted)."""
+    """Whether JSON text nests arrays and objects deeper than `max_depth` (strings not counted), measured
+    in linear time whatever the text (`local_files.measure_json`: crafted quotes cannot make it quadratic)."""
     raw = data.encode("utf-8", errors="surrogatepass") if isinstance(data, str) else data
-    if raw.count(b"[") + raw.count(b"{") <= max_depth:
-        return False
-    stripped = _STRING.sub(b'""', raw)
-    depth = 0
-    for run in _BRACKET_RUN.finditer(stripped):
-        token = run.group()
-        depth += len(token) if token[0] in b"[{" else -len(token)
-        if depth > max_depth:
-            return True
-    return False
+    return measure_json(raw, max_depth).deeper_than_limit
 
 
 def check_json_depth(data: bytes | str, max_depth: int = MAX_JSON_DEPTH) -> None:
@@ -180,15 +171,3 @@ def check_lines(text: str, max_lines: int, what: str) -> None:
     """Refuse a line-oriented document with more lines than its parser should be given."""
     if text.count("\n") > max_lines:
         raise LimitExceeded(f"{what} has more than {max_lines} lines")
-
-
-def read_file(path: Path, max_bytes: int) -> bytes:
-    """A local file's bytes; `LimitExceeded` if it is not a regular file (a FIFO, /dev/zero) or is
-    larger than `max_bytes`. OSError as `open` raises it."""
-    if not stat.S_ISREG(path.stat().st_mode):
-        raise LimitExceeded(f"{path} is not a regular file")
-    with path.open("rb") as stream:
-        data = stream.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise LimitExceeded(f"{path} is larger than {max_bytes} bytes")
-    return data

@@ -17,7 +17,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from google.protobuf import json_format
@@ -26,9 +25,15 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from conformance.client import bounded
-from conformance.peers.loopback_server import LoopbackServer
+from conformance.peers.loopback_server import BodyRefused, LoopbackServer, read_body
 
 TRACES_PATH = "/v1/traces"
 # Other signals an exporter configured with one endpoint may send; accepted and dropped.
@@ -179,8 +184,8 @@ class OtlpReceiver(LoopbackServer):
 
     thread_name = "otlp-receiver"
 
-    def handler(self) -> type[BaseHTTPRequestHandler]:
-        return _handler_for(self)
+    def app(self) -> ASGIApp:
+        return _app_for(self)
 
     def __init__(self, port: int = 0, host: str = "127.0.0.1", on_refused: Callable[[str], None] | None = None) -> None:
         super().__init__(port, host)
@@ -238,68 +243,33 @@ class OtlpReceiver(LoopbackServer):
                 self._changed.wait(remaining)
 
 
-def _handler_for(receiver: OtlpReceiver) -> type[BaseHTTPRequestHandler]:
-    class OtlpHandler(BaseHTTPRequestHandler):
-        server_version = "phase2-conformance-otlp-receiver"
+def _app_for(receiver: OtlpReceiver) -> ASGIApp:
+    async def export(request: Request) -> Response:
+        path = request.url.path
+        try:
+            # The whole request under one cap and one deadline, its framing decoded by h11 (no line
+            # read by hand: a chunk-size line is bounded like a header), then decoded under another.
+            body = await read_body(request, MAX_BODY_BYTES)
+        except BodyRefused as exc:
+            receiver.refuse(f"export {exc}", over_limits=True)
+            return Response(status_code=413, headers={"Connection": "close"}, media_type=PROTOBUF)
+        if path in IGNORED_PATHS:
+            return Response(b"", media_type=PROTOBUF)
+        if path != TRACES_PATH:
+            return Response(b"", status_code=404, media_type=PROTOBUF)
+        content_type = request.headers.get("content-type", "")
+        content_encoding = request.headers.get("content-encoding", "")
+        try:
+            # Decoding and parsing up to 32 MiB is CPU work: off the event loop, so other exporters
+            # (and the slow clients it cuts off) are still served meanwhile.
+            decoded = await run_in_threadpool(decode_export, body, content_type, content_encoding)
+        except ExportTooLarge as exc:
+            receiver.refuse(str(exc), over_limits=True)
+            return Response(b"", status_code=413, media_type=PROTOBUF)
+        except ValueError as refusal:
+            receiver.refuse(str(refusal))
+            return Response(b"", status_code=400, media_type=PROTOBUF)
+        receiver.add(spans_of(decoded))
+        return Response(ExportTraceServiceResponse().SerializeToString(), media_type=PROTOBUF)
 
-        def do_POST(self) -> None:
-            path = self.path.split("?", 1)[0]
-            try:
-                body = self._body()
-            except ValueError as exc:
-                receiver.refuse(str(exc), over_limits=True)
-                self._reply(413, b"")
-                self.close_connection = True
-                return
-            if path in IGNORED_PATHS:
-                self._reply(200, b"")
-                return
-            if path != TRACES_PATH:
-                self._reply(404, b"")
-                return
-            content_type = self.headers.get("Content-Type", "")
-            try:
-                request = decode_export(body, content_type, self.headers.get("Content-Encoding", ""))
-            except ExportTooLarge as exc:
-                receiver.refuse(str(exc), over_limits=True)
-                self._reply(413, b"")
-                return
-            except ValueError as refusal:
-                receiver.refuse(str(refusal))
-                self._reply(400, b"")
-                return
-            receiver.add(spans_of(request))
-            self._reply(200, ExportTraceServiceResponse().SerializeToString())
-
-        def _body(self) -> bytes:
-            """The request body, sized or chunked; ValueError when it is over the cap or malformed."""
-            if self.headers.get("Transfer-Encoding", "").strip().lower() != "chunked":
-                length = int(self.headers.get("Content-Length") or 0)
-                if length > MAX_BODY_BYTES:
-                    raise ValueError(f"export body of {length} bytes (at most {MAX_BODY_BYTES})")
-                return self.rfile.read(length) if length > 0 else b""
-            # Exporters that compress while they send do not know the length up front.
-            body = bytearray()
-            while True:
-                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline().strip():  # trailer fields, then the blank line
-                        pass
-                    return bytes(body)
-                if len(body) + size > MAX_BODY_BYTES:
-                    raise ValueError(f"chunked export body over {MAX_BODY_BYTES} bytes")
-                body.extend(self.rfile.read(size))
-                self.rfile.readline()  # the CRLF closing the chunk
-
-        def _reply(self, status: int, body: bytes) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", PROTOBUF)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            # Exports arrive every few hundred milliseconds; logging each would drown a run's output.
-            return
-
-    return OtlpHandler
+    return Starlette(routes=[Route("/{path:path}", export, methods=["POST"])])

@@ -19,7 +19,6 @@ import time
 import uuid
 from collections.abc import Callable
 from functools import cached_property, wraps
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,11 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from jwt.algorithms import RSAAlgorithm
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from conformance.client.step_log import note_token
 from conformance.contract.files import fixtures_dir
@@ -86,8 +90,8 @@ class TestIssuer(LoopbackServer):
 
     thread_name = "test-issuer"
 
-    def handler(self) -> type[BaseHTTPRequestHandler]:
-        return _handler_for(self)
+    def app(self) -> ASGIApp:
+        return _app_for(self)
 
     def __init__(self, port: int = 0, host: str = "127.0.0.1", keys_dir: Path | None = None) -> None:
         keys = keys_dir or fixtures_dir() / "keys"
@@ -219,31 +223,16 @@ class TestIssuer(LoopbackServer):
         return jwt.encode(claims, self._rogue_key, algorithm="RS256", headers={"kid": UNKNOWN_KID})
 
 
-def _handler_for(issuer: TestIssuer) -> type[BaseHTTPRequestHandler]:
-    class JwksHandler(BaseHTTPRequestHandler):
-        server_version = "phase2-conformance-test-issuer"
+def _app_for(issuer: TestIssuer) -> ASGIApp:
+    async def keys(request: Request) -> Response:
+        path = request.url.path
+        if path in JWKS_PATHS:
+            document, status = issuer.jwks, 200
+        elif path in METADATA_PATHS:
+            document, status = issuer.metadata, 200
+        else:
+            document, status = {"error": "not found"}, 404
+        # Deployments may cache the keys; a run's keys never change, so a short hint is honest.
+        return JSONResponse(document, status_code=status, headers={"Cache-Control": "max-age=60"})
 
-        def do_GET(self) -> None:
-            path = self.path.split("?", 1)[0]
-            if path in JWKS_PATHS:
-                self._send(200, issuer.jwks)
-            elif path in METADATA_PATHS:
-                self._send(200, issuer.metadata)
-            else:
-                self._send(404, {"error": "not found"})
-
-        def _send(self, status: int, document: dict[str, Any]) -> None:
-            body = json.dumps(document).encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            # Deployments may cache the keys; a run's keys never change, so a short hint is honest.
-            self.send_header("Cache-Control", "max-age=60")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            # Key fetches are routine; logging each would clutter a run's output.
-            return
-
-    return JwksHandler
+    return Starlette(routes=[Route("/{path:path}", keys, methods=["GET"])])

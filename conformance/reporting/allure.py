@@ -44,6 +44,7 @@ from allure_commons.model2 import (
     TestStepResult,
 )
 
+from conformance import local_files
 from conformance.contract.files import catalog_path
 from conformance.reporting import ReportContext, write_atomically
 from conformance.reporting.history import ALLURE_HISTORY
@@ -52,6 +53,9 @@ from conformance.results import Failure, RecordedExchange, RequirementResult, Ru
 from conformance.waivers import describe
 
 RESULTS_DIR = "allure-results"
+# Allure's own history folder holds a handful of small JSON files (trends, retries).
+MAX_HISTORY_FILES = 1000
+MAX_HISTORY_FILE_BYTES = 64 * 1024 * 1024
 UNSELECTED = ("class ", "requirement not selected", "none of its operations")  # `outcome._unselected_reason`
 SITE_DIR = "allure-report"
 ALLURE_SEVERITY = {Severity.CRITICAL: "critical", Severity.MAJOR: "normal", Severity.MINOR: "minor"}
@@ -164,13 +168,25 @@ def environment(result: RunResult) -> dict[str, str]:
 
 def copy_history_in(history_dir: Path | None, results_dir: Path) -> bool:
     """`<history-dir>/allure-history` → `allure-results/history`, so the site shows trends."""
-    if history_dir is None or not (history_dir / ALLURE_HISTORY).is_dir():
+    if history_dir is None:
         return False
     target = results_dir / "history"
     if target.exists():
         shutil.rmtree(target)
-    shutil.copytree(history_dir / ALLURE_HISTORY, target)
-    return True
+    # Read as hostile: only regular files of the history dir's own folder, no link followed (their
+    # content lands in the results, hence in a bundle a vendor shares), each and all bounded.
+    copied = False
+    for entry in local_files.files_inside(
+        history_dir,
+        ALLURE_HISTORY,
+        max_files=MAX_HISTORY_FILES,
+        max_bytes_each=MAX_HISTORY_FILE_BYTES,
+        max_total=MAX_HISTORY_FILE_BYTES,
+    ):
+        target.mkdir(parents=True, exist_ok=True)
+        (target / entry.name).write_bytes(entry.data)
+        copied = True
+    return copied
 
 
 def save_history(site_dir: Path, history_dir: Path) -> bool:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import re
 import tarfile
 import zlib
@@ -23,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from conformance.client import bounded
+from conformance import local_files
 from conformance.contract.files import contract_dir
 from conformance.errors import ConfigError
 from conformance.reporting.manifest import FILENAME as MANIFEST
@@ -40,14 +39,9 @@ _SUM_LINE = re.compile(r"^([0-9a-f]{64}) [ *](.+)$")
 
 
 def _read_manifest(report_dir: Path) -> dict[str, Any]:
-    path = report_dir / MANIFEST
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-        manifest["files"], manifest["contract_sha256"]
-    except (OSError, ValueError, KeyError, TypeError):
-        raise ConfigError(f"{report_dir} is not a report directory of a run (no readable {MANIFEST})") from None
-    if not isinstance(manifest, dict):
-        raise ConfigError(f"{path} is not a manifest")
+    """The report dir's manifest, through the one door for local files: inside the dir, no link
+    followed, bounded, validated against `manifest.schema.json` (no file named outside the dir)."""
+    manifest: dict[str, Any] = local_files.read_json_inside(report_dir, MANIFEST, local_files.MANIFEST)
     return manifest
 
 
@@ -117,11 +111,11 @@ def verify_bundle(path: Path) -> Verification:
     member or an archive over its size cap, too many members, or a manifest of the wrong shape
     or nested deep is a problem found, in bounded time and memory.
     """
-    if not path.is_file():
-        raise ConfigError(f"no such bundle: {path}")
+    # A regular file the user named (never a FIFO or /dev/zero), streamed under the archive's cap.
+    stream = local_files.open_named(path, MAX_ARCHIVE_BYTES, "bundle")
     result = Verification()
     try:
-        with tarfile.open(path, "r:gz") as archive:
+        with stream, tarfile.open(fileobj=stream, mode="r:gz") as archive:
             contents = _contents(archive, result)
     except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
         result.problems.append(f"not a readable tar.gz archive: {' '.join(str(exc).split())[:200]}")
@@ -211,19 +205,16 @@ def _check_manifest(digests: dict[str, str], texts: dict[str, bytes], result: Ve
         result.problems.append(f"no readable {manifest_name} in the archive")
         return
     try:
-        manifest = bounded.loads(texts[manifest_name], max_bytes=MAX_TEXT_BYTES)
-    except ValueError as exc:
+        manifest = local_files.parse_json(texts[manifest_name], local_files.MANIFEST, manifest_name)
+    except local_files.InputError as exc:
         result.problems.append(f"{manifest_name} is not a manifest: {exc}"[:300])
         return
-    entries = manifest.get("files") if isinstance(manifest, dict) else None
-    contract_sha = manifest.get("contract_sha256") if isinstance(manifest, dict) else None
-    if not (
-        isinstance(entries, dict)
-        and all(isinstance(entry, dict) and isinstance(entry.get("sha256"), str) for entry in entries.values())
-        and isinstance(contract_sha, str)
-    ):
-        result.problems.append(f"{manifest_name} is not a manifest (wrong shape)")
+    violation = local_files.first_violation(manifest, local_files.MANIFEST)
+    if violation is not None:
+        where = local_files.pointer(violation.path)
+        result.problems.append(f"{manifest_name} is not a manifest (wrong shape): {where}: {violation.message}"[:300])
         return
+    entries, contract_sha = manifest["files"], manifest["contract_sha256"]
     for name, entry in sorted(entries.items()):
         digest = digests.get(f"report/{name}")
         if digest is None:

@@ -17,14 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance.client import bounded
-from conformance.errors import ConfigError
+from conformance import local_files
+from conformance.local_files import SUMMARY
 from conformance.reporting.markdown import inline
 from conformance.reporting.terminal import escape_line
 
 PASSED, FAILED, WAIVED = "passed", "failed", "waived"
-# A summary.json is a few MB at most; a bigger file given to `diff` is not one.
-MAX_SUMMARY_BYTES = 64 * 1024 * 1024
 QUIET = ("skipped", "not-applicable")
 
 
@@ -179,41 +177,14 @@ IDENTITY = {
 }
 
 
-def load_summary(path: Path) -> dict[str, Any]:
-    """A summary.json, given as the file or the report dir holding it; `ConfigError` if it is not one."""
-    file = path / "summary.json" if path.is_dir() else path
-    try:
-        document = bounded.loads(bounded.read_file(file, MAX_SUMMARY_BYTES), max_bytes=MAX_SUMMARY_BYTES)
-    except FileNotFoundError:
-        raise ConfigError(f"no summary at {file}") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ConfigError(f"cannot read {file} as a run summary: {' '.join(str(exc).split())[:200]}") from None
-    if not is_summary(document):
-        raise ConfigError(f"{file} is not a summary.json of a phase2-conformance run")
-    summary: dict[str, Any] = document
+def load_summary(path: Path, label: str = "") -> dict[str, Any]:
+    """A summary.json, given as the file or the report dir holding it, read through the one door for
+    local files and validated against its published schema; `ConfigError` (one line) if it is not one."""
+    if path.is_dir():
+        summary: dict[str, Any] = local_files.read_json_inside(path, "summary.json", SUMMARY, label)
+    else:
+        summary = local_files.read_json_named(path, SUMMARY, label)
     return summary
-
-
-def is_summary(document: Any) -> bool:
-    """The shape `diff` and `--rerun-failed` read, checked whole so a crafted file cannot crash them."""
-
-    def statuses(value: Any) -> bool:
-        return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
-
-    return (
-        isinstance(document, dict)
-        and isinstance(document.get("requirements"), dict)
-        and all(
-            isinstance(rid, str) and isinstance(r, dict) and isinstance(r.get("status"), str)
-            for rid, r in document["requirements"].items()
-        )
-        and isinstance(document.get("operations", {}), dict)
-        and all(
-            isinstance(op, dict) and isinstance(op.get("label", ""), str) and statuses(op.get("requirements") or {})
-            for op in document.get("operations", {}).values()
-        )
-        and all(isinstance(document.get(key), str | type(None)) for key in ("verdict", "run_id", "profile"))
-    )
 
 
 def _pairs(summary: dict[str, Any]) -> dict[tuple[str, str | None], str]:

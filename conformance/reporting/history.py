@@ -4,29 +4,28 @@
       runs/<run-id>.json     summary.json of each earlier run (the HTML report's trend)
       allure-history/        Allure's own history folder (trends and retries in the Allure site)
 
-Reading is forgiving: a file that is not an earlier summary is skipped with a warning, never
-fatal. The history reporter runs after the HTML reporter, so the trend it draws is the earlier
-runs plus the one being reported.
+A history dir may come from a CI cache or another machine, so it is read as hostile: only the
+newest runs by name, each validated against summary.json's schema; a file that is not a summary
+stops the run before it starts (exit 2, naming the file and field). The history reporter runs after
+the HTML reporter, so the trend it draws is the earlier runs plus the one being reported.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from conformance import local_files
 from conformance.reporting import ReportContext, write_atomically
 from conformance.reporting.summary import summary_document
 from conformance.results import RunResult, Status
 
-log = logging.getLogger("conformance.reporting")
-
-RUNS = "runs"
+RUNS = local_files.HISTORY_RUNS
 ALLURE_HISTORY = "allure-history"
-TREND_LENGTH = 30
+TREND_LENGTH = local_files.HISTORY_NEWEST - 1  # the newest runs read, but the one being reported
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -39,12 +38,12 @@ class TrendPoint:
 
     @classmethod
     def of_summary(cls, document: dict[str, Any]) -> TrendPoint:
-        counts = document["counts"]["requirements"]
+        counts = document["counts"]["requirements"]  # validated: every status, an integer
         return cls(
-            run_id=str(document["run_id"]),
-            finished_at=str(document.get("finished_at", "")),
-            verdict=str(document["verdict"]),
-            counts={status.value: int(counts.get(status.value, 0)) for status in Status},
+            run_id=document["run_id"],
+            finished_at=document["finished_at"],
+            verdict=document["verdict"],
+            counts={status.value: counts[status.value] for status in Status},
         )
 
     @classmethod
@@ -53,20 +52,13 @@ class TrendPoint:
 
 
 def earlier_runs(history_dir: Path, exclude_run_id: str | None = None) -> list[TrendPoint]:
-    """The runs kept in `<history-dir>/runs/`, oldest first."""
-    directory = history_dir / RUNS
-    if not directory.is_dir():
-        return []
-    points = []
-    for path in sorted([*directory.glob("*.json"), *directory.glob("*/summary.json")]):
-        try:
-            point = TrendPoint.of_summary(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            log.warning("skipping %s in the history directory: not a run summary (%s)", path, exc)
-            continue
-        if point.run_id != exclude_run_id:
-            points.append(point)
-    unique = {p.run_id: p for p in points}
+    """The newest runs kept in `<history-dir>/runs/`, oldest first.
+
+    Each file is read as hostile, through the one door for local files: inside the history dir with
+    no link followed, bounded, validated against summary.json's schema. A file that is not a summary
+    is `ConfigError` (exit 2): settings check the dir before the run starts (`parsers.history_dir`)."""
+    points = [TrendPoint.of_summary(document) for document in local_files.history_summaries(history_dir)]
+    unique = {p.run_id: p for p in points if p.run_id != exclude_run_id}
     return sorted(unique.values(), key=lambda p: (p.finished_at, p.run_id))
 
 

@@ -5,33 +5,25 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from conformance.client import bounded
 from conformance.errors import ConfigError
-from conformance.reporting.diff import MAX_SUMMARY_BYTES, is_summary
+from conformance.reporting.diff import load_summary
 
 
 def rerun_values(values: dict[str, Any]) -> dict[str, Any]:
-    """CLI values narrowed to the failed requirements and operations of an earlier run."""
+    """CLI values narrowed to the failed requirements and operations of an earlier run.
+
+    The earlier summary.json is read as hostile (it may be a CI artifact of a fork): inside its
+    report dir without following links, bounded, and validated against the published schema
+    before any field is used."""
     directory = Path(str(values["rerun_failed"]))
-    path = directory / "summary.json"
-    try:
-        summary = bounded.loads(bounded.read_file(path, MAX_SUMMARY_BYTES), max_bytes=MAX_SUMMARY_BYTES)
-    except (OSError, ValueError):
-        raise ConfigError(f"--rerun-failed: {path} is not a summary of an earlier run") from None
-    flags = summary.get("feature_flags") if isinstance(summary, dict) else None
-    if not is_summary(summary) or not (
-        (flags is None or (isinstance(flags, list) and all(isinstance(flag, str) for flag in flags)))
-        and isinstance(summary.get("seed"), int | type(None))
-    ):
-        raise ConfigError(f"--rerun-failed: {path} is not a summary of an earlier run")
-    requirements = summary["requirements"]
-    failed = sorted(rid for rid, entry in requirements.items() if entry.get("status") == "failed")
+    summary = load_summary(directory, "--rerun-failed:")
+    failed = sorted(rid for rid, entry in summary["requirements"].items() if entry["status"] == "failed")
     if not failed:
         raise ConfigError(f"--rerun-failed: nothing failed in {directory}")
     rerun = dict(values)
     rerun["requirements"] = values.get("requirements") or failed
-    rerun["seed"] = values.get("seed") if values.get("seed") is not None else summary.get("seed")
-    rerun["profile"] = values.get("profile") or summary.get("profile")
-    if not values.get("feature_flags") and summary.get("feature_flags"):
+    rerun["seed"] = values.get("seed") if values.get("seed") is not None else summary["seed"]
+    rerun["profile"] = values.get("profile") or summary["profile"]
+    if not values.get("feature_flags") and summary["feature_flags"]:
         rerun["feature_flags"] = ",".join(summary["feature_flags"])
     return rerun

@@ -2,7 +2,8 @@
 
 `python -m conformance.settings.docs_tables [REPO_ROOT]` rewrites both between their markers
 (`<!-- settings:begin -->`, `<!-- environment:begin -->`); tests/docs/test_facts.py fails when a
-document and the schema disagree.
+document and the schema disagree. It also rewrites the config file's published JSON Schema
+(`settings/config.schema.json`, from `config_schema.py`).
 """
 
 from __future__ import annotations
@@ -91,6 +92,12 @@ def main(argv: list[str]) -> int:
         if updated != text:
             path.write_text(updated, encoding="utf-8")
             print(f"{relative}: {name} table rewritten")
+    # The config file's published schema is made from the same table.
+    from conformance.settings.config_schema import SCHEMA_FILE, schema_text
+
+    if not SCHEMA_FILE.exists() or SCHEMA_FILE.read_text(encoding="utf-8") != schema_text():
+        SCHEMA_FILE.write_text(schema_text(), encoding="utf-8")
+        print(f"{SCHEMA_FILE.name} rewritten")
     return 0
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from conformance import local_files
 from conformance.contract.catalog import Level
 from conformance.errors import ConfigError
 from conformance.profiles import PROFILES, Profile
@@ -234,6 +235,18 @@ def writable_dir(value: Any, label: str) -> Path:
     if not os.access(existing, os.W_OK | os.X_OK):
         what = "is not writable" if existing == path else f"cannot be created: {existing} is not writable"
         raise ConfigError(f"{label} {what}: {path}")
+    return path
+
+
+def history_dir(value: Any, label: str) -> Path:
+    """A writable dir whose earlier runs (the newest, read for the trend) are all summaries: checked
+    now, so a hostile history dir stops the run before it starts rather than after it."""
+    path = writable_dir(value, label)
+    try:
+        for _ in local_files.history_summaries(path):
+            pass
+    except local_files.InputError as error:
+        raise ConfigError(f"{label}: {error}") from None
     return path
 
 

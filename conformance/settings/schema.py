@@ -279,7 +279,7 @@ SCHEMA: tuple[Setting, ...] = (
     ),
     Setting(
         "history_dir", "earlier runs' summaries, for trends",
-        parsers.writable_dir, "report", flags=("--history-dir",), metavar="DIR",
+        parsers.history_dir, "report", flags=("--history-dir",), metavar="DIR",
     ),
     Setting(
         "waivers", "a YAML file of accepted failures", parsers.readable_file, "report", flags=("--waivers",),

@@ -9,16 +9,17 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
+from conformance import local_files
 from conformance.errors import ConfigError
 from conformance.settings.parsers import shown
 from conformance.settings.schema import BY_NAME, CONFIG_KEYS, ENVIRONMENT, Face
 from conformance.suggest import did_you_mean
 
 COMMAND_LINE = "the command line"
-MAX_CONFIG_BYTES = 1 << 20  # a settings file is a few hundred bytes; anything near this is not one
 RANKS = {"config": 0, "environment": 1, "command line": 2}  # higher wins
 
 
@@ -62,19 +63,27 @@ def unknown_environment(env: Mapping[str, str]) -> tuple[str, ...]:
     )
 
 
+def _as_text(value: Any) -> Any:
+    """TOML dates and times as their text (as the waivers file reads dates): the setting's parser judges them."""
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_as_text(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _as_text(item) for key, item in value.items()}
+    return value
+
+
 def config_file(path: Path) -> dict[str, Given]:
-    """The settings of a TOML file; an unknown key is refused with the closest known one."""
+    """The settings of a TOML file; an unknown key is refused with the closest known one.
+
+    The file is read through the one door for local files (a regular file under 1 MiB, never a FIFO
+    or a device) and checked against the published schema before any value is used."""
+    raw = local_files.read_named(path, local_files.CONFIG.max_bytes, "config file")
     try:
-        with path.open("rb") as stream:
-            raw = stream.read(MAX_CONFIG_BYTES + 1)
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise ConfigError(f"config file {path} is larger than {MAX_CONFIG_BYTES} bytes; it is not a settings file")
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+        data = _as_text(tomllib.loads(raw.decode("utf-8")))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {' '.join(str(exc).split())[:200]}") from None
     given: dict[str, Given] = {}
     for key, value in data.items():
         name = CONFIG_KEYS.get(key.replace("_", "-"))
@@ -84,4 +93,11 @@ def config_file(path: Path) -> dict[str, Given]:
         if name in given:
             raise ConfigError(f"config file {path} sets {BY_NAME[name].key!r} twice (with dashes and underscores)")
         given[name] = Given(value, f"config file {path}", f"config key {shown(key)} in {path}", RANKS["config"])
+    violation = local_files.first_violation(data, local_files.CONFIG)
+    if violation is not None:
+        if violation.path:
+            # The setting's own parser, when it refuses the value too, says it more plainly.
+            name = CONFIG_KEYS[str(violation.path[0]).replace("_", "-")]
+            BY_NAME[name].parse(given[name].value, given[name].label)
+        raise local_files.refuse(f"config file {path}", violation.path, local_files.shown(violation.message))
     return given

@@ -7,11 +7,15 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from conformance.client import step_log
 from conformance.client.observed import ObservedResponse
@@ -34,28 +38,18 @@ class EchoServer(LoopbackServer):
         self.received: dict[str, Any] = {}
         super().__init__()
 
-    def handler(self) -> type[BaseHTTPRequestHandler]:
-        server = self
+    def app(self) -> ASGIApp:
+        async def record(request: Request) -> Response:
+            path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            self.received = {
+                "method": request.method,
+                "path": path,
+                "headers": dict(request.headers),
+                "body": await request.body(),
+            }
+            return Response(b"", 200)
 
-        class Handler(BaseHTTPRequestHandler):
-            def _record(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
-                server.received = {
-                    "method": self.command,
-                    "path": self.path,
-                    "headers": {k.lower(): v for k, v in self.headers.items()},
-                    "body": self.rfile.read(length),
-                }
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            do_POST = do_PATCH = do_GET = _record
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        return Handler
+        return Starlette(routes=[Route("/{path:path}", record, methods=["GET", "POST", "PATCH"])])
 
 
 @pytest.fixture

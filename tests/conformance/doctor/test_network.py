@@ -3,15 +3,18 @@ its fix; a step that makes testing impossible is fatal."""
 
 from __future__ import annotations
 
-import json
 import socket
 import time
 from collections.abc import Iterator
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from conformance.client.transport import make_client
 from conformance.doctor.network import CLOCK_SKEW_LIMIT, base_path, clock, connection
@@ -28,21 +31,12 @@ def _settings(base_url: str) -> Settings:
 class ApiAtV2(LoopbackServer):
     """A deployment whose API root is /v2: only /v2/healthz answers the liveness document."""
 
-    def handler(self) -> type[BaseHTTPRequestHandler]:
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                found = self.path == "/v2/healthz"
-                body = json.dumps({"status": "ok"} if found else {"title": "not found"}).encode()
-                self.send_response(200 if found else 404)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+    def app(self) -> ASGIApp:
+        async def answer(request: Request) -> JSONResponse:
+            found = request.url.path == "/v2/healthz"
+            return JSONResponse({"status": "ok"} if found else {"title": "not found"}, 200 if found else 404)
 
-            def log_message(self, format: str, *args: object) -> None:
-                return None
-
-        return Handler
+        return Starlette(routes=[Route("/{path:path}", answer)])
 
 
 @pytest.fixture

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from conformance.client.transport import LimitedClient, make_client
 from conformance.doctor.service import (
@@ -32,25 +36,15 @@ class Deployment(LoopbackServer):
         self.answers: dict[str, Answer] = {}
         self.requests: list[str] = []
 
-    def handler(self) -> type[BaseHTTPRequestHandler]:
-        deployment = self
+    def app(self) -> ASGIApp:
+        async def answer(request: Request) -> Response:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            self.requests.append(target)
+            status, content_type, body = self.answers.get(target, (404, "text/plain", b"no"))
+            headers = {"Retry-After": "7"} if status == 429 else {}
+            return Response(body, status, headers, media_type=content_type)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                deployment.requests.append(self.path)
-                status, content_type, body = deployment.answers.get(self.path, (404, "text/plain", b"no"))
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                if status == 429:
-                    self.send_header("Retry-After", "7")
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                return None
-
-        return Handler
+        return Starlette(routes=[Route("/{path:path}", answer)])
 
     def answer(self, path: str, status: int, document: object, content_type: str = "application/json") -> None:
         body = document if isinstance(document, bytes) else json.dumps(document).encode()

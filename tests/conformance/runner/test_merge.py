@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -48,12 +49,21 @@ def _shard(root: Path, number: int, total: int, verdicts: dict[str, Any], **chan
             "fail_on": "must",
             "require_all": False,
         },
-        "started_at": f"2026-01-15T10:0{number}:00+00:00",
-        "finished_at": f"2026-01-15T10:1{number}:00+00:00",
+        "started_at": f"2026-01-15T10:0{number}:00Z",
+        "finished_at": f"2026-01-15T10:1{number}:00Z",
         "target_lost": False,
         "interrupted_by": None,
         "rate_limits": {"answers": 1, "retries": 1, "given_up": 0, "waited_seconds": 0.5},
-        "tests": [{"test_id": f"t{number}", "name": f"t{number}", "outcome": "passed", "duration": 1.0}],
+        "tests": [
+            {
+                "test_id": f"t{number}",
+                "name": f"t{number}",
+                "outcome": "passed",
+                "duration": 1.0,
+                "requirements": [],
+                "message": None,
+            }
+        ],
         "recorder": verdicts,
         "waivers": [],
         **changes,
@@ -118,10 +128,10 @@ def test_shards_of_another_contract_are_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (None, "cannot be read"),
-        (b"{not json", "is not JSON"),
-        (b'{"format": 99}', "is not a shard of this suite's format"),
-        (json.dumps({"format": FORMAT}).encode(), "lacks 'seed'"),
+        (None, "shard.json: no such file"),
+        (b"{not json", "shard.json: is not JSON"),
+        (b'{"format": 99}', r"shard.json: \(top level\): .* is a required property"),
+        (json.dumps({"format": FORMAT}).encode(), "is a required property"),
     ],
 )
 def test_a_directory_that_holds_no_shard_is_refused(tmp_path: Path, content: bytes | None, message: str) -> None:
@@ -134,7 +144,7 @@ def test_a_directory_that_holds_no_shard_is_refused(tmp_path: Path, content: byt
 def test_a_fifo_in_place_of_a_shard_is_refused_without_reading_it(tmp_path: Path) -> None:
     # Opening a FIFO for reading blocks until a writer comes: the merge would hang.
     os.mkfifo(tmp_path / BLOB)
-    with pytest.raises(ConfigError, match="is not a regular file"):
+    with pytest.raises(ConfigError, match="is a FIFO, not a regular file"):
         merge([tmp_path], tmp_path / "merged")
 
 
@@ -142,8 +152,33 @@ def test_malformed_verdicts_are_refused(tmp_path: Path) -> None:
     verdicts = _verdicts()
     verdicts["evaluations"] = {"P2-HLT-001": {"": "many"}}
     shard = _shard(tmp_path, 1, 1, verdicts)
-    with pytest.raises(ConfigError, match="a shard's verdicts or waivers are malformed"):
+    with pytest.raises(ConfigError, match=r'shard.json: /recorder/evaluations/P2-HLT-001\S*: "many" is not of type'):
         merge([shard], tmp_path / "merged")
+
+
+WAIVER = {"requirement_id": "P2-HLT-004", "operation": None, "reason": "r", "owner": "o", "expires": "2999-01-01"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"waivers": [{**WAIVER, "expires": 2999}]}, "/waivers/0/expires: 2999 is not of type"),
+        ({"waivers": [{"requirement_id": "P2-HLT-004"}]}, '/waivers/0: "operation" is a required property'),
+        ({"waivers": [{**WAIVER, "requirement_id": "P2-HLT-999"}]}, "/waivers/0/requirement_id: P2-HLT-999 is not a"),
+        ({"index": 10**9}, "/index: 1000000000 is greater than the maximum of 256"),
+        ({"started_at": "2026-01-15T10:01:00+02:00"}, "/started_at: "),
+        ({"started_at": "2026-02-30T10:01:00Z"}, '/started_at: "2026-02-30T10:01:00Z" is not a "date-time"'),
+        ({"started_at": "2026-01-15T23:59:60Z"}, "/started_at: second must be in 0..59"),
+        ({"finished_at": "2026-01-15T09:00:00Z"}, "/finished_at: is before started_at"),
+    ],
+)
+def test_a_shard_that_breaks_its_schema_is_refused_naming_the_field(
+    tmp_path: Path, changes: dict[str, Any], message: str
+) -> None:
+    shard = _shard(tmp_path, 1, 1, _verdicts(), **changes)
+    with pytest.raises(ConfigError, match=re.escape(message)) as raised:
+        merge([shard], tmp_path / "merged")
+    assert str(raised.value).startswith(f"merge: {shard / BLOB}: ")
 
 
 def test_nothing_to_merge_is_a_usage_error(tmp_path: Path) -> None:

@@ -213,7 +213,10 @@ def test_both_clients_share_one_governor_and_see_only_the_final_answer(limiting:
 
 
 @pytest.mark.parametrize(
-    "after", ["86400", str(int(MAX_WAIT) + 1), format_datetime(datetime.now(UTC) + timedelta(days=3), usegmt=True)]
+    "after",
+    ["86400", str(int(MAX_WAIT) + 1), format_datetime(datetime.now(UTC) + timedelta(days=3), usegmt=True)],
+    # The date is drawn at collection: its id must not be, or xdist's workers collect different tests.
+    ids=["a-day", "just-over-the-cap", "a-date-three-days-ahead"],
 )
 def test_a_wait_over_the_cap_is_given_up_at_once(limiting: str, after: str) -> None:
     time = FakeTime()

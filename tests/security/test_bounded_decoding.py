@@ -24,7 +24,12 @@ from tests.hostile.servers import free_port
 from tests.security import bombs
 from tests.security.hostile import MAX_RSS_MB, CliRun, HostileDeployment, Reply, Request, deployment, run_against
 
-BUDGET_SECONDS = 120.0  # generous: a loaded 2-core machine; the cut-offs themselves take a second or two
+# The quick profile's budget, and how far past it items may still start (runner/budget.py): a run
+# ends within both, plus 10 s, by its own clock (issue 23), however busy the machine is.
+QUICK_BUDGET_SECONDS = 120.0
+OWN_CLOCK_LIMIT_SECONDS = QUICK_BUDGET_SECONDS + max(60.0, QUICK_BUDGET_SECONDS) + 10.0
+# Only a hang guard: wall time on a saturated 2-core machine says nothing about the run.
+HANG_SECONDS = 900.0
 
 
 def compressed(body: bytes, encoding: str, content_type: str = "application/json") -> Reply:
@@ -46,8 +51,11 @@ def after_login(path: str, reply: Callable[[], Reply]) -> Callable[[HostileDeplo
 def assert_bounded(run: CliRun, elapsed: float) -> None:
     assert "Traceback" not in run.stdout + run.stderr, run.stderr
     assert run.peak_rss_mb < MAX_RSS_MB, f"peak RSS {run.peak_rss_mb:.0f} MB"
-    assert elapsed < BUDGET_SECONDS, f"took {elapsed:.0f}s"
+    assert elapsed < HANG_SECONDS, f"took {elapsed:.0f}s"
     assert (run.report_dir / "summary.json").is_file(), "a report is written"
+    own = run.summary["duration_seconds"]
+    assert isinstance(own, int | float), own
+    assert own <= OWN_CLOCK_LIMIT_SECONDS, f"the run's own clock says {own:.0f}s"
     print(f"exit {run.exit_code}, peak RSS {run.peak_rss_mb:.0f} MB, {elapsed:.1f}s")
 
 
